@@ -1,0 +1,262 @@
+// One connection's whole protocol — handshake, framing, messages, keep-alive, inactivity,
+// Disconnect — with no I/O. A driver (the Node server and client, the Espruino transport)
+// feeds it received chunks, calls tick() from a timer, and implements ConnectionSink to
+// move bytes and hear outcomes. The same code therefore runs on the desktop and the device.
+//
+//   HANDSHAKING ──(handshake verified)──▶ OPEN ──(Disconnect sent or received, peer closed,
+//        │                                  │     inactivity timeout, protocol error)
+//        │ failure: wrong-type, bad-size,    ▼
+//        │ verify-failed, handshake-timeout, CLOSED   sink.ended(reason)
+//        └ peer-closed, unknown-type ──────▶ CLOSED   sink.handshakeFailed(reason)
+//
+// Every way into CLOSED goes through finish(): the socket is closed exactly once, keys are
+// wiped, and exactly one of handshakeFailed / ended is reported.
+
+import type { RandomFill } from "./bytes.js";
+import {
+  DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  DEFAULT_INACTIVITY_TIMEOUT_MS,
+  DEFAULT_KEEP_ALIVE_INTERVAL_MS,
+  MESSAGE_HEADER_SIZE,
+  NO_INACTIVITY_TIMEOUT,
+  REASON_DISCONNECT,
+  REASON_HANDSHAKE_TIMEOUT,
+  REASON_INACTIVITY_TIMEOUT,
+  REASON_LOCAL_DISCONNECT,
+  REASON_PEER_CLOSED,
+  REASON_UNEXPECTED_HANDSHAKE,
+  TYPE_DISCONNECT,
+  TYPE_KEEP_ALIVE,
+  TYPE_MESSAGE,
+} from "./constants.js";
+import { Framer } from "./framer.js";
+import { ClientHandshake, HANDSHAKE_DONE, ServerHandshake } from "./handshake.js";
+import { validateHandshakeTimeout, validateKeepAlive } from "./keys.js";
+import { messagePacketSize, openMessage, sealMessage, validateMessageLength } from "./packets.js";
+import { createKeySchedule, type KeySchedule, wipeKeySchedule } from "./xtea.js";
+
+export const ROLE_SERVER = 0;
+export const ROLE_CLIENT = 1;
+
+export const STATE_HANDSHAKING = 0;
+export const STATE_OPEN = 1;
+export const STATE_CLOSED = 2;
+
+export interface ConnectionOptions {
+  /** The pre-shared handshake key, expanded for the agreed number of rounds (sessions use the same rounds). */
+  handshakeKey: KeySchedule;
+  /** Cryptographic randomness: nonces, numbers, session keys, padding. */
+  random: RandomFill;
+  /** Milliseconds; the driver's clock (Date.now on both platforms). */
+  clock: () => number;
+  keepAliveIntervalMs?: number;
+  /** -1 disables the check. */
+  inactivityTimeoutMs?: number;
+  handshakeTimeoutMs?: number;
+  /** Initial size of the receive and send buffers; they grow only for larger messages. */
+  bufferSize?: number;
+}
+
+/** Implemented by drivers. None of these may throw: drivers catch what application callbacks throw. */
+export interface ConnectionSink {
+  /** Send `bytes[0 .. length)`. The buffer is reused after the call: copy or convert it now. */
+  write(bytes: Uint8Array, length: number): void;
+  /** Close the socket. Called exactly once, before the closing event. */
+  close(): void;
+  handshakeSucceeded(): void;
+  handshakeFailed(reason: string): void;
+  /** A message arrived: `bytes[at .. at + length)`, valid only during the call. */
+  message(bytes: Uint8Array, at: number, length: number): void;
+  /** The open session ended. */
+  ended(reason: string): void;
+}
+
+const DEFAULT_BUFFER_SIZE = 264;
+const KEEP_ALIVE_PACKET = new Uint8Array([TYPE_KEEP_ALIVE]);
+const DISCONNECT_PACKET = new Uint8Array([TYPE_DISCONNECT]);
+
+function orDefault(value: number | undefined, fallback: number): number {
+  return value === undefined ? fallback : value;
+}
+
+/** A timer period that notices every deadline of these settings promptly without busy polling. */
+export function pollIntervalMs(keepAliveIntervalMs: number, inactivityTimeoutMs: number, handshakeTimeoutMs: number): number {
+  let shortest = Math.min(keepAliveIntervalMs, handshakeTimeoutMs);
+  if (inactivityTimeoutMs !== NO_INACTIVITY_TIMEOUT) shortest = Math.min(shortest, inactivityTimeoutMs);
+  return Math.max(5, Math.min(1000, Math.floor(shortest / 4)));
+}
+
+export class Connection {
+  state = STATE_HANDSHAKING;
+  /** Why the connection closed; "" while it is not closed. */
+  reason = "";
+  /** The session key once open (wiped to zeros when closed). */
+  readonly sessionKey: Uint32Array;
+  readonly role: number;
+  readonly keepAliveIntervalMs: number;
+  readonly inactivityTimeoutMs: number;
+  readonly handshakeTimeoutMs: number;
+
+  private readonly options: ConnectionOptions;
+  private readonly sink: ConnectionSink;
+  private readonly framer: Framer;
+  private readonly smallOut: Uint8Array;
+  private out: Uint8Array;
+  private server: ServerHandshake | null;
+  private client: ClientHandshake | null;
+  private session: KeySchedule | null = null;
+  private startedAt: number;
+  private lastSent: number;
+  private lastReceived: number;
+
+  constructor(role: number, options: ConnectionOptions, sink: ConnectionSink) {
+    this.role = role;
+    this.options = options;
+    this.sink = sink;
+    this.keepAliveIntervalMs = orDefault(options.keepAliveIntervalMs, DEFAULT_KEEP_ALIVE_INTERVAL_MS);
+    this.inactivityTimeoutMs = orDefault(options.inactivityTimeoutMs, DEFAULT_INACTIVITY_TIMEOUT_MS);
+    this.handshakeTimeoutMs = orDefault(options.handshakeTimeoutMs, DEFAULT_HANDSHAKE_TIMEOUT_MS);
+    validateKeepAlive(this.keepAliveIntervalMs, this.inactivityTimeoutMs);
+    validateHandshakeTimeout(this.handshakeTimeoutMs);
+    const size = options.bufferSize || DEFAULT_BUFFER_SIZE;
+    this.framer = new Framer(size);
+    this.smallOut = new Uint8Array(Math.max(size, 64));
+    this.out = this.smallOut;
+    this.server = role === ROLE_SERVER ? new ServerHandshake(options.handshakeKey, options.random) : null;
+    this.client = role === ROLE_CLIENT ? new ClientHandshake(options.handshakeKey, options.random) : null;
+    this.sessionKey = (this.server || (this.client as ClientHandshake)).sessionKey;
+    this.startedAt = this.lastSent = this.lastReceived = options.clock();
+  }
+
+  get isOpen(): boolean {
+    return this.state === STATE_OPEN;
+  }
+
+  /** Begins the handshake: the server sends its HandshakeRequest; the client waits for it. */
+  start(): void {
+    this.startedAt = this.options.clock();
+    if (this.server && this.state === STATE_HANDSHAKING) this.write(this.server.start(this.out, 0));
+  }
+
+  /** Feeds bytes received from the socket (a Uint8Array, or a binary string on Espruino). */
+  receive(chunk: Uint8Array | string): void {
+    if (this.state === STATE_CLOSED) return;
+    const framer = this.framer;
+    framer.feed(chunk);
+    for (;;) {
+      const size = framer.next();
+      if (size === 0) return;
+      if (size < 0) return this.finish(framer.error);
+      this.lastReceived = this.options.clock();
+      if (this.state === STATE_HANDSHAKING) this.handshakePacket(framer.packet, size);
+      else this.sessionPacket(framer.packet, size);
+      if (this.state === STATE_CLOSED) return;
+    }
+  }
+
+  private handshakePacket(packet: Uint8Array, size: number): void {
+    const machine = this.server || (this.client as ClientHandshake);
+    const reply = machine.receive(packet, 0, size, this.out, 0);
+    if (reply < 0) return this.finish(machine.reason);
+    if (reply > 0) this.write(reply);
+    if (machine.state === HANDSHAKE_DONE) {
+      this.session = createKeySchedule(this.sessionKey, this.options.handshakeKey.rounds);
+      this.server = this.client = null;
+      this.state = STATE_OPEN;
+      this.lastReceived = this.options.clock();
+      this.sink.handshakeSucceeded();
+    }
+  }
+
+  private sessionPacket(packet: Uint8Array, size: number): void {
+    const type = packet[0];
+    if (type === TYPE_MESSAGE) {
+      const length = openMessage(packet, 0, size, this.session as KeySchedule);
+      this.sink.message(packet, MESSAGE_HEADER_SIZE, length);
+    } else if (type === TYPE_KEEP_ALIVE) {
+      // Receiving it already refreshed lastReceived.
+    } else if (type === TYPE_DISCONNECT) {
+      this.finish(REASON_DISCONNECT);
+    } else {
+      this.finish(REASON_UNEXPECTED_HANDSHAKE);
+    }
+  }
+
+  /** Sends `bytes[from .. from + length)` as one message. Throws when not open or the length is invalid. */
+  sendBytes(bytes: Uint8Array, from: number, length: number): number {
+    const out = this.prepareSend(length);
+    for (let i = 0; i < length; i++) out[MESSAGE_HEADER_SIZE + i] = bytes[from + i];
+    return this.seal(out, length);
+  }
+
+  /** Sends a binary string (one byte per char, as Espruino's ESP32 build holds text) as one message. */
+  sendByteString(text: string): number {
+    const length = text.length;
+    const out = this.prepareSend(length);
+    for (let i = 0; i < length; i++) out[MESSAGE_HEADER_SIZE + i] = text.charCodeAt(i);
+    return this.seal(out, length);
+  }
+
+  private prepareSend(length: number): Uint8Array {
+    if (this.state !== STATE_OPEN) throw new Error(this.state === STATE_CLOSED ? "cannot send: the session is closed" : "cannot send before the handshake has completed");
+    validateMessageLength(length);
+    const size = messagePacketSize(length);
+    if (size > this.out.length) this.out = new Uint8Array(size);
+    return this.out;
+  }
+
+  private seal(out: Uint8Array, length: number): number {
+    const size = sealMessage(out, 0, length, this.session as KeySchedule, this.options.random);
+    this.write(size);
+    this.out = this.smallOut;
+    return size;
+  }
+
+  /**
+   * Checks the clock: handshake timeout, inactivity timeout, and keep-alive due. Drivers
+   * call it every pollIntervalMs(); calling it more often is harmless.
+   */
+  tick(): void {
+    const now = this.options.clock();
+    if (this.state === STATE_HANDSHAKING) {
+      if (now - this.startedAt >= this.handshakeTimeoutMs) this.finish(REASON_HANDSHAKE_TIMEOUT);
+    } else if (this.state === STATE_OPEN) {
+      if (this.inactivityTimeoutMs !== NO_INACTIVITY_TIMEOUT && now - this.lastReceived >= this.inactivityTimeoutMs) {
+        this.finish(REASON_INACTIVITY_TIMEOUT);
+      } else if (now - this.lastSent >= this.keepAliveIntervalMs) {
+        this.sink.write(KEEP_ALIVE_PACKET, 1);
+        this.lastSent = now;
+      }
+    }
+  }
+
+  /** Ends the connection on purpose: an open session sends Disconnect first. */
+  disconnect(): void {
+    if (this.state === STATE_CLOSED) return;
+    if (this.state === STATE_OPEN) this.sink.write(DISCONNECT_PACKET, 1);
+    this.finish(REASON_LOCAL_DISCONNECT);
+  }
+
+  /** The socket closed or failed underneath us (`reason` defaults to peer-closed). */
+  transportClosed(reason?: string): void {
+    if (this.state !== STATE_CLOSED) this.finish(reason || REASON_PEER_CLOSED, true);
+  }
+
+  private write(size: number): void {
+    this.sink.write(this.out, size);
+    this.lastSent = this.options.clock();
+  }
+
+  private finish(reason: string, socketGone?: boolean): void {
+    const wasOpen = this.state === STATE_OPEN;
+    this.state = STATE_CLOSED;
+    this.reason = reason;
+    if (this.session) wipeKeySchedule(this.session);
+    this.session = null;
+    this.sessionKey.fill(0);
+    this.server = this.client = null;
+    if (!socketGone) this.sink.close();
+    if (wasOpen) this.sink.ended(reason);
+    else this.sink.handshakeFailed(reason);
+  }
+}
