@@ -1,0 +1,156 @@
+// Hoisting pass for Espruino, which has no hoisting at all (../shared/ESPRUINO.md §1.1): a
+// function declaration or a `var` exists only once its statement has run, and a `var` in a
+// branch that never ran does not exist. This pass makes ordinary JS behave the same there:
+//   - every function declaration moves to the top of its function (or of the file);
+//   - each function (and the file) starts with `var a,b,c;` naming all its var-declared names,
+//     so the later `var a = …` statements only assign (re-declaring keeps the value, §1.1);
+//   - array holes `[1,,2]` become `[1,void 0,2]` (a hole throws when the parser skips it).
+// None of this changes standard-JS meaning. It runs on the minified chunk (a Rollup
+// `renderChunk` step after terser), on the acorn AST, by text edits; no code generator, so the
+// output keeps terser's formatting.
+
+import * as acorn from "acorn";
+
+/**
+ * @typedef {{ start: number, end: number, text: () => string, removes?: boolean }} Edit
+ */
+
+/**
+ * Rewrite ES5 source so that it runs on an interpreter without hoisting.
+ * @param {string} source ES5 script text
+ * @returns {string}
+ */
+export function hoistForEspruino(source) {
+  const ast = /** @type {any} */ (acorn.parse(source, { ecmaVersion: 5, sourceType: "script" }));
+  /** @type {Edit[]} */
+  const edits = [];
+
+  /**
+   * Collect one scope's var names and function declarations, recursing into inner functions.
+   * @param {any} fnBody Program or a function's BlockStatement
+   * @param {string[]} params names that need no `var`
+   */
+  const scope = (fnBody, params) => {
+    /** @type {Set<string>} */
+    const vars = new Set();
+    /** @type {any[]} */
+    const functions = [];
+    /** @param {any} node @param {any} parent */
+    const visit = (node, parent) => {
+      switch (node.type) {
+        case "FunctionDeclaration":
+          functions.push(node);
+          edits.push({
+            start: node.start, end: node.end, removes: true,
+            // A declaration that is the whole body of an if/loop must leave a statement behind.
+            text: () => (parent.type === "BlockStatement" || parent.type === "Program" || parent.type === "SwitchCase" ? "" : ";"),
+          });
+          scope(node.body, node.params.map((/** @type {any} */ p) => p.name));
+          return;
+        case "FunctionExpression":
+          scope(node.body, node.params.map((/** @type {any} */ p) => p.name));
+          return;
+        case "VariableDeclarator":
+          vars.add(node.id.name);
+          break;
+        case "ArrayExpression":
+          holes(node);
+          break;
+      }
+      eachChild(node, (child) => visit(child, node));
+    };
+    eachChild(fnBody, (child) => visit(child, fnBody));
+
+    for (const f of functions) vars.delete(f.id.name);
+    for (const p of params) vars.delete(p);
+    vars.delete("arguments");
+    if (vars.size === 0 && functions.length === 0) return;
+
+    // After the directive prologue ("use strict"), which must stay first to mean anything.
+    let at = fnBody.type === "Program" ? 0 : fnBody.start + 1;
+    for (const stmt of fnBody.body) {
+      if (stmt.type === "ExpressionStatement" && typeof stmt.directive === "string") at = stmt.end;
+      else break;
+    }
+    edits.push({
+      start: at, end: at,
+      text: () => (vars.size ? "var " + [...vars].join(",") + ";" : "") +
+        functions.map((f) => render(f.start, f.end, f)).join(""),
+    });
+  };
+
+  /** Insert `void 0` into each hole of an array literal. @param {any} node */
+  const holes = (node) => {
+    let pos = node.start + 1; // just past "["
+    node.elements.forEach((/** @type {any} */ el, /** @type {number} */ i) => {
+      if (el === null) {
+        edits.push({ start: pos, end: pos, text: () => "void 0" });
+      } else {
+        pos = el.end;
+      }
+      if (i < node.elements.length - 1 || el === null) pos = skipToAfterComma(source, pos);
+    });
+  };
+
+  /**
+   * The source text of [start, end) with every edit inside it applied; `self` is the function
+   * being moved, whose own removal must not apply to its moved copy.
+   * @param {number} start @param {number} end @param {any} [self]
+   */
+  const render = (start, end, self) => {
+    let out = "";
+    let pos = start;
+    for (const e of edits) {
+      if (e.start < pos || e.end > end) continue; // outside, or inside an edit already applied
+      if (self && e.removes && e.start === self.start && e.end === self.end) continue;
+      out += source.slice(pos, e.start) + e.text();
+      pos = e.end;
+    }
+    return out + source.slice(pos, end);
+  };
+
+  scope(ast, []);
+  // Zero-width insertions sort before a removal starting at the same place.
+  edits.sort((a, b) => a.start - b.start || a.end - b.end);
+  return render(0, source.length);
+}
+
+/**
+ * Position just after the next comma at or after `pos`, skipping whitespace and comments.
+ * @param {string} s @param {number} pos
+ */
+function skipToAfterComma(s, pos) {
+  while (pos < s.length) {
+    const c = s[pos];
+    if (c === ",") return pos + 1;
+    if (c === "/" && s[pos + 1] === "*") pos = s.indexOf("*/", pos + 2) + 2;
+    else if (c === "/" && s[pos + 1] === "/") pos = s.indexOf("\n", pos);
+    else pos++;
+  }
+  return pos;
+}
+
+/** @param {any} node @param {(child: any) => void} fn */
+function eachChild(node, fn) {
+  for (const key of Object.keys(node)) {
+    const value = node[key];
+    if (Array.isArray(value)) {
+      for (const v of value) if (v && typeof v.type === "string") fn(v);
+    } else if (value && typeof value.type === "string") {
+      fn(value);
+    }
+  }
+}
+
+/**
+ * Rollup plugin: the hoisting pass as a `renderChunk` step. Put it after terser.
+ * @returns {import("rollup").Plugin}
+ */
+export function espruinoHoist() {
+  return {
+    name: "espruino-hoist",
+    renderChunk(code) {
+      return { code: hoistForEspruino(code), map: null };
+    },
+  };
+}
