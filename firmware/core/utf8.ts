@@ -53,50 +53,58 @@ export function encodeUtf8(text: string, out: Uint8Array, at: number): number {
   return p - at;
 }
 
-/** Decodes UTF-8 bytes; malformed sequences become U+FFFD, one per bad byte. */
+/**
+ * Decodes UTF-8 bytes. Malformed input becomes U+FFFD exactly as the WHATWG decoder (and so
+ * Node and browsers) does it: one replacement per maximal invalid subsequence.
+ */
 export function decodeUtf8(buf: Uint8Array, at: number, length: number): string {
   let out = "";
+  let codePoint = 0;
+  let needed = 0;
+  let seen = 0;
+  let lower = 0x80;
+  let upper = 0xbf;
   const end = at + length;
-  let p = at;
-  while (p < end) {
+  for (let p = at; p < end; p++) {
     const b = buf[p];
-    if (b < 0x80) {
-      out += String.fromCharCode(b);
-      p++;
+    if (needed === 0) {
+      if (b < 0x80) out += String.fromCharCode(b);
+      else if (b >= 0xc2 && b <= 0xdf) {
+        needed = 1;
+        codePoint = b & 31;
+      } else if (b >= 0xe0 && b <= 0xef) {
+        if (b === 0xe0) lower = 0xa0;
+        if (b === 0xed) upper = 0x9f;
+        needed = 2;
+        codePoint = b & 15;
+      } else if (b >= 0xf0 && b <= 0xf4) {
+        if (b === 0xf0) lower = 0x90;
+        if (b === 0xf4) upper = 0x8f;
+        needed = 3;
+        codePoint = b & 7;
+      } else out += "\ufffd";
       continue;
     }
-    let need = 0;
-    let c = 0;
-    let min = 0;
-    if (b >= 0xc2 && b <= 0xdf) {
-      need = 1;
-      c = b & 31;
-      min = 0x80;
-    } else if (b >= 0xe0 && b <= 0xef) {
-      need = 2;
-      c = b & 15;
-      min = 0x800;
-    } else if (b >= 0xf0 && b <= 0xf4) {
-      need = 3;
-      c = b & 7;
-      min = 0x10000;
-    }
-    let ok = need > 0 && p + need < end + 1;
-    for (let i = 1; ok && i <= need; i++) {
-      const cont = buf[p + i];
-      if ((cont & 0xc0) !== 0x80) ok = false;
-      else c = (c << 6) | (cont & 63);
-    }
-    if (!ok || c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)) {
+    if (b < lower || b > upper) {
+      // The sequence broke off: replace what was seen and read this byte afresh.
       out += "\ufffd";
-      p++;
+      needed = seen = codePoint = 0;
+      lower = 0x80;
+      upper = 0xbf;
+      p--;
       continue;
     }
-    p += need + 1;
-    if (c >= 0x10000) {
-      c -= 0x10000;
-      out += String.fromCharCode(0xd800 + (c >> 10), 0xdc00 + (c & 1023));
-    } else out += String.fromCharCode(c);
+    lower = 0x80;
+    upper = 0xbf;
+    codePoint = (codePoint << 6) | (b & 63);
+    if (++seen === needed) {
+      if (codePoint >= 0x10000) {
+        codePoint -= 0x10000;
+        out += String.fromCharCode(0xd800 + (codePoint >> 10), 0xdc00 + (codePoint & 1023));
+      } else out += String.fromCharCode(codePoint);
+      needed = seen = codePoint = 0;
+    }
   }
+  if (needed) out += "\ufffd";
   return out;
 }
