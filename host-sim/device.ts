@@ -1,0 +1,218 @@
+// A simulated ESP32 running Espruino 2v29: one node:vm context holding only Espruino's globals, with
+// its own event loop, Storage, net, Wifi and crypto. See ../shared/ESPRUINO.md for what each part mirrors.
+import vm from "node:vm";
+import type { DeviceCore, DeviceFailure, DeviceResource, FailureKind } from "./core.js";
+import { createAES, createCryptoModule } from "./crypto.js";
+import { deliverToProcess, describeThrown, installEspruinoApi, type ErrorFlag, type MemoryReport } from "./espruino-api.js";
+import { installEvents } from "./events.js";
+import { defineGlobal, shapeBuiltins } from "./globals.js";
+import { EspruinoRand, type Board } from "./hwrand.js";
+import { EventLoop, type UncaughtRecord } from "./loop.js";
+import { MemoryEstimator } from "./memory.js";
+import { createModuleSystem } from "./modules.js";
+import { createNetModule, type NetHooks } from "./net.js";
+import { createStorageModule, FlashStorage } from "./storage.js";
+import { createWifiModule, type WifiHooks, type WifiScript } from "./wifi.js";
+
+export type { Board } from "./hwrand.js";
+export type { UncaughtRecord } from "./loop.js";
+export type { DeviceFailure } from "./core.js";
+
+/** JsVars per board (ESPRUINO.md §8): ESP32.py and ESP32S3 16383, ESP32C3_IDF4.py 4095. */
+export const DEFAULT_JSVARS: Record<Board, number> = { ESP32: 16383, ESP32S3: 16383, ESP32C3: 4095 };
+
+export interface DeviceOptions {
+  /** Names the device in console prefixes and errors (default "dev"). */
+  name?: string;
+  board?: Board;
+  /** The JsVar budget; exceeding it fails the device with "out of memory". */
+  jsVars?: number;
+  /** Initial Storage files, name → binary string. */
+  storage?: Record<string, string>;
+  wifi?: WifiScript;
+  /** Receives each console line; with `prefix` true the line starts with "[name] ". */
+  console?: (line: string) => void;
+  prefix?: boolean;
+  /** Minimum time between two memory walks during normal running (default 200 ms). */
+  memoryCheckMs?: number;
+  /** Longest a single run() of top-level code may take (default 10 s): a stuck loop fails the test, not CI. */
+  runTimeoutMs?: number;
+}
+
+export interface Device {
+  readonly name: string;
+  readonly board: Board;
+  /** Every console line, unprefixed. */
+  readonly consoleLines: readonly string[];
+  /** Uncaught exceptions, as Espruino printed them. */
+  readonly uncaught: readonly UncaughtRecord[];
+  /** Set when the device stopped on its own (out of memory, interpreter crash). */
+  readonly failure: DeviceFailure | undefined;
+  readonly storage: FlashStorage;
+  readonly wifi: WifiHooks;
+  readonly net: NetHooks;
+  /** Highest JsVar usage seen by the memory checks. */
+  readonly peakJsVars: number;
+  readonly stopped: boolean;
+  /** Runs top-level code as the console/upload would; an exception is printed as "Uncaught …" and returned as undefined. */
+  run(source: string, filename?: string): unknown;
+  /** Modules.addCached(name, source) from outside. */
+  addModule(name: string, source: string): void;
+  memory(): MemoryReport;
+  /** Resolves when a console line matches, rejects after timeoutMs or when the device fails. */
+  waitForConsole(pattern: RegExp | string, timeoutMs?: number): Promise<string>;
+  /** Closes every socket, server and timer; the device runs nothing afterwards. */
+  stop(): void;
+}
+
+export function createDevice(options: DeviceOptions = {}): Device {
+  const name = options.name ?? "dev";
+  const board: Board = options.board ?? "ESP32";
+  const budget = options.jsVars ?? DEFAULT_JSVARS[board];
+  const memoryCheckMs = options.memoryCheckMs ?? 200;
+  const storage = new FlashStorage(options.storage);
+  const lines: string[] = [];
+  const lineWatchers = new Set<(line: string) => void>();
+  const resources = new Set<DeviceResource>();
+  let failure: DeviceFailure | undefined;
+  let peak = 0;
+  let lastMemoryCheck = 0;
+  let stopped = false;
+  let errorFlags: Set<ErrorFlag> | undefined;
+
+  const print = (text: string) => {
+    for (const line of text.split("\n")) {
+      lines.push(line);
+      options.console?.(options.prefix ? `[${name}] ${line}` : line);
+      for (const watcher of [...lineWatchers]) watcher(line);
+    }
+  };
+
+  const context = vm.createContext({}, { name: `espruino:${name}`, codeGeneration: { strings: true, wasm: false } });
+  const intrinsics = shapeBuiltins(context);
+  const define = (key: string, value: unknown) => defineGlobal(intrinsics.global, key, value);
+
+  let wifiConnected = () => false;
+  const loop: EventLoop = new EventLoop({
+    print,
+    deliverUncaught: (error) => deliverToProcess(core, error),
+    describeError: (error) => describeThrown(core, error),
+    afterWork: () => checkMemory(false),
+  });
+
+  const core: DeviceCore = {
+    name, board, context, intrinsics, loop, resources,
+    rand: new EspruinoRand(),
+    print,
+    fail: (kind: FailureKind, message: string) => fail(kind, message),
+    networkUp: () => wifiConnected(),
+  };
+
+  installEvents(core);
+  // Socket and Server are global classes on Espruino; net.ts gives them their methods.
+  define("Socket", vm.runInContext("(function Socket() {})", context));
+  define("Server", vm.runInContext("(function Server() {})", context));
+
+  const modulesLoaded: unknown[] = [];
+  const memory = new MemoryEstimator(core, () => storage.executedSources, () => modulesLoaded);
+  const api = installEspruinoApi(core, memory, () => budget, define);
+  errorFlags = api.errorFlags;
+
+  const AES = createAES(core);
+  define("AES", AES);
+  const net = createNetModule(core);
+  const wifi = createWifiModule(core, options.wifi);
+  wifiConnected = () => wifi.hooks.connected;
+  const storageModule = createStorageModule(core, storage);
+  const cryptoModule = createCryptoModule(core, AES);
+  const modules = createModuleSystem(core, storage, {
+    net: () => net.module,
+    Wifi: () => wifi.module,
+    Storage: () => storageModule,
+    crypto: () => cryptoModule,
+  });
+  define("require", (moduleName: unknown) => {
+    const exported = modules.require(String(moduleName));
+    if (!modulesLoaded.includes(exported)) modulesLoaded.push(exported);
+    return exported;
+  });
+  define("Modules", modules.Modules);
+  memory.snapshotBuiltins();
+
+  function fail(kind: FailureKind, message: string): void {
+    if (failure) return;
+    failure = { kind, message };
+    if (kind === "out-of-memory") {
+      errorFlags?.add("MEMORY");
+      print("ERROR: Out of Memory!");
+    }
+    print(`host-sim: device stopped (${kind}): ${message}`);
+    stop();
+  }
+
+  function checkMemory(force: boolean): void {
+    if (stopped) return;
+    const now = Date.now();
+    if (!force && now - lastMemoryCheck < memoryCheckMs) return;
+    const started = now;
+    const usage = memory.usage(budget + 1);
+    // Walks are cheap for small heaps; back off for big ones so 100 devices stay fast.
+    lastMemoryCheck = Date.now() + Math.max(0, (Date.now() - started) * 20 - memoryCheckMs);
+    if (usage > peak) peak = usage;
+    if (usage > budget) fail("out-of-memory", `estimated ${usage} JsVars exceed the budget of ${budget}`);
+  }
+
+  function stop(): void {
+    if (stopped) return;
+    stopped = true;
+    loop.stop();
+    for (const resource of [...resources]) resource.dispose();
+    resources.clear();
+    for (const watcher of [...lineWatchers]) watcher("");
+  }
+
+  return {
+    name, board, storage,
+    consoleLines: lines,
+    uncaught: loop.uncaught,
+    get failure() { return failure; },
+    get peakJsVars() { return peak; },
+    get stopped() { return stopped; },
+    wifi: wifi.hooks,
+    net: net.hooks,
+    run(source: string, filename = "upload.js") {
+      if (stopped) throw new Error(`device ${name} is stopped`);
+      let result: unknown;
+      try {
+        const script = new vm.Script(source, { filename });
+        result = script.runInContext(context, { timeout: options.runTimeoutMs ?? 10_000 });
+      } catch (error) {
+        loop.reportUncaught(error);
+      }
+      checkMemory(true);
+      return result;
+    },
+    addModule(moduleName: string, source: string) {
+      (modules.Modules as { addCached: (n: string, s: string) => void }).addCached(moduleName, source);
+    },
+    memory: () => api.memoryReport(),
+    waitForConsole(pattern: RegExp | string, timeoutMs = 5000) {
+      const matches = (line: string) => (typeof pattern === "string" ? line.includes(pattern) : pattern.test(line));
+      const already = lines.find(matches);
+      if (already !== undefined) return Promise.resolve(already);
+      return new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => { lineWatchers.delete(watch); reject(new Error(`${name}: no console line matching ${pattern} within ${timeoutMs} ms; console:\n${lines.join("\n")}`)); }, timeoutMs);
+        const watch = (line: string) => {
+          if (stopped && !matches(line)) {
+            clearTimeout(timer); lineWatchers.delete(watch);
+            reject(new Error(`${name} stopped before printing ${pattern}${failure ? ` (${failure.kind}: ${failure.message})` : ""}`));
+          } else if (matches(line)) {
+            clearTimeout(timer); lineWatchers.delete(watch); resolve(line);
+          }
+        };
+        lineWatchers.add(watch);
+      });
+    },
+    stop,
+  };
+}

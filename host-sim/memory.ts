@@ -1,0 +1,139 @@
+// An estimate of Espruino's JsVar usage for the objects a device's code can reach (ESPRUINO.md §8:
+// a fixed pool of 14-byte JsVars, at most 16383 on ESP32).
+//
+// What it counts: everything reachable through properties from the context's global object, from
+// timer callbacks and their arguments, from open sockets/servers (listeners are own "#on<ev>"
+// properties) and their unsent data, priced with Espruino's costs:
+//   - one JsVar per object, array, function, number that is not an int32, Date;
+//   - one JsVar per property or array element (its name), plus the value's own cost;
+//     int32, boolean, null and undefined values sit inside the name and cost nothing more;
+//   - strings: 1 JsVar up to 4 chars, else a flat string of ⌈len/14⌉+1 JsVars;
+//     property names longer than 4 chars pay the same string cost;
+//   - typed arrays: 1 for the view plus their ArrayBuffer once (1 + a flat string of its bytes);
+//   - functions: 2 (function + scope) plus their source text, unless that text was run from a
+//     Storage file (code executed from flash stays in flash on the device).
+// What it cannot see: variables captured by closures (V8 does not expose scopes), promise
+// internals, pending event-queue jobs, and the interpreter's own fixed overhead (modelled by
+// BASELINE_JSVARS). It is an estimate; exceeding the budget fails the device as the board would.
+import type { DeviceCore } from "./core.js";
+
+const BYTES_PER_JSVAR = 14;
+const SHORT_STRING_CHARS = 4;
+/** Vars the interpreter holds before user code runs (root, scopes, built-in module objects). */
+export const BASELINE_JSVARS = 80;
+
+export function stringJsVars(length: number): number {
+  return length <= SHORT_STRING_CHARS ? 1 : Math.ceil(length / BYTES_PER_JSVAR) + 1;
+}
+
+function isInlineValue(value: unknown): boolean {
+  return value === undefined || value === null || typeof value === "boolean" ||
+    (typeof value === "number" && (value | 0) === value);
+}
+
+export class MemoryEstimator {
+  /** For built-in objects: the property names present at boot, which cost nothing (they are in flash). */
+  private readonly builtinKeys = new Map<object, Set<string>>();
+  private readonly functionCost = new WeakMap<Function, number>();
+
+  constructor(private readonly core: DeviceCore, private readonly flashSources: () => readonly string[],
+              private readonly extraRoots: () => unknown[]) {}
+
+  /** Records every object reachable at boot as built-in; call once after the globals are installed. */
+  snapshotBuiltins(): void {
+    const pending: object[] = [this.core.intrinsics.global];
+    while (pending.length > 0) {
+      const obj = pending.pop()!;
+      if (this.builtinKeys.has(obj)) continue;
+      const names = Object.getOwnPropertyNames(obj);
+      this.builtinKeys.set(obj, new Set(names));
+      for (const name of names) {
+        const d = Object.getOwnPropertyDescriptor(obj, name);
+        for (const v of [d?.value, d?.get, d?.set]) if (isObjectLike(v)) pending.push(v as object);
+      }
+      const proto = Object.getPrototypeOf(obj);
+      if (proto) pending.push(proto);
+    }
+  }
+
+  /** JsVars used by everything reachable from the device's roots, plus the baseline. */
+  usage(limit = Infinity): number {
+    const roots: unknown[] = [this.core.intrinsics.global, ...this.extraRoots()];
+    let hidden = 0;
+    for (const timer of this.core.loop.timerCallbacks()) roots.push(timer.callback, timer.args);
+    for (const resource of this.core.resources) { roots.push(resource.jsObject); hidden += resource.hiddenJsVars(); }
+    hidden += this.core.loop.timerCount * 3; // each timer is an object {time, interval, callback} in the timer array
+    return BASELINE_JSVARS + hidden + this.walk(roots, limit);
+  }
+
+  /** E.getSizeOf(value): the JsVars of one value and everything it holds. */
+  sizeOf(value: unknown): number {
+    return this.walk([value], Infinity, true);
+  }
+
+  private walk(roots: unknown[], limit: number, countBuiltins = false): number {
+    const seen = new Set<object>();
+    const pending: unknown[] = [...roots];
+    let total = 0;
+    while (pending.length > 0 && total <= limit) {
+      const value = pending.pop();
+      if (typeof value === "string") { total += stringJsVars(value.length); continue; }
+      if (typeof value === "number") { total += (value | 0) === value ? 0 : 1; continue; }
+      if (!isObjectLike(value)) continue;
+      const obj = value as object;
+      if (seen.has(obj)) continue;
+      seen.add(obj);
+      const builtin = countBuiltins ? undefined : this.builtinKeys.get(obj);
+      if (!builtin) total += this.ownCost(obj, pending, seen);
+      for (const name of Object.getOwnPropertyNames(obj)) {
+        if (builtin?.has(name)) continue;
+        if (ArrayBuffer.isView(obj) && /^\d+$/.test(name)) continue; // bytes priced with the buffer
+        if (name === "length" && (Array.isArray(obj) || typeof obj === "function")) continue;
+        if (typeof obj === "function" && (name === "prototype" || name === "name")) {
+          const d = Object.getOwnPropertyDescriptor(obj, name);
+          // An untouched prototype object is created lazily by Espruino; count only what was added to it.
+          if (name === "name" || (d?.value && Object.getOwnPropertyNames(d.value).length <= 1)) continue;
+        }
+        total += /^\d+$/.test(name) ? 1 : stringJsVars(name.length);
+        const d = Object.getOwnPropertyDescriptor(obj, name);
+        if (!d) continue;
+        if ("value" in d) { if (!isInlineValue(d.value)) pending.push(d.value); }
+        else { if (d.get) pending.push(d.get); if (d.set) pending.push(d.set); }
+      }
+    }
+    return total;
+  }
+
+  private ownCost(obj: object, pending: unknown[], seen: Set<object>): number {
+    if (ArrayBuffer.isView(obj)) {
+      const buffer = (obj as Uint8Array).buffer;
+      if (seen.has(buffer)) return 1;
+      seen.add(buffer);
+      return 1 + 1 + stringJsVars(Math.max(5, buffer.byteLength));
+    }
+    if (isArrayBuffer(obj)) return 1 + stringJsVars(Math.max(5, (obj as ArrayBuffer).byteLength));
+    if (typeof obj === "function") return this.costOfFunction(obj as Function);
+    void pending;
+    return 1;
+  }
+
+  private costOfFunction(fn: Function): number {
+    const cached = this.functionCost.get(fn);
+    if (cached !== undefined) return cached;
+    let source: string;
+    try { source = this.core.intrinsics.functionSource(fn); } catch { source = ""; }
+    const native = source.endsWith("{ [native code] }");
+    const inFlash = native || this.flashSources().some((text) => text.includes(source));
+    const cost = 2 + (inFlash ? 0 : stringJsVars(source.length));
+    this.functionCost.set(fn, cost);
+    return cost;
+  }
+}
+
+function isObjectLike(value: unknown): boolean {
+  return (typeof value === "object" && value !== null) || typeof value === "function";
+}
+
+function isArrayBuffer(value: object): boolean {
+  return Object.prototype.toString.call(value) === "[object ArrayBuffer]";
+}
