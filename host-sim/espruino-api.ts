@@ -92,6 +92,10 @@ export function installEspruinoApi(core: DeviceCore, memory: MemoryEstimator, bu
   (intrinsics.global.Math as { random: () => number }).random = () => core.rand.next() / 2147483648;
   define("peek32", (address: unknown) => peek32(core.board, Number(address)));
 
+  // atob/btoa work on binary strings (one char per byte), as on the device.
+  define("atob", (text: unknown) => Buffer.from(String(text), "base64").toString("latin1"));
+  define("btoa", (text: unknown) => Buffer.from(String(text), "latin1").toString("base64"));
+
   // ---- E ------------------------------------------------------------------------------------------
   const collectBytes = (args: unknown[], out: number[]) => {
     for (const arg of args) {
