@@ -1,0 +1,62 @@
+// The package's public surface: the desktop server and client, their options and results,
+// the module-level key settings, and the few helpers a user of the CLIs' behaviour needs.
+
+export type { Backoff, BackoffOptions } from "./backoff.js";
+export { backoffDelay } from "./backoff.js";
+export { type ClientOptions, LightweightSecureClient, type ReconnectInfo } from "./client.js";
+export {
+  clearHandshakeKey,
+  getNumberOfRounds,
+  type KeyInput,
+  type SecureOptions,
+  setHandshakeKey,
+  setNumberOfRounds,
+} from "./config.js";
+export {
+  ERR_CALLBACK,
+  ERR_INTERNAL,
+  ERR_INVALID_OPTION,
+  ERR_MESSAGE_SIZE,
+  ERR_NO_HANDSHAKE_KEY,
+  ERR_NOT_OPEN,
+  ERR_SEND_QUEUE_FULL,
+  ERR_SOCKET,
+  LwstcpError,
+} from "./errors.js";
+export { fizzBuzzLine, fizzBuzzReply, fizzBuzzText, leadingInteger } from "./fizzbuzz.js";
+export type { HandshakeResult } from "./handshake-result.js";
+export type { Message } from "./message.js";
+export { describeReason, REASON_INTERNAL_ERROR, REFUSED_HANDSHAKE_LIMIT, REFUSED_SESSION_LIMIT, REFUSED_STOPPING } from "./reasons.js";
+export {
+  DEFAULT_MAX_HANDSHAKES,
+  DEFAULT_MAX_SESSIONS,
+  LightweightSecureServer,
+  type RefusedConnection,
+  type ServerOptions,
+  type ServerStats,
+} from "./server.js";
+export { type MessageCallback, Session } from "./session.js";
+export {
+  DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  DEFAULT_INACTIVITY_TIMEOUT_MS,
+  DEFAULT_KEEP_ALIVE_INTERVAL_MS,
+  DEFAULT_ROUNDS,
+  DEMO_KEY_WORDS,
+  keyToHex,
+  MAX_MESSAGE_LENGTH,
+  NO_INACTIVITY_TIMEOUT,
+  parseKey,
+  REASON_BAD_LENGTH,
+  REASON_BAD_SIZE,
+  REASON_DISCONNECT,
+  REASON_HANDSHAKE_TIMEOUT,
+  REASON_INACTIVITY_TIMEOUT,
+  REASON_LOCAL_DISCONNECT,
+  REASON_PEER_CLOSED,
+  REASON_SOCKET_ERROR,
+  REASON_UNEXPECTED_HANDSHAKE,
+  REASON_UNKNOWN_TYPE,
+  REASON_VERIFY_FAILED,
+  REASON_WRONG_TYPE,
+  REASON_ZERO_LENGTH,
+} from "../firmware/core/index.js";

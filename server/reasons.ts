@@ -1,0 +1,50 @@
+// Reasons the desktop layer adds to the core's (firmware/core/constants.ts), and the
+// human text for every reason. Callbacks and logs carry the short reason; people read
+// the description.
+
+import {
+  REASON_BAD_LENGTH,
+  REASON_BAD_SIZE,
+  REASON_DISCONNECT,
+  REASON_HANDSHAKE_TIMEOUT,
+  REASON_INACTIVITY_TIMEOUT,
+  REASON_LOCAL_DISCONNECT,
+  REASON_PEER_CLOSED,
+  REASON_SOCKET_ERROR,
+  REASON_UNEXPECTED_HANDSHAKE,
+  REASON_UNKNOWN_TYPE,
+  REASON_VERIFY_FAILED,
+  REASON_WRONG_TYPE,
+  REASON_ZERO_LENGTH,
+} from "../firmware/core/index.js";
+
+/** Something in this process threw while handling the connection; the connection is dropped, the process lives on. */
+export const REASON_INTERNAL_ERROR = "internal-error";
+/** Refusals: the server is at its cap of concurrent handshakes or of sessions, or is stopping. */
+export const REFUSED_HANDSHAKE_LIMIT = "handshake-limit";
+export const REFUSED_SESSION_LIMIT = "session-limit";
+export const REFUSED_STOPPING = "server-stopping";
+
+const DESCRIPTIONS: Record<string, string> = {
+  [REASON_WRONG_TYPE]: "the peer sent a packet of the wrong type for this step of the handshake",
+  [REASON_BAD_SIZE]: "the peer sent a handshake packet of the wrong size",
+  [REASON_VERIFY_FAILED]: "the peer's handshake answer did not verify: it uses a different handshake key or number of rounds",
+  [REASON_HANDSHAKE_TIMEOUT]: "the handshake did not finish within the handshake timeout",
+  [REASON_UNKNOWN_TYPE]: "the peer sent a packet of unknown type: the stream cannot be resynchronised",
+  [REASON_ZERO_LENGTH]: "the peer sent a message with LENGTH 0",
+  [REASON_BAD_LENGTH]: "the peer sent a message longer than 65528 bytes",
+  [REASON_UNEXPECTED_HANDSHAKE]: "the peer sent a handshake packet after the handshake",
+  [REASON_PEER_CLOSED]: "the peer closed the connection",
+  [REASON_DISCONNECT]: "the peer disconnected (sent Disconnect)",
+  [REASON_LOCAL_DISCONNECT]: "this side disconnected",
+  [REASON_INACTIVITY_TIMEOUT]: "nothing was received within the inactivity timeout",
+  [REASON_SOCKET_ERROR]: "the socket failed",
+  [REASON_INTERNAL_ERROR]: "an internal error dropped the connection",
+  [REFUSED_HANDSHAKE_LIMIT]: "too many handshakes in progress",
+  [REFUSED_SESSION_LIMIT]: "too many sessions",
+  [REFUSED_STOPPING]: "the server is stopping",
+};
+
+export function describeReason(reason: string): string {
+  return DESCRIPTIONS[reason] || reason;
+}

@@ -1,0 +1,184 @@
+// The thin Node driver around one core Connection: moves bytes between a net.Socket and
+// the Connection, and turns the core's sink calls into calls on an owner (the server for
+// all its connections, or the client). One owner object serves every connection, so a
+// connection costs its socket, its Connection and this object, and no closures per event
+// beyond the three socket listeners.
+//
+// Timers are not here: the owner calls `connection.tick()` from one shared poll timer.
+
+import type { Socket } from "node:net";
+import {
+  Connection,
+  type ConnectionOptions,
+  type ConnectionSink,
+  REASON_DISCONNECT,
+  REASON_LOCAL_DISCONNECT,
+  REASON_PEER_CLOSED,
+  REASON_SOCKET_ERROR,
+  STATE_CLOSED,
+} from "../firmware/core/index.js";
+import { asError, ERR_INTERNAL } from "./errors.js";
+import { REASON_INTERNAL_ERROR } from "./reasons.js";
+
+export interface DriverOwner {
+  handshakeSucceeded(driver: SocketDriver): void;
+  handshakeFailed(driver: SocketDriver, reason: string): void;
+  message(driver: SocketDriver, bytes: Buffer): void;
+  ended(driver: SocketDriver, reason: string): void;
+  /** The socket is fully closed; the driver is done. */
+  closed(driver: SocketDriver): void;
+  drain(driver: SocketDriver): void;
+  /** A socket error or an internal fault worth telling the application about. */
+  error(driver: SocketDriver, error: Error): void;
+}
+
+/** Socket errors that just mean "the peer went away": reported as peer-closed, not as errors. */
+const PEER_GONE_CODES = new Set(["ECONNRESET", "EPIPE", "ECONNABORTED"]);
+
+/** "ip:port", with IPv4-mapped IPv6 addresses shown as plain IPv4 and IPv6 in brackets. */
+export function formatPeer(address: string | undefined, port: number | undefined): string {
+  const ip = normalizeAddress(address);
+  return (ip.indexOf(":") >= 0 ? "[" + ip + "]" : ip) + ":" + (port ?? 0);
+}
+
+export function normalizeAddress(address: string | undefined): string {
+  if (!address) return "unknown";
+  return address.startsWith("::ffff:") && address.indexOf(".") > 0 ? address.slice(7) : address;
+}
+
+export class SocketDriver implements ConnectionSink {
+  readonly socket: Socket;
+  readonly connection: Connection;
+  readonly owner: DriverOwner;
+  /** Peer as "ip:port" (the server's view) or the server's address (the client's view). */
+  peer: string;
+  /** The remote IP and port, captured while the socket is alive (they read as undefined after it closes). */
+  address: string;
+  port: number;
+  /** Whatever the owner wants to hang on the connection (the server's Session). */
+  attachment: unknown = null;
+  /** False after a socket.write returned false, until 'drain': the caller should wait. */
+  writable = true;
+  socketClosed = false;
+  private readonly closeGraceMs: number;
+  private sentCallback: ((error?: Error | null) => void) | undefined = undefined;
+  private socketError: Error | null = null;
+  private graceTimer: NodeJS.Timeout | null = null;
+
+  constructor(socket: Socket, role: number, options: ConnectionOptions, owner: DriverOwner, closeGraceMs: number, peer: string) {
+    this.socket = socket;
+    this.owner = owner;
+    this.closeGraceMs = closeGraceMs;
+    this.peer = peer;
+    this.address = normalizeAddress(socket.remoteAddress);
+    this.port = socket.remotePort || 0;
+    this.connection = new Connection(role, options, this);
+    socket.on("data", (chunk: Buffer) => this.onData(chunk));
+    socket.on("error", (error: Error) => {
+      this.socketError = error;
+    });
+    socket.on("close", () => this.onClose());
+    socket.on("drain", () => {
+      this.writable = true;
+      this.owner.drain(this);
+    });
+  }
+
+  /** The socket's error, if it failed. */
+  get lastError(): Error | null {
+    return this.socketError;
+  }
+
+  /** Bytes handed to the socket that the kernel has not taken yet. */
+  get queuedBytes(): number {
+    return this.socket.writableLength;
+  }
+
+  /**
+   * Sends one message. `onSent` (optional) runs once the packet has been handed to the
+   * kernel. Returns false when the socket's buffer is full: the packet is queued and the
+   * caller should wait for 'drain'. Throws the core's errors (not open, bad length).
+   */
+  send(bytes: Uint8Array, onSent?: (error?: Error | null) => void): boolean {
+    this.sentCallback = onSent;
+    try {
+      this.connection.sendBytes(bytes, 0, bytes.length);
+    } finally {
+      this.sentCallback = undefined;
+    }
+    return this.writable;
+  }
+
+  private onData(chunk: Buffer): void {
+    try {
+      this.connection.receive(chunk);
+    } catch (thrown) {
+      // The core should never throw on input; if it does, only this connection pays.
+      this.fault(thrown);
+    }
+  }
+
+  /** Drops this connection after an unexpected exception, and reports it. */
+  fault(thrown: unknown): void {
+    this.owner.error(this, asError(thrown, ERR_INTERNAL, "internal error on connection " + this.peer));
+    this.connection.transportClosed(REASON_INTERNAL_ERROR);
+    this.socket.destroy();
+  }
+
+  private onClose(): void {
+    this.socketClosed = true;
+    if (this.graceTimer) clearTimeout(this.graceTimer);
+    this.graceTimer = null;
+    const error = this.socketError;
+    const peerGone = !error || PEER_GONE_CODES.has((error as NodeJS.ErrnoException).code || "");
+    // A connection the protocol already closed has nothing left to report.
+    if (this.connection.state !== STATE_CLOSED) {
+      if (error && !peerGone) this.owner.error(this, error);
+      this.connection.transportClosed(peerGone ? REASON_PEER_CLOSED : REASON_SOCKET_ERROR);
+    }
+    this.owner.closed(this);
+  }
+
+  // ---- ConnectionSink: called by the core, must not throw ----
+
+  write(bytes: Uint8Array, length: number): void {
+    const socket = this.socket;
+    if (socket.destroyed || socket.writableEnded) return;
+    const copy = Buffer.allocUnsafe(length);
+    copy.set(length === bytes.length ? bytes : bytes.subarray(0, length));
+    if (!socket.write(copy, this.sentCallback)) this.writable = false;
+  }
+
+  close(): void {
+    const reason = this.connection.reason;
+    if (reason === REASON_LOCAL_DISCONNECT || reason === REASON_DISCONNECT) {
+      // A clean end: let the queued bytes (our Disconnect included) reach the peer, but do
+      // not wait forever for a peer that stopped reading.
+      this.socket.end();
+      this.graceTimer = setTimeout(() => this.socket.destroy(), this.closeGraceMs);
+      this.graceTimer.unref();
+    } else {
+      // A failure: nothing queued is worth delivering, and a flood should cost us nothing more.
+      this.socket.destroy();
+    }
+  }
+
+  handshakeSucceeded(): void {
+    this.owner.handshakeSucceeded(this);
+  }
+
+  handshakeFailed(reason: string): void {
+    this.owner.handshakeFailed(this, reason);
+  }
+
+  message(bytes: Uint8Array, at: number, length: number): void {
+    // The core reuses its buffer after this call: the application gets its own copy.
+    const copy = Buffer.allocUnsafe(length);
+    copy.set(bytes.subarray(at, at + length));
+    this.owner.message(this, copy);
+  }
+
+  ended(reason: string): void {
+    this.owner.ended(this, reason);
+  }
+}
