@@ -1,0 +1,63 @@
+// Boots simulated devices the way a board is flashed (ESPRUINO.md §11): the library bundle is the
+// Storage file "lwstcp", the app's settings are the Storage file "lwstcp-config.json", and the app
+// bundle is the uploaded program text. Every bundle is checked statically before it runs.
+import { readFileSync } from "node:fs";
+import { createDevice, type Device, type DeviceOptions } from "./device.js";
+import { assertRunsOnEspruino } from "./static-check.js";
+
+export const LIBRARY_STORAGE_NAME = "lwstcp";
+export const CONFIG_STORAGE_NAME = "lwstcp-config.json";
+export const DEFAULT_LIBRARY_PATH = "dist/lwstcp.js";
+export const DEFAULT_APP_PATH = "dist/app-esp32.js";
+
+/** The app's settings, as the demo app reads them from Storage. */
+export interface FirmwareConfig {
+  ssid: string;
+  password: string;
+  host?: string;
+  port: number;
+  key: string | number[];
+  rounds?: number;
+  role: "client" | "server";
+  count?: number;
+  keepAliveMs?: number;
+  timeoutMs?: number;
+}
+
+/** A bundle given by path (read from disk) or by its text. */
+export type BundleInput = { path: string } | { source: string; filename: string };
+
+export interface FirmwareOptions extends DeviceOptions {
+  /** The library bundle stored as Storage "lwstcp" (default: dist/lwstcp.js); null: none. */
+  library?: BundleInput | null;
+  /** The program uploaded and run at top level. */
+  app: BundleInput;
+  /** Written to Storage "lwstcp-config.json"; the device's Wi-Fi accepts its ssid/password. */
+  config?: FirmwareConfig;
+  /** Refuse bundles the static checker rejects (default true). */
+  staticCheck?: boolean;
+}
+
+function readBundle(input: BundleInput): { source: string; filename: string } {
+  if ("source" in input) return input;
+  return { source: readFileSync(input.path, "latin1"), filename: input.path };
+}
+
+/** Boots one device with the library in Storage and runs the app; rejects if a bundle fails the static check. */
+export async function bootFirmware(options: FirmwareOptions): Promise<Device> {
+  const app = readBundle(options.app);
+  const library = options.library === null ? undefined : readBundle(options.library ?? { path: DEFAULT_LIBRARY_PATH });
+  if (options.staticCheck !== false) {
+    if (library) await assertRunsOnEspruino(library.source, library.filename, { module: true });
+    await assertRunsOnEspruino(app.source, app.filename);
+  }
+  const storage: Record<string, string> = { ...options.storage };
+  if (library) storage[LIBRARY_STORAGE_NAME] = library.source;
+  if (options.config) storage[CONFIG_STORAGE_NAME] = JSON.stringify(options.config);
+  const wifi = options.config
+    ? { ssid: options.config.ssid, password: options.config.password, ...options.wifi }
+    : options.wifi;
+  const device = createDevice({ ...options, storage, wifi });
+  device.run(app.source, app.filename);
+  return device;
+}
