@@ -266,8 +266,8 @@ export class LightweightSecureClient extends Notifier implements DriverOwner {
     this.notify(null, "drain");
   }
 
-  error(_driver: SocketDriver, error: Error): void {
-    this.reportError(error);
+  error(_driver: SocketDriver, error: Error, soft: boolean): void {
+    this.reportError(error, soft);
   }
 
   // ---- C++-named callbacks ----

@@ -23,7 +23,7 @@ export {
   ERR_SOCKET,
   LwstcpError,
 } from "./errors.js";
-export { fizzBuzzLine, fizzBuzzReply, fizzBuzzText, leadingInteger } from "./fizzbuzz.js";
+export { fizzBuzzLine, fizzBuzzNumber, fizzBuzzReply, fizzBuzzText } from "./fizzbuzz.js";
 export type { HandshakeResult } from "./handshake-result.js";
 export type { Message } from "./message.js";
 export { describeReason, REASON_INTERNAL_ERROR, REFUSED_HANDSHAKE_LIMIT, REFUSED_SESSION_LIMIT, REFUSED_STOPPING } from "./reasons.js";

@@ -35,8 +35,13 @@ export class Notifier extends EventEmitter {
     }
   }
 
-  /** Delivers an error to onError and 'error' listeners, else to the parent, else as a process warning. */
-  reportError(error: Error): void {
+  /**
+   * Delivers an error to onError and 'error' listeners, else to the parent, else as a
+   * process warning. A `soft` error (a socket failure, already reported as the reason a
+   * connection ended) is dropped rather than warned about when nobody listens, so a
+   * client retrying against a server that is down does not fill stderr.
+   */
+  reportError(error: Error, soft = false): void {
     let handled = false;
     if (this.onErrorCallback) {
       handled = true;
@@ -55,8 +60,8 @@ export class Notifier extends EventEmitter {
       }
     }
     if (handled) return;
-    if (this.parentNotifier) this.parentNotifier.reportError(error);
-    else process.emitWarning(error);
+    if (this.parentNotifier) this.parentNotifier.reportError(error, soft);
+    else if (!soft) process.emitWarning(error);
   }
 
   setOnError(callback: ((error: Error) => void) | null): void {

@@ -294,11 +294,11 @@ export class LightweightSecureServer extends Notifier implements DriverOwner {
     if (session) session._drain();
   }
 
-  error(driver: SocketDriver, error: Error): void {
-    if (error instanceof LwstcpError && !error.peer) error.peer = driver.peer;
+  error(driver: SocketDriver, error: Error, soft: boolean): void {
+    if (!(error as LwstcpError).peer) (error as LwstcpError).peer = driver.peer;
     const session = driver.attachment as Session | null;
-    if (session) session.reportError(error);
-    else this.reportError(error);
+    if (session) session.reportError(error, soft);
+    else this.reportError(error, soft);
   }
 
   // ---- C++-named callbacks ----

@@ -28,8 +28,8 @@ export interface DriverOwner {
   /** The socket is fully closed; the driver is done. */
   closed(driver: SocketDriver): void;
   drain(driver: SocketDriver): void;
-  /** A socket error or an internal fault worth telling the application about. */
-  error(driver: SocketDriver, error: Error): void;
+  /** A socket error (`soft`: the connection's end reason already tells) or an internal fault. */
+  error(driver: SocketDriver, error: Error, soft: boolean): void;
 }
 
 /** Socket errors that just mean "the peer went away": reported as peer-closed, not as errors. */
@@ -120,7 +120,7 @@ export class SocketDriver implements ConnectionSink {
 
   /** Drops this connection after an unexpected exception, and reports it. */
   fault(thrown: unknown): void {
-    this.owner.error(this, asError(thrown, ERR_INTERNAL, "internal error on connection " + this.peer));
+    this.owner.error(this, asError(thrown, ERR_INTERNAL, "internal error on connection " + this.peer), false);
     this.connection.transportClosed(REASON_INTERNAL_ERROR);
     this.socket.destroy();
   }
@@ -133,7 +133,7 @@ export class SocketDriver implements ConnectionSink {
     const peerGone = !error || PEER_GONE_CODES.has((error as NodeJS.ErrnoException).code || "");
     // A connection the protocol already closed has nothing left to report.
     if (this.connection.state !== STATE_CLOSED) {
-      if (error && !peerGone) this.owner.error(this, error);
+      if (error && !peerGone) this.owner.error(this, error, true);
       this.connection.transportClosed(peerGone ? REASON_PEER_CLOSED : REASON_SOCKET_ERROR);
     }
     this.owner.closed(this);
