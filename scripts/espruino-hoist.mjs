@@ -64,14 +64,22 @@ export function hoistForEspruino(source) {
     for (const f of functions) vars.delete(f.id.name);
     for (const p of params) vars.delete(p);
     vars.delete("arguments");
-    if (vars.size === 0 && functions.length === 0) return;
 
     // After the directive prologue ("use strict"), which must stay first to mean anything.
     let at = fnBody.type === "Program" ? 0 : fnBody.start + 1;
-    for (const stmt of fnBody.body) {
+    let first = 0;
+    for (; first < fnBody.body.length; first++) {
+      const stmt = fnBody.body[first];
       if (stmt.type === "ExpressionStatement" && typeof stmt.directive === "string") at = stmt.end;
       else break;
     }
+    // Names of var statements that already open the scope run first anyway (terser often
+    // writes one); naming them again would only cost bytes. Function declarations are moved
+    // in front of them, which is fine: declaring a function runs nothing.
+    for (let i = first; i < fnBody.body.length && fnBody.body[i].type === "VariableDeclaration"; i++) {
+      for (const d of fnBody.body[i].declarations) vars.delete(d.id.name);
+    }
+    if (vars.size === 0 && functions.length === 0) return;
     edits.push({
       start: at, end: at,
       text: () => (vars.size ? "var " + [...vars].join(",") + ";" : "") +
@@ -103,6 +111,9 @@ export function hoistForEspruino(source) {
     for (const e of edits) {
       if (e.start < pos || e.end > end) continue; // outside, or inside an edit already applied
       if (self && e.removes && e.start === self.start && e.end === self.end) continue;
+      // A zero-width edit at the very edge of a moved function belongs to the enclosing scope
+      // (its insertion point can be where the function starts); it must not go inside the copy.
+      if (self && e.start === e.end && (e.start === start || e.start === end)) continue;
       out += source.slice(pos, e.start) + e.text();
       pos = e.end;
     }

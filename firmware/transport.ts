@@ -1,0 +1,96 @@
+// The Espruino `net` driver of the core Connection: one socket, one Connection, one timer.
+//
+// The boundary between Espruino's strings and the core's bytes is here and only here:
+// - `data` events deliver binary strings; the core's framer takes them as they are.
+// - `socket.write` converts its argument with toString, so a Uint8Array goes out as the
+//   decimal text "9,9" (ESPRUINO.md §5). Every write therefore hands it E.toString(bytes).
+// - A message for the application becomes a binary string (its UTF-8 bytes) the same way.
+// The socket's `close` ends the connection (Espruino closes at once when the peer ends, and
+// `end` is always followed by `close`); `error` is reported and ends it too. `drain` needs no
+// handling: Espruino queues what `write` is given and sends 536 bytes per loop pass.
+
+import { Connection, type ConnectionOptions, pollIntervalMs } from "./core/connection.js";
+import { REASON_SOCKET_ERROR } from "./core/constants.js";
+
+/** The part of an Espruino Socket this driver uses. */
+export interface EspruinoSocket {
+  write(data: string): unknown;
+  end(): void;
+  on(event: string, listener: (arg?: any) => void): void;
+}
+
+/** What the transport reports upward. The owner (lwstcp.ts) guarantees none of these throws. */
+export interface TransportEvents {
+  handshakeSucceeded(): void;
+  handshakeFailed(reason: string): void;
+  /** A message as a binary string of its bytes. */
+  message(text: string): void;
+  ended(reason: string): void;
+  /** A socket error (Espruino's {code, message}); the connection then closes with "socket-error". */
+  error(text: string): void;
+}
+
+/**
+ * Drives a Connection over an Espruino socket and returns it; the caller sends, disconnects
+ * and asks its state through the Connection. Call `start()` on it to begin the handshake.
+ */
+export function attachSocket(socket: EspruinoSocket, role: number, options: ConnectionOptions, events: TransportEvents): Connection {
+  let open = true;
+  let timer: ReturnType<typeof setInterval> | undefined;
+  const stopTimer = function () {
+    // clearInterval(undefined) throws on Espruino, and clearInterval() clears every timer.
+    if (timer) clearInterval(timer);
+    timer = undefined;
+  };
+  const connection = new Connection(role, options, {
+    write: function (bytes, length) {
+      if (!open) return;
+      try {
+        socket.write(E.toString(bytes.subarray(0, length)));
+      } catch (e) {
+        // "This socket is closed": the close event follows and ends the connection.
+        open = false;
+      }
+    },
+    close: function () {
+      stopTimer();
+      if (!open) return;
+      open = false;
+      try {
+        socket.end();
+      } catch (e) {
+        // Already closed underneath: nothing left to release.
+      }
+    },
+    handshakeSucceeded: function () {
+      events.handshakeSucceeded();
+    },
+    handshakeFailed: function (reason) {
+      stopTimer();
+      events.handshakeFailed(reason);
+    },
+    message: function (bytes, at, length) {
+      events.message(E.toString(bytes.subarray(at, at + length)));
+    },
+    ended: function (reason) {
+      stopTimer();
+      events.ended(reason);
+    },
+  });
+  socket.on("data", function (data: string) {
+    connection.receive(data);
+  });
+  socket.on("close", function () {
+    open = false;
+    stopTimer();
+    connection.transportClosed();
+  });
+  socket.on("error", function (err: { code?: number; message?: string } | undefined) {
+    events.error("socket error " + (err ? err.code + " " + err.message : ""));
+    connection.transportClosed(REASON_SOCKET_ERROR);
+  });
+  timer = setInterval(function () {
+    connection.tick();
+  }, pollIntervalMs(connection.keepAliveIntervalMs, connection.inactivityTimeoutMs, connection.handshakeTimeoutMs));
+  return connection;
+}
