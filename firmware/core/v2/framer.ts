@@ -1,0 +1,158 @@
+// Stream framer for the v2 TYPEs (0x11-0x16). Same pull style and chunk handling as the v1
+// Framer (../framer.ts): feed(chunk), then next() until it returns 0 (more bytes needed) or -1
+// (the stream is broken, `error` says why). A positive return n means a whole packet is at
+// packet[RECORD_AT .. RECORD_AT + n): the 72 bytes in front are head room the record layer
+// uses to check the tag in place (records.ts), so a received record is never copied again.
+//
+// Sizes by TYPE: ServerHello 17, ClientHello 33, ServerFinished 17; records 3 + ceil16(LENGTH)
+// + 16, where data needs 1 <= LENGTH <= 65528 and keep-alive/disconnect need LENGTH 0. LENGTH
+// is authenticated only later, by the tag; these checks just bound what the framer will buffer.
+// A v1 TYPE as the very first byte of the stream is reported as `profile-mismatch`.
+
+import { REASON_BAD_LENGTH, REASON_UNKNOWN_TYPE, REASON_ZERO_LENGTH } from "../constants.js";
+import {
+  CLIENT_HELLO_SIZE,
+  FIRST_V1_TYPE,
+  LAST_V1_TYPE,
+  MAX_V2_MESSAGE_LENGTH,
+  REASON_PROFILE_MISMATCH,
+  RECORD_AT,
+  RECORD_HEADER_SIZE,
+  recordSize,
+  SERVER_FINISHED_SIZE,
+  SERVER_HELLO_SIZE,
+  TYPE_V2_CLIENT_HELLO,
+  TYPE_V2_DATA,
+  TYPE_V2_DISCONNECT,
+  TYPE_V2_KEEP_ALIVE,
+  TYPE_V2_SERVER_FINISHED,
+  TYPE_V2_SERVER_HELLO,
+} from "./constants.js";
+
+const DEFAULT_CAPACITY = 264;
+
+/** Size of a v2 handshake packet, RECORD_HEADER_SIZE for a record (sized by its LENGTH), 0 for an unknown TYPE. */
+function sizeByType(type: number): number {
+  switch (type) {
+    case TYPE_V2_SERVER_HELLO:
+      return SERVER_HELLO_SIZE;
+    case TYPE_V2_CLIENT_HELLO:
+      return CLIENT_HELLO_SIZE;
+    case TYPE_V2_SERVER_FINISHED:
+      return SERVER_FINISHED_SIZE;
+    case TYPE_V2_DATA:
+    case TYPE_V2_KEEP_ALIVE:
+    case TYPE_V2_DISCONNECT:
+      return RECORD_HEADER_SIZE;
+    default:
+      return 0;
+  }
+}
+
+export class FramerV2 {
+  /** After next() returned n > 0: the packet is packet[RECORD_AT .. RECORD_AT + n). */
+  packet: Uint8Array;
+  /** Why the stream broke; "" while healthy. */
+  error = "";
+  private readonly small: Uint8Array;
+  private have = 0;
+  private need = 1;
+  private first = true;
+  private bytes: Uint8Array | null = null;
+  private text: string | null = null;
+  private pos = 0;
+  private end = 0;
+
+  constructor(initialCapacity?: number) {
+    this.small = new Uint8Array(RECORD_AT + Math.max(initialCapacity || DEFAULT_CAPACITY, 64));
+    this.packet = this.small;
+  }
+
+  /** Hands over the next chunk (Uint8Array, or a binary string on Espruino). The previous one must be used up. */
+  feed(chunk: Uint8Array | string): void {
+    if (this.pos < this.end && !this.error) throw new Error("framer: feed() called before the previous chunk was used up");
+    if (typeof chunk === "string") {
+      this.text = chunk;
+      this.bytes = null;
+    } else {
+      this.bytes = chunk;
+      this.text = null;
+    }
+    this.pos = 0;
+    this.end = chunk.length;
+  }
+
+  /** Bytes of an incomplete packet held so far (0 between packets). */
+  get buffered(): number {
+    return this.have;
+  }
+
+  /** Size of the next whole packet (> 0), 0 when more bytes are needed, -1 when the stream is broken. */
+  next(): number {
+    if (this.error) return -1;
+    if (this.have === 0 && this.packet !== this.small) this.packet = this.small;
+    for (;;) {
+      if (this.have < this.need) {
+        this.take();
+        if (this.have < this.need) return 0;
+      }
+      const type = this.packet[RECORD_AT];
+      if (this.have === 1) {
+        const size = sizeByType(type);
+        if (size === 0) {
+          return this.fail(this.first && type >= FIRST_V1_TYPE && type <= LAST_V1_TYPE ? REASON_PROFILE_MISMATCH : REASON_UNKNOWN_TYPE);
+        }
+        this.need = size;
+        continue;
+      }
+      if (this.need === RECORD_HEADER_SIZE && this.have === RECORD_HEADER_SIZE && sizeByType(type) === RECORD_HEADER_SIZE) {
+        const length = (this.packet[RECORD_AT + 1] << 8) | this.packet[RECORD_AT + 2];
+        if (type === TYPE_V2_DATA) {
+          if (length === 0) return this.fail(REASON_ZERO_LENGTH);
+          if (length > MAX_V2_MESSAGE_LENGTH) return this.fail(REASON_BAD_LENGTH);
+        } else if (length !== 0) {
+          return this.fail(REASON_BAD_LENGTH);
+        }
+        this.need = recordSize(length);
+        if (RECORD_AT + this.need > this.packet.length) this.grow(RECORD_AT + this.need);
+        continue;
+      }
+      const size = this.have;
+      this.have = 0;
+      this.need = 1;
+      this.first = false;
+      return size;
+    }
+  }
+
+  private take(): void {
+    const count = Math.min(this.need - this.have, this.end - this.pos);
+    const packet = this.packet;
+    let at = RECORD_AT + this.have;
+    let from = this.pos;
+    const stop = from + count;
+    if (this.bytes) {
+      const src = this.bytes;
+      while (from < stop) packet[at++] = src[from++];
+    } else {
+      const src = this.text as string;
+      while (from < stop) packet[at++] = src.charCodeAt(from++);
+    }
+    this.have = at - RECORD_AT;
+    this.pos = from;
+  }
+
+  private grow(size: number): void {
+    const bigger = new Uint8Array(size);
+    for (let i = RECORD_AT; i < RECORD_AT + this.have; i++) bigger[i] = this.packet[i];
+    this.packet = bigger;
+  }
+
+  private fail(reason: string): number {
+    this.error = reason;
+    this.bytes = null;
+    this.text = null;
+    this.pos = this.end = 0;
+    return -1;
+  }
+}

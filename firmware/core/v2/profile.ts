@@ -1,0 +1,35 @@
+// Choosing a profile. A driver takes `profile: "v1" | "v2"` (CLI `--profile v2`), builds a
+// Connection or a ConnectionV2 from it, and from then on uses only ProtocolConnection: both
+// classes satisfy it (test/v2-connection.test.ts checks that at compile time).
+
+export type Profile = "v1" | "v2";
+export const PROFILE_V1: Profile = "v1";
+export const PROFILE_V2: Profile = "v2";
+/** v1 stays the default: it pairs with the deployed C++ peers. */
+export const DEFAULT_PROFILE: Profile = PROFILE_V1;
+
+/** Checks a profile option or flag value; undefined gives the default. */
+export function parseProfile(value: unknown): Profile {
+  if (value === undefined) return DEFAULT_PROFILE;
+  if (value === PROFILE_V1 || value === PROFILE_V2) return value as Profile;
+  throw new Error('profile must be "v1" (compatible with the C++ peers) or "v2" (authenticated), got ' + String(value));
+}
+
+/** The driver-facing surface common to Connection (v1) and ConnectionV2. */
+export interface ProtocolConnection {
+  readonly state: number;
+  readonly reason: string;
+  readonly isOpen: boolean;
+  readonly sessionKey: Uint32Array;
+  readonly role: number;
+  readonly keepAliveIntervalMs: number;
+  readonly inactivityTimeoutMs: number;
+  readonly handshakeTimeoutMs: number;
+  start(): void;
+  receive(chunk: Uint8Array | string): void;
+  tick(): void;
+  sendBytes(bytes: Uint8Array, from: number, length: number): number;
+  sendByteString(text: string): number;
+  disconnect(): void;
+  transportClosed(reason?: string): void;
+}
