@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { connect } from "node:net";
-import { type HandshakeResult, type LightweightSecureServer, type Session } from "../server/index.js";
+import { ERR_SEND_QUEUE_FULL, type HandshakeResult, type LightweightSecureServer, type Session } from "../server/index.js";
 import { delay, FAST, newClient, next, rawClient, startServer, until, within } from "./server-helpers.js";
 
 describe("server sessions", () => {
@@ -150,5 +150,35 @@ describe("server sessions", () => {
     );
     assert.equal(stopped, true);
     assert.equal(server.isRunning, false);
+  });
+
+  it("queues sends behind the socket's drain, and refuses them past maxQueuedBytes", async () => {
+    server = await startServer({ keepAliveIntervalMs: 1000, inactivityTimeoutMs: -1, maxQueuedBytes: 256 * 1024 });
+    const opened = next<[Session]>(server, "session");
+    const reader = rawClient(server.port);
+    assert.equal(await reader.handshake, "open");
+    reader.socket.pause(); // a peer that stops reading
+    const [session] = await opened;
+    const chunk = new Uint8Array(65528).fill(0x61);
+    let sawFalse = false;
+    let refused: (Error & { code?: string }) | null = null;
+    for (let i = 0; i < 4000 && !refused; i++) {
+      try {
+        if (!session.sendMessage(chunk)) sawFalse = true;
+      } catch (err) {
+        refused = err as Error & { code?: string };
+      }
+      if (i % 16 === 15) await delay(1); // let the kernel take what it will
+    }
+    assert.equal(sawFalse, true, "sendMessage returned false once the socket buffer filled");
+    assert.equal(refused?.code, ERR_SEND_QUEUE_FULL);
+    assert.equal(session.isActive, true);
+    const drained = next(session, "drain", 10000);
+    reader.socket.resume();
+    await drained;
+    assert.equal(session.sendMessage("after drain"), true);
+    await until(() => reader.messages.length > 0 && reader.messages[reader.messages.length - 1].toString() === "after drain", 10000, "everything queued to arrive in order");
+    assert.ok(reader.messages.slice(0, -1).every((m) => m.length === 65528));
+    reader.socket.destroy();
   });
 });
