@@ -18,6 +18,6 @@ export const BOARD_FACTS: { [board: string]: BoardFacts } =
 
 /** The facts of the board this code runs on, from process.env.BOARD. */
 export function currentBoard(): { name: string; facts: BoardFacts | undefined } {
-  const name = (typeof process !== "undefined" && process.env && process.env.BOARD) || "";
+  const name = process.env.BOARD || "";
   return { name: name, facts: BOARD_FACTS[name] };
 }

@@ -1,0 +1,147 @@
+// Firmware bundles for Espruino (../shared/ESPRUINO.md §1.4 is why each step exists):
+//   TypeScript → ES5 without helpers → terser (ES5 output, mangled) → prototype aliases →
+//   hoisting pass → check.
+// dist/lwstcp.js is the library as an Espruino module body (it assigns to `exports`): what
+// espruino-tools uploads as the Storage file "lwstcp" and what Modules.addCached accepts.
+// dist/app-<board>.js is the demo app, one per board file in boards/ that has a `lwstcp` section.
+// The build fails when a bundle is not ES5, names something Espruino lacks, uses a name before
+// its declaration, or (the library) exceeds its size budget.
+
+import typescript from "@rollup/plugin-typescript";
+import terser from "@rollup/plugin-terser";
+import { espruinoHoist } from "./scripts/espruino-hoist.mjs";
+import { espruinoShrink } from "./scripts/espruino-shrink.mjs";
+import { checkEspruinoSource } from "./scripts/espruino-check.mjs";
+import { LIBRARY_BUDGET_BYTES, readBoards } from "./scripts/boards.mjs";
+
+const boards = readBoards();
+/** process.env.BOARD → the facts the library needs at run time (firmware/board-facts.ts). */
+const boardFacts = Object.fromEntries(
+  boards.map((b) => [b.board, { rngRegister: b.rngRegister, jsVars: b.jsVars }]),
+);
+
+/**
+ * Replaces build-time names in the compiled firmware (there is no @rollup/plugin-replace here,
+ * and these are the only two names).
+ * @param {Record<string, string>} values name → JavaScript expression
+ * @returns {import("rollup").Plugin}
+ */
+function defines(values) {
+  return {
+    name: "lwstcp-defines",
+    transform(code, id) {
+      if (!id.includes("/firmware/")) return null;
+      let out = code;
+      for (const [name, value] of Object.entries(values)) out = out.split(name).join(`(${value})`);
+      return out === code ? null : { code: out, map: null };
+    },
+  };
+}
+
+/**
+ * The last renderChunk step: fail the build on anything Espruino cannot run, or over budget.
+ * @param {{ module: boolean, budget?: number }} options
+ * @returns {import("rollup").Plugin}
+ */
+function espruinoCheck(options) {
+  return {
+    name: "espruino-check",
+    renderChunk(code, chunk) {
+      const { ok, problems } = checkEspruinoSource(code, { module: options.module });
+      if (!ok) {
+        this.error(`${chunk.fileName} would not run on Espruino:\n` +
+          problems.map((p) => `  line ${p.line}: ${p.code}: ${p.message}`).join("\n"));
+      }
+      const size = Buffer.byteLength(code);
+      if (options.budget && size > options.budget) {
+        this.error(`${chunk.fileName} is ${size} bytes, over its ${options.budget}-byte budget`);
+      }
+      return null;
+    },
+  };
+}
+
+/**
+ * Internal property names of the library (core and device layer) that terser may shorten.
+ * Only names listed here are renamed, and only inside dist/lwstcp.js, where every object that
+ * carries them is made: never a public API name, an option the application passes, an
+ * Espruino or socket member (end, write, close, message, error, host, port, fill, start…),
+ * or a field of an object handed to the application (HandshakeResult's reason). A name left
+ * off this list just stays long.
+ */
+const INTERNAL_PROPERTIES = [
+  // core: Connection, Framer, handshakes, key schedules, options
+  "state", "sessionKey", "role", "keepAliveIntervalMs", "inactivityTimeoutMs", "handshakeTimeoutMs",
+  "options", "sink", "framer", "smallOut", "out", "server", "client", "session", "startedAt",
+  "lastSent", "lastReceived", "packet", "have", "need", "bytes", "text", "pos", "key", "random",
+  "expected", "received", "request", "response", "words", "rounds", "handshakeKey", "clock",
+  "bufferSize", "fail", "take", "grow", "feed", "next", "seal", "prepareSend", "handshakePacket",
+  "sessionPacket", "finish", "transportClosed", "receive", "tick", "sendBytes", "sendByteString",
+  "handshakeSucceeded", "handshakeFailed", "ended", "buffered", "small",
+  // device layer: transport, settings, client, server, session, entropy, board facts
+  "connection", "settings", "schedule", "wanted", "attempt", "retryTimer", "autoReconnect",
+  "reconnectMinMs", "reconnectMaxMs", "retry", "cancelRetry", "sessions", "maxSessions", "accept",
+  "forget", "word", "source", "facts", "rngRegister", "jsVars",
+];
+
+/** @param {Record<string, string>} values @param {{ module: boolean, budget?: number }} check */
+function plugins(values, check) {
+  return [
+    typescript({
+      tsconfig: false,
+      include: ["firmware/**/*.ts"],
+      compilerOptions: {
+        target: "ES5",
+        module: "ESNext",
+        moduleResolution: "Bundler",
+        lib: ["ES2022"],
+        types: ["node"],
+        strict: true,
+        skipLibCheck: true,
+        // Helpers break on Espruino; the check below fails the build if one is still needed.
+        noEmitHelpers: true,
+        importHelpers: false,
+        noEmitOnError: true,
+        declaration: false,
+        sourceMap: false,
+      },
+    }),
+    defines(values),
+    terser({
+      ecma: 5,
+      toplevel: true,
+      compress: { ecma: 5, passes: 2 },
+      mangle: check.module
+        ? { toplevel: true, properties: { builtins: true, regex: new RegExp(`^(?:${INTERNAL_PROPERTIES.join("|")})$`) } }
+        : { toplevel: true },
+      format: { ecma: 5, comments: false },
+    }),
+    espruinoShrink(),
+    espruinoHoist(),
+    espruinoCheck(check),
+  ];
+}
+
+/** The whole bundle runs inside one function, so its names never become device globals. */
+const output = {
+  format: "cjs",
+  exports: "named",
+  esModule: false,
+  strict: false,
+  generatedCode: "es5",
+  intro: "(function(){",
+  outro: "})();",
+};
+
+export default [
+  {
+    input: "firmware/lwstcp.ts",
+    output: { ...output, file: "dist/lwstcp.js" },
+    plugins: plugins({ __LWSTCP_BOARD_FACTS__: JSON.stringify(boardFacts) }, { module: true, budget: LIBRARY_BUDGET_BYTES }),
+  },
+  ...boards.map((b) => ({
+    input: "firmware/apps/demo.ts",
+    output: { ...output, file: `dist/${b.app}` },
+    plugins: plugins({ __LWSTCP_BOARD__: JSON.stringify(b.board) }, { module: false }),
+  })),
+];
