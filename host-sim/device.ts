@@ -21,6 +21,9 @@ export type { DeviceFailure } from "./core.js";
 /** JsVars per board (ESPRUINO.md §8): ESP32.py and ESP32S3 16383, ESP32C3_IDF4.py 4095. */
 export const DEFAULT_JSVARS: Record<Board, number> = { ESP32: 16383, ESP32S3: 16383, ESP32C3: 4095 };
 
+/** Longest extra pause between memory walks when walks are slow. */
+const MAX_MEMORY_BACKOFF_MS = 1000;
+
 export interface DeviceOptions {
   /** Names the device in console prefixes and errors (default "dev"). */
   name?: string;
@@ -77,6 +80,7 @@ export function createDevice(options: DeviceOptions = {}): Device {
   let failure: DeviceFailure | undefined;
   let peak = 0;
   let lastMemoryCheck = 0;
+  let deferredCheck: NodeJS.Timeout | undefined;
   let stopped = false;
   let errorFlags: Set<ErrorFlag> | undefined;
 
@@ -153,11 +157,15 @@ export function createDevice(options: DeviceOptions = {}): Device {
   function checkMemory(force: boolean): void {
     if (stopped) return;
     const now = Date.now();
-    if (!force && now - lastMemoryCheck < memoryCheckMs) return;
-    const started = now;
+    if (!force && now - lastMemoryCheck < memoryCheckMs) {
+      // Throttled: make sure this work is still checked once the interval has passed, even if the device goes idle.
+      deferredCheck ??= setTimeout(() => { deferredCheck = undefined; checkMemory(false); }, memoryCheckMs - (now - lastMemoryCheck));
+      return;
+    }
     const usage = memory.usage(budget + 1);
-    // Walks are cheap for small heaps; back off for big ones so 100 devices stay fast.
-    lastMemoryCheck = Date.now() + Math.max(0, (Date.now() - started) * 20 - memoryCheckMs);
+    // Walks are cheap for small heaps; back off (at most 1 s) for slow ones so 100 devices stay fast.
+    const walkMs = Date.now() - now;
+    lastMemoryCheck = Date.now() + Math.min(MAX_MEMORY_BACKOFF_MS, Math.max(0, walkMs * 10 - memoryCheckMs));
     if (usage > peak) peak = usage;
     if (usage > budget) fail("out-of-memory", `estimated ${usage} JsVars exceed the budget of ${budget}`);
   }
@@ -165,6 +173,7 @@ export function createDevice(options: DeviceOptions = {}): Device {
   function stop(): void {
     if (stopped) return;
     stopped = true;
+    if (deferredCheck) clearTimeout(deferredCheck);
     loop.stop();
     for (const resource of [...resources]) resource.dispose();
     resources.clear();
