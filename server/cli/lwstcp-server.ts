@@ -87,7 +87,8 @@ async function main(): Promise<number> {
 
   let stopping = false;
   const shutdown = (signal: string) => {
-    if (stopping) return;
+    // A second signal while Disconnects are flushing: stop waiting.
+    if (stopping) process.exit(0);
     stopping = true;
     log("stopping", { reason: signal, sessions: server.sessionCount });
     server.stop().then(() => {
