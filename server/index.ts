@@ -20,7 +20,6 @@ export {
   ERR_NO_HANDSHAKE_KEY,
   ERR_NOT_OPEN,
   ERR_SEND_QUEUE_FULL,
-  ERR_SOCKET,
   LwstcpError,
 } from "./errors.js";
 export { fizzBuzzLine, fizzBuzzNumber, fizzBuzzReply, fizzBuzzText } from "./fizzbuzz.js";
