@@ -84,7 +84,7 @@ export class MemoryEstimator {
       if (seen.has(obj)) continue;
       seen.add(obj);
       const builtin = countBuiltins ? undefined : this.builtinKeys.get(obj);
-      if (!builtin) total += this.ownCost(obj, pending, seen);
+      if (!builtin) total += this.ownCost(obj, seen);
       for (const name of Object.getOwnPropertyNames(obj)) {
         if (builtin?.has(name)) continue;
         if (ArrayBuffer.isView(obj) && /^\d+$/.test(name)) continue; // bytes priced with the buffer
@@ -104,7 +104,7 @@ export class MemoryEstimator {
     return total;
   }
 
-  private ownCost(obj: object, pending: unknown[], seen: Set<object>): number {
+  private ownCost(obj: object, seen: Set<object>): number {
     if (ArrayBuffer.isView(obj)) {
       const buffer = (obj as Uint8Array).buffer;
       if (seen.has(buffer)) return 1;
@@ -113,7 +113,6 @@ export class MemoryEstimator {
     }
     if (isArrayBuffer(obj)) return 1 + stringJsVars(Math.max(5, (obj as ArrayBuffer).byteLength));
     if (typeof obj === "function") return this.costOfFunction(obj as Function);
-    void pending;
     return 1;
   }
 

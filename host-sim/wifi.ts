@@ -31,7 +31,10 @@ export function createWifiModule(core: DeviceCore, script: WifiScript = {}): { m
   const failures = [...(script.failures ?? [])];
   const delay = script.connectDelayMs ?? 30;
   const mac = "24:0a:c4:" + [0, 0, 0].map(() => Math.floor(Math.random() * 256).toString(16).padStart(2, "0")).join(":");
-  const ip = script.ip ?? "192.168.4.2";
+  // Distinct addresses per device name, so logs of many devices can be told apart.
+  let nameHash = 0;
+  for (const c of core.name) nameHash = (nameHash * 31 + c.charCodeAt(0)) >>> 0;
+  const ip = script.ip ?? `192.168.4.${2 + (nameHash % 250)}`;
   let connected = script.connectedAtBoot ?? false;
   let currentSsid = connected ? ap.ssid : "";
   let station = connected ? "connected" : "off";
