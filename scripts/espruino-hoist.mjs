@@ -1,11 +1,15 @@
 // Hoisting pass for Espruino, which has no hoisting at all (../shared/ESPRUINO.md §1.1): a
 // function declaration or a `var` exists only once its statement has run, and a `var` in a
 // branch that never ran does not exist. This pass makes ordinary JS behave the same there:
-//   - every function declaration moves to the top of its function (or of the file);
-//   - each function (and the file) starts with `var a,b,c;` naming all its var-declared names,
-//     so the later `var a = …` statements only assign (re-declaring keeps the value, §1.1);
+//   - every function declaration that is a statement of a function body (or of the file) moves
+//     to the top of it; one inside a block or branch stays, as it exists only once it has run;
+//   - each function (and the file) starts with `var a,b,c;` naming all its var-declared names
+//     (and those block-level functions), so the later `var a = …` statements only assign
+//     (re-declaring keeps the value, §1.1);
 //   - array holes `[1,,2]` become `[1,void 0,2]` (a hole throws when the parser skips it).
-// None of this changes standard-JS meaning. It runs on the minified chunk (a Rollup
+// The first two keep standard-JS meaning exactly. The third makes a hole an undefined element,
+// which differs only for `in`, hasOwnProperty and the iteration methods that skip holes; the
+// code we compile never relies on holes (TypeScript emits them only for async/await). It runs on the minified chunk (a Rollup
 // `renderChunk` step after terser), on the acorn AST, by text edits; no code generator, so the
 // output keeps terser's formatting.
 
@@ -39,12 +43,14 @@ export function hoistForEspruino(source) {
     const visit = (node, parent) => {
       switch (node.type) {
         case "FunctionDeclaration":
-          functions.push(node);
-          edits.push({
-            start: node.start, end: node.end, removes: true,
-            // A declaration that is the whole body of an if/loop must leave a statement behind.
-            text: () => (parent.type === "BlockStatement" || parent.type === "Program" || parent.type === "SwitchCase" ? "" : ";"),
-          });
+          if (parent === fnBody) {
+            functions.push(node);
+            edits.push({ start: node.start, end: node.end, removes: true, text: () => "" });
+          } else {
+            // Inside a block or branch it is defined only if that code runs (on Espruino, and
+            // in sloppy-mode JS alike); it stays put and its name is declared like a var.
+            vars.add(node.id.name);
+          }
           scope(node.body, node.params.map((/** @type {any} */ p) => p.name));
           return;
         case "FunctionExpression":

@@ -11,7 +11,7 @@
 
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { join, relative } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { ROOT, readBoards } from "./boards.mjs";
 
 const USAGE = "usage: npm run flash -- (--port DEVICE | --out FILE) [--save] [--baud N] [--board NAME] [--config FILE] [--no-build]";
@@ -73,7 +73,7 @@ export function flash(argv) {
     console.error(`flash: ${/** @type {Error} */ (e).message}\n${USAGE}`);
     return 2;
   }
-  if (!existsSync(join(ROOT, options.config))) {
+  if (!existsSync(resolve(ROOT, options.config))) {
     console.error(`flash: ${options.config} not found: copy boards/config.example.json to boards/config.json and fill in your Wi-Fi and server`);
     return 2;
   }
