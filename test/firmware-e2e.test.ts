@@ -1,0 +1,164 @@
+// The firmware bundles themselves (dist/lwstcp.js as the Storage module, dist/app-esp32.js as
+// the program) on simulated ESP32s (host-sim), against the real desktop server and client
+// processes (build/server/cli): FizzBuzz, a wrong key, the device as server, a server restart,
+// and the exact text `npm run flash -- --out` would send.
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { bootFirmware, type FirmwareConfig } from "../host-sim/runner.js";
+import type { Device } from "../host-sim/device.js";
+import { freePort } from "./host-sim-helpers.js";
+
+const SERVER_CLI = "build/server/cli/lwstcp-server.js";
+const CLIENT_CLI = "build/server/cli/lwstcp-client.js";
+// The C++ FizzBuzz example's public demo key, as boards/config.example.json carries it.
+const DEMO_KEY_HEX = "78563412f0debc9a6824571301dfebac4433221188776655ccbbaa9900ffeedd";
+const OTHER_KEY_HEX = "11".repeat(32);
+
+interface Proc {
+  child: ChildProcess;
+  out: () => string;
+  exit: Promise<number | null>;
+}
+
+function start(script: string, args: string[]): Proc {
+  const child = spawn(process.execPath, [script, ...args], { env: { ...process.env, LWSTCP_KEY: "" }, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  child.stdout?.on("data", (d) => (out += d));
+  child.stderr?.on("data", (d) => (out += d));
+  return { child, out: () => out, exit: new Promise((resolve) => child.once("exit", (code) => resolve(code))) };
+}
+
+/** lwstcp-server on 127.0.0.1 with JSON log lines; resolves once it listens. */
+async function startServer(port: number, keyHex: string, mode = "fizzbuzz"): Promise<Proc & { events: () => Array<Record<string, any>> }> {
+  const proc = start(SERVER_CLI, ["--port", String(port), "--host", "127.0.0.1", "--log", "json", "--key", keyHex, "--mode", mode]);
+  const events = () => proc.out().split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
+  const deadline = Date.now() + 10000;
+  while (!events().some((e) => e.event === "started")) {
+    if (proc.child.exitCode !== null || Date.now() > deadline) throw new Error("server did not start: " + proc.out());
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return { ...proc, events };
+}
+
+function config(port: number, extra: Partial<FirmwareConfig> = {}): FirmwareConfig {
+  return { ssid: "lab", password: "lab-password", host: "127.0.0.1", port, key: DEMO_KEY_HEX, rounds: 32, role: "client", ...extra };
+}
+
+function healthy(device: Device): void {
+  const problems = device.uncaught.map((u) => u.printed);
+  if (device.failure) problems.push(device.failure.kind + ": " + device.failure.message);
+  assert.deepEqual(problems, [], "device console:\n" + device.consoleLines.join("\n"));
+  assert.ok(!device.consoleLines.some((l) => /WARNING: no hardware RNG/.test(l)), "the library must use the board's RNG register");
+}
+
+describe("firmware end to end: bundles on simulated ESP32s against the desktop processes", function () {
+  this.timeout(90000);
+  const procs: Proc[] = [];
+  const devices: Device[] = [];
+  afterEach(() => {
+    for (const d of devices.splice(0)) d.stop();
+    for (const p of procs.splice(0)) if (p.child.exitCode === null) p.child.kill("SIGKILL");
+  });
+
+  it("plays 100 rounds of FizzBuzz with lwstcp-server, every line right, then disconnects cleanly", async () => {
+    const port = await freePort();
+    const server = await startServer(port, DEMO_KEY_HEX);
+    procs.push(server);
+    const device = await bootFirmware({ app: { path: "dist/app-esp32.js" }, config: config(port, { count: 100 }) });
+    devices.push(device);
+    await device.waitForConsole(/FizzBuzz done: 100 replies, 0 wrong/, 60000);
+    assert.ok(device.consoleLines.includes("lwstcp: -> 3 Fizz"));
+    assert.ok(device.consoleLines.includes("lwstcp: <- 200 Buzz"));
+    await new Promise((r) => setTimeout(r, 300));
+    const ended = server.events().filter((e) => e.event === "session-ended");
+    assert.deepEqual(ended.map((e) => e.reason), ["disconnect"]);
+    assert.equal(server.events().filter((e) => e.event === "error").length, 0, server.out());
+    healthy(device);
+  });
+
+  it("with a wrong key fails the handshake on both sides, delivers nothing, and keeps retrying with backoff", async () => {
+    const port = await freePort();
+    const server = await startServer(port, DEMO_KEY_HEX);
+    procs.push(server);
+    const device = await bootFirmware({ app: { path: "dist/app-esp32.js" }, config: config(port, { key: OTHER_KEY_HEX }) });
+    devices.push(device);
+    await device.waitForConsole(/handshake failed/, 10000);
+    const firstFailure = Date.now();
+    // The first retry comes after 0.5..1 s, the next after 1..2 s.
+    while (device.consoleLines.filter((l) => /handshake failed/.test(l)).length < 2) {
+      assert.ok(Date.now() - firstFailure < 5000, "a second attempt within 5 s:\n" + device.consoleLines.join("\n"));
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(Date.now() - firstFailure >= 400, "the retry waited for its backoff");
+    assert.ok(!device.consoleLines.some((l) => /<- /.test(l)));
+    const failed = server.events().filter((e) => e.event === "handshake-failed");
+    assert.ok(failed.length >= 2, server.out());
+    assert.equal(server.events().filter((e) => e.event === "handshake-success").length, 0);
+    healthy(device);
+  });
+
+  it("reconnects by itself when the server is restarted, and plays on", async () => {
+    const port = await freePort();
+    let server = await startServer(port, DEMO_KEY_HEX);
+    procs.push(server);
+    const device = await bootFirmware({ app: { path: "dist/app-esp32.js" }, config: config(port) });
+    devices.push(device);
+    await device.waitForConsole(/<- 10 Buzz/, 20000);
+    server.child.kill("SIGKILL");
+    await server.exit;
+    await device.waitForConsole(/disconnected: /, 10000);
+    await new Promise((r) => setTimeout(r, 1500)); // at least one refused attempt while it is down
+    server = await startServer(port, DEMO_KEY_HEX);
+    procs.push(server);
+    const before = device.consoleLines.filter((l) => /handshake succeeded/.test(l)).length;
+    const deadline = Date.now() + 40000;
+    while (device.consoleLines.filter((l) => /handshake succeeded/.test(l)).length === before) {
+      assert.ok(Date.now() < deadline, "reconnected within 40 s:\n" + device.consoleLines.join("\n"));
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    // The game starts over on the new session ("1", then "2 …"); it runs fast, so look back from there.
+    const lines = device.consoleLines;
+    const restartedAt = lines.map((l, i) => (/handshake succeeded/.test(l) ? i : -1)).filter((i) => i >= 0)[before];
+    while (!lines.slice(restartedAt).some((l) => /<- 10 Buzz/.test(l))) {
+      assert.ok(Date.now() < deadline, "played again after the restart:\n" + lines.slice(restartedAt).join("\n"));
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(device.consoleLines.some((l) => /error: connect to 127\.0\.0\.1:\d+ failed/.test(l)), "refused attempts were reported");
+    healthy(device);
+  });
+
+  it("as an echo server, answers lwstcp-client's messages of 1, 8, 9, 1000 and 4096 bytes", async () => {
+    const port = await freePort();
+    const device = await bootFirmware({ app: { path: "dist/app-esp32.js" }, config: config(port, { role: "server", host: undefined }) });
+    devices.push(device);
+    await device.waitForConsole(/echo server listening on .*:\d+/, 10000);
+    const client = start(CLIENT_CLI, ["--host", "127.0.0.1", "--port", String(port), "--key", DEMO_KEY_HEX, "--mode", "echo", "--sizes", "1,8,9,1000,4096"]);
+    procs.push(client);
+    assert.equal(await client.exit, 0, client.out());
+    await device.waitForConsole(/session ended: disconnect/, 10000);
+    healthy(device);
+  });
+
+  it("runs the exact upload text of `npm run flash -- --out`: Storage writes, Wi-Fi, pairing with the server", async () => {
+    const port = await freePort();
+    const server = await startServer(port, DEMO_KEY_HEX);
+    procs.push(server);
+    const dir = mkdtempSync(join(tmpdir(), "lwstcp-upload-"));
+    writeFileSync(join(dir, "config.json"), JSON.stringify(config(port, { count: 5 })));
+    const uploadPath = join(dir, "upload.js");
+    const flash = spawnSync(process.execPath, ["scripts/flash.mjs", "--out", uploadPath, "--config", join(dir, "config.json"), "--no-build"], { encoding: "utf8", timeout: 50000 });
+    assert.equal(flash.status, 0, flash.stderr);
+    const device = await bootFirmware({
+      app: { source: readFileSync(uploadPath, "latin1"), filename: "upload.js" },
+      library: null,
+      wifi: { ssid: "lab", password: "lab-password" },
+    });
+    devices.push(device);
+    await device.waitForConsole(/FizzBuzz done: 5 replies, 0 wrong/, 30000);
+    assert.equal(device.storage.read("lwstcp"), readFileSync("dist/lwstcp.js", "latin1"));
+    healthy(device);
+  });
+});
