@@ -4,8 +4,8 @@
 
 /** Espruino's utility object. */
 declare const E: {
-  /** A binary string (one char per byte) from typed arrays, arrays, numbers and strings. */
-  toString(...data: unknown[]): string;
+  /** A binary string (one char per byte) from typed arrays, arrays, numbers and strings; undefined when it cannot be allocated. */
+  toString(...data: unknown[]): string | undefined;
   /** Bytes from a binary string or the other inputs toString accepts. */
   toUint8Array(...data: unknown[]): Uint8Array;
   /** A 31-bit number from Espruino's software generator: fixed seed on ESP32, never a secret. */

@@ -36,17 +36,28 @@ export interface TransportEvents {
  */
 export function attachSocket(socket: EspruinoSocket, role: number, options: ConnectionOptions, events: TransportEvents): Connection {
   let open = true;
+  /** Why we ended the socket ourselves without the connection deciding it (out of memory). */
+  let failure: string | undefined;
   let timer: ReturnType<typeof setInterval> | undefined;
   const stopTimer = function () {
     // clearInterval(undefined) throws on Espruino, and clearInterval() clears every timer.
     if (timer) clearInterval(timer);
     timer = undefined;
   };
+  const outOfMemory = function (length: number) {
+    events.error("out of memory for " + length + " bytes");
+    failure = REASON_SOCKET_ERROR;
+    socket.end();
+  };
   const connection = new Connection(role, options, {
     write: function (bytes, length) {
       if (!open) return;
+      const text = E.toString(bytes.subarray(0, length));
       try {
-        socket.write(E.toString(bytes.subarray(0, length)));
+        // E.toString gives undefined when it cannot allocate the string; write would then send
+        // the text "undefined". End the socket instead: its close event ends the connection.
+        if (typeof text === "string") socket.write(text);
+        else outOfMemory(length);
       } catch (e) {
         // "This socket is closed": the close event follows and ends the connection.
         open = false;
@@ -70,7 +81,9 @@ export function attachSocket(socket: EspruinoSocket, role: number, options: Conn
       events.handshakeFailed(reason);
     },
     message: function (bytes, at, length) {
-      events.message(E.toString(bytes.subarray(at, at + length)));
+      const text = E.toString(bytes.subarray(at, at + length));
+      if (typeof text === "string") events.message(text);
+      else outOfMemory(length);
     },
     ended: function (reason) {
       stopTimer();
@@ -83,7 +96,7 @@ export function attachSocket(socket: EspruinoSocket, role: number, options: Conn
   socket.on("close", function () {
     open = false;
     stopTimer();
-    connection.transportClosed();
+    connection.transportClosed(failure);
   });
   socket.on("error", function (err: { code?: number; message?: string } | undefined) {
     events.error("socket error " + (err ? err.code + " " + err.message : ""));

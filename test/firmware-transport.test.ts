@@ -158,6 +158,24 @@ describe("firmware: Espruino net transport", () => {
     assert.equal(clientSocket.writes.length, writes);
   });
 
+  it("never writes the text \"undefined\" when E.toString cannot allocate: it reports and ends the socket", async () => {
+    const [clientSocket, serverSocket] = pair();
+    const c = recorder();
+    const s = recorder();
+    const client = attachSocket(clientSocket, ROLE_CLIENT, options(), c.events);
+    attachSocket(serverSocket, ROLE_SERVER, options(), s.events).start();
+    await until(() => client.isOpen, "open");
+    const E = (globalThis as any).E;
+    const realToString = E.toString;
+    E.toString = (data: Uint8Array) => (data.length > 100 ? undefined : realToString(data));
+    client.sendByteString("y".repeat(500));
+    E.toString = realToString;
+    assert.ok(c.log.includes("error out of memory for 507 bytes"), c.log.join(", "));
+    assert.ok(!clientSocket.writes.includes("undefined") && !clientSocket.writes.includes(undefined));
+    await until(() => c.log.includes("ended socket-error") && s.log.includes("ended peer-closed"), "both ended");
+    assert.deepEqual(s.messages, []);
+  });
+
   it("a handshake that never completes times out and closes the socket", async () => {
     const [clientSocket] = pair();
     const c = recorder();
