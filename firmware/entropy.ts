@@ -1,12 +1,12 @@
 // Randomness for keys, nonces, padding and reconnect jitter.
 //
-// On ESP32 builds of Espruino, E.hwRand() and Math.random() come from a software generator
+// On ESP32 builds of Espruino, E.hwRand() and Math's random() come from a software generator
 // with a fixed seed (ESPRUINO.md §4): every boot repeats the same numbers, so a device server
 // would hand out predictable session keys. The chip has a true RNG register (random while the
 // radio is on); we read it with peek32. Each read is mixed into a small pool together with the
 // previous output, so a weak or repeated read (radio off) still does not repeat the output
 // stream, and a good read makes the output unpredictable. Without a known register we fall
-// back to E.hwRand() and say loudly that the keys are predictable. Never Math.random.
+// back to E.hwRand() and say loudly that the keys are predictable. Never Math's random().
 
 import type { RandomFill } from "./core/bytes.js";
 
