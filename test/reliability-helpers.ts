@@ -327,10 +327,11 @@ export class Proxy {
     for (const s of [inbound, outbound]) {
       this.sockets.add(s);
       s.on("error", () => {});
-      s.on("close", () => {
+      s.on("close", (hadError: boolean) => {
         this.sockets.delete(s);
-        // A real close (FIN or reset) on one side is passed on, unless the path is frozen.
-        if (!this.frozen) (s === inbound ? outbound : inbound).destroy();
+        // A reset on one side is passed on at once, unless the path is frozen (a FIN is
+        // passed on by pipe() after what it holds has been forwarded).
+        if (hadError && !this.frozen) (s === inbound ? outbound : inbound).destroy();
       });
     }
     this.pipe(inbound, outbound, true);
@@ -348,6 +349,7 @@ export class Proxy {
         count();
         to.write(data, () => resolve());
       });
+    let ended = false;
     const pump = async () => {
       if (pumping) return;
       pumping = true;
@@ -370,7 +372,16 @@ export class Proxy {
       } finally {
         pumping = false;
       }
+      if (ended && !queue.length && !batchTimer) to.end();
     };
+    from.on("end", () => {
+      ended = true;
+      if (batchTimer) {
+        clearTimeout(batchTimer);
+        batchTimer = null;
+      }
+      void pump();
+    });
     from.on("data", (chunk: Buffer) => {
       if (this.mode === "batch") {
         queue.length ? (queue[0] = Buffer.concat([queue[0], chunk])) : queue.push(chunk);
