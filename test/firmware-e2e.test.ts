@@ -130,6 +130,58 @@ describe("firmware end to end: bundles on simulated ESP32s against the desktop p
     healthy(device);
   });
 
+  it("keeps retrying a server that is not up without growing its memory", async () => {
+    const port = await freePort(); // nothing listens there
+    const app = `
+var lw = require("lwstcp");
+lw.setHandshakeKey("${DEMO_KEY_HEX}");
+var c = new lw.LightweightSecureClient("127.0.0.1", ${port});
+var n = 0;
+c.setOnError(function (text) {
+  n++;
+  if (n === 10 || n === 60) print("attempt " + n + " usage " + process.memory().usage + " " + text);
+});
+c.setAutoReconnect(true, 10, 20);
+c.connectToServer();`;
+    const device = await bootFirmware({ app: { source: app, filename: "retry-app.js" }, wifi: { connectedAtBoot: true } });
+    devices.push(device);
+    const early = await device.waitForConsole(/^attempt 10 /, 10000);
+    const late = await device.waitForConsole(/^attempt 60 /, 20000);
+    assert.match(late, /connect to 127\.0\.0\.1:\d+ failed/);
+    const usage = (line: string) => Number(/usage (\d+)/.exec(line)![1]);
+    assert.ok(usage(late) <= usage(early) + 5, `JsVars ${usage(early)} after 10 attempts, ${usage(late)} after 60`);
+    healthy(device);
+  });
+
+  it("keeps retrying a server that refuses its key without growing its memory", async () => {
+    const port = await freePort();
+    const server = await startServer(port, DEMO_KEY_HEX);
+    procs.push(server);
+    const app = `
+var lw = require("lwstcp");
+lw.setHandshakeKey("${OTHER_KEY_HEX}");
+var c = new lw.LightweightSecureClient("127.0.0.1", ${port});
+var n = 0;
+c.setOnHandshakeFailed(function (reason) {
+  n++;
+  if (n === 5 || n === 30) print("failure " + n + " usage " + process.memory().usage + " " + reason);
+});
+c.setAutoReconnect(true, 10, 20);
+c.connectToServer();`;
+    const device = await bootFirmware({ app: { source: app, filename: "wrong-key-app.js" }, wifi: { connectedAtBoot: true } });
+    devices.push(device);
+    const early = await device.waitForConsole(/^failure 5 /, 20000);
+    const late = await device.waitForConsole(/^failure 30 /, 40000);
+    const usage = (line: string) => Number(/usage (\d+)/.exec(line)![1]);
+    assert.ok(usage(late) <= usage(early) + 5, `JsVars ${usage(early)} after 5 failed handshakes, ${usage(late)} after 30`);
+    const deadline = Date.now() + 5000;
+    while (server.events().filter((e) => e.event === "handshake-failed").length < 30) {
+      assert.ok(Date.now() < deadline, "the server saw 30 failed handshakes:\n" + server.out().slice(-2000));
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    healthy(device);
+  });
+
   it("as an echo server, answers lwstcp-client's messages of 1, 8, 9, 1000 and 4096 bytes", async () => {
     const port = await freePort();
     const device = await bootFirmware({ app: { path: "dist/app-esp32.js" }, config: config(port, { role: "server", host: undefined }) });
