@@ -39,6 +39,24 @@ function defines(values) {
 }
 
 /**
+ * Swaps a core module for its device-tuned twin in the firmware bundles: the XTEA block
+ * routines tuned for V8 (firmware/core/xtea-blocks.ts) become the Espruino form
+ * (xtea-blocks-device.ts). Same output; test/core-xtea-device.test.ts holds both to the vectors.
+ * @returns {import("rollup").Plugin}
+ */
+function deviceForms() {
+  const twins = { "./xtea-blocks.js": "xtea-blocks-device.ts" };
+  return {
+    name: "lwstcp-device-forms",
+    resolveId(source, importer) {
+      const twin = twins[source];
+      if (!twin || !importer || !importer.includes("/firmware/core/")) return null;
+      return new URL(`./firmware/core/${twin}`, import.meta.url).pathname;
+    },
+  };
+}
+
+/**
  * The last renderChunk step: fail the build on anything Espruino cannot run, or over budget.
  * @param {{ module: boolean, budget?: number }} options
  * @returns {import("rollup").Plugin}
@@ -87,6 +105,7 @@ const INTERNAL_PROPERTIES = [
 /** @param {Record<string, string>} values @param {{ module: boolean, budget?: number }} check */
 function plugins(values, check) {
   return [
+    deviceForms(),
     typescript({
       tsconfig: false,
       include: ["firmware/**/*.ts"],

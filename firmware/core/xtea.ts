@@ -6,7 +6,7 @@
 // Nothing here allocates after createKeySchedule: the hot path writes into the caller's
 // buffer and returns nothing (the shape of @noble/ciphers' core functions).
 
-import { BLOCK_SIZE, DEFAULT_ROUNDS, KEY_WORDS, MAX_ROUNDS, MIN_ROUNDS } from "./constants.js";
+import { DEFAULT_ROUNDS, KEY_WORDS, MAX_ROUNDS, MIN_ROUNDS } from "./constants.js";
 
 const DELTA = 0x9e3779b9;
 
@@ -43,56 +43,8 @@ export function wipeKeySchedule(schedule: KeySchedule): void {
   schedule.words.fill(0);
 }
 
-function checkRange(buf: Uint8Array, offset: number, length: number): void {
-  if (length % BLOCK_SIZE !== 0 || offset < 0 || offset + length > buf.length) {
-    throw new Error("XTEA works on whole 8-byte blocks inside the buffer: offset " + offset + ", length " + length);
-  }
-}
-
-/** Encrypts `length` bytes (whole blocks) of `buf` from `offset`, in place. */
-export function encryptBlocks(schedule: KeySchedule, buf: Uint8Array, offset: number, length: number): void {
-  checkRange(buf, offset, length);
-  const s = schedule.words;
-  const n = s.length;
-  const end = offset + length;
-  for (let p = offset; p < end; p += 8) {
-    let v0 = buf[p] | (buf[p + 1] << 8) | (buf[p + 2] << 16) | (buf[p + 3] << 24);
-    let v1 = buf[p + 4] | (buf[p + 5] << 8) | (buf[p + 6] << 16) | (buf[p + 7] << 24);
-    for (let i = 0; i < n; i += 2) {
-      v0 = (v0 + ((((v1 << 4) ^ (v1 >>> 5)) + v1) ^ s[i])) | 0;
-      v1 = (v1 + ((((v0 << 4) ^ (v0 >>> 5)) + v0) ^ s[i + 1])) | 0;
-    }
-    buf[p] = v0;
-    buf[p + 1] = v0 >>> 8;
-    buf[p + 2] = v0 >>> 16;
-    buf[p + 3] = v0 >>> 24;
-    buf[p + 4] = v1;
-    buf[p + 5] = v1 >>> 8;
-    buf[p + 6] = v1 >>> 16;
-    buf[p + 7] = v1 >>> 24;
-  }
-}
-
-/** Decrypts `length` bytes (whole blocks) of `buf` from `offset`, in place. */
-export function decryptBlocks(schedule: KeySchedule, buf: Uint8Array, offset: number, length: number): void {
-  checkRange(buf, offset, length);
-  const s = schedule.words;
-  const last = s.length - 2;
-  const end = offset + length;
-  for (let p = offset; p < end; p += 8) {
-    let v0 = buf[p] | (buf[p + 1] << 8) | (buf[p + 2] << 16) | (buf[p + 3] << 24);
-    let v1 = buf[p + 4] | (buf[p + 5] << 8) | (buf[p + 6] << 16) | (buf[p + 7] << 24);
-    for (let i = last; i >= 0; i -= 2) {
-      v1 = (v1 - ((((v0 << 4) ^ (v0 >>> 5)) + v0) ^ s[i + 1])) | 0;
-      v0 = (v0 - ((((v1 << 4) ^ (v1 >>> 5)) + v1) ^ s[i])) | 0;
-    }
-    buf[p] = v0;
-    buf[p + 1] = v0 >>> 8;
-    buf[p + 2] = v0 >>> 16;
-    buf[p + 3] = v0 >>> 24;
-    buf[p + 4] = v1;
-    buf[p + 5] = v1 >>> 8;
-    buf[p + 6] = v1 >>> 16;
-    buf[p + 7] = v1 >>> 24;
-  }
-}
+// The block routines come in two forms with identical output, each tuned for its engine:
+// xtea-blocks.ts for V8 (the desktop, and what tests and the core import), and
+// xtea-blocks-device.ts for Espruino, which the firmware build (rollup.config.mjs)
+// substitutes for it. test/core-xtea-device.test.ts holds both to the same vectors.
+export { decryptBlocks, encryptBlocks } from "./xtea-blocks.js";

@@ -1,0 +1,66 @@
+// XTEA256 block routines tuned for Espruino, which interprets the source text: the cost of a
+// block is the number of tokens lexed and operations evaluated, so every one is counted
+// (bench/device-ops.mjs counts them per block). The firmware build (rollup.config.mjs)
+// substitutes this module for xtea-blocks.ts; test/core-xtea-device.test.ts holds it to the
+// same vectors and reference as the V8 form, and the bundle is run in host-sim.
+//
+// - The round keys come from the per-key schedule: no `sum`, no key indexing per round.
+// - Values accumulate with `+=` and are never wrapped inside the block: they stay exact
+//   integers (|v| < 2^40 after 128 rounds, far below 2^53), shifts and xors read them
+//   modulo 2^32 (ToInt32, which Espruino follows below 2^63, ESPRUINO.md §3), and the byte
+//   stores into the Uint8Array wrap them. This saves `(… ) | 0` on every half-round — and is
+//   ≈ 5× slower on V8, where values leave int32; hence the two forms.
+// - `s[i++]` reads the schedule and steps the index in one operation; bytes are read with
+//   `buf[p++]` and written back with `buf[--p]`, so no `p + k` additions.
+// - Locals only, no calls or property lookups in the loops; Rollup + terser shorten names.
+
+import type { KeySchedule } from "./xtea.js";
+import { checkBlockRange } from "./xtea-range.js";
+
+/** Encrypts `length` bytes (whole blocks) of `buf` from `offset`, in place. */
+export function encryptBlocks(schedule: KeySchedule, buf: Uint8Array, offset: number, length: number): void {
+  checkBlockRange(buf, offset, length);
+  const s = schedule.words;
+  const n = s.length;
+  const end = offset + length;
+  for (let p = offset; p < end; p += 8) {
+    let v0 = buf[p++] | (buf[p++] << 8) | (buf[p++] << 16) | (buf[p++] << 24);
+    let v1 = buf[p++] | (buf[p++] << 8) | (buf[p++] << 16) | (buf[p++] << 24);
+    for (let i = 0; i < n; ) {
+      v0 += (((v1 << 4) ^ (v1 >>> 5)) + v1) ^ s[i++];
+      v1 += (((v0 << 4) ^ (v0 >>> 5)) + v0) ^ s[i++];
+    }
+    buf[--p] = v1 >> 24;
+    buf[--p] = v1 >> 16;
+    buf[--p] = v1 >> 8;
+    buf[--p] = v1;
+    buf[--p] = v0 >> 24;
+    buf[--p] = v0 >> 16;
+    buf[--p] = v0 >> 8;
+    buf[--p] = v0;
+  }
+}
+
+/** Decrypts `length` bytes (whole blocks) of `buf` from `offset`, in place. */
+export function decryptBlocks(schedule: KeySchedule, buf: Uint8Array, offset: number, length: number): void {
+  checkBlockRange(buf, offset, length);
+  const s = schedule.words;
+  const n = s.length;
+  const end = offset + length;
+  for (let p = offset; p < end; p += 8) {
+    let v0 = buf[p++] | (buf[p++] << 8) | (buf[p++] << 16) | (buf[p++] << 24);
+    let v1 = buf[p++] | (buf[p++] << 8) | (buf[p++] << 16) | (buf[p++] << 24);
+    for (let i = n; i; ) {
+      v1 -= (((v0 << 4) ^ (v0 >>> 5)) + v0) ^ s[--i];
+      v0 -= (((v1 << 4) ^ (v1 >>> 5)) + v1) ^ s[--i];
+    }
+    buf[--p] = v1 >> 24;
+    buf[--p] = v1 >> 16;
+    buf[--p] = v1 >> 8;
+    buf[--p] = v1;
+    buf[--p] = v0 >> 24;
+    buf[--p] = v0 >> 16;
+    buf[--p] = v0 >> 8;
+    buf[--p] = v0;
+  }
+}
