@@ -182,12 +182,12 @@ c.connectToServer();`;
     healthy(device);
   });
 
-  it("as an echo server, answers lwstcp-client's messages of 1, 8, 9, 1000 and 4096 bytes", async () => {
+  it("as an echo server, answers lwstcp-client's messages of 1, 8, 9, 1000, 4096 and 65528 bytes", async () => {
     const port = await freePort();
     const device = await bootFirmware({ app: { path: "dist/app-esp32.js" }, config: config(port, { role: "server", host: undefined }) });
     devices.push(device);
     await device.waitForConsole(/echo server listening on .*:\d+/, 10000);
-    const client = start(CLIENT_CLI, ["--host", "127.0.0.1", "--port", String(port), "--key", DEMO_KEY_HEX, "--mode", "echo", "--sizes", "1,8,9,1000,4096"]);
+    const client = start(CLIENT_CLI, ["--host", "127.0.0.1", "--port", String(port), "--key", DEMO_KEY_HEX, "--mode", "echo", "--sizes", "1,8,9,1000,4096,65528"]);
     procs.push(client);
     assert.equal(await client.exit, 0, client.out());
     await device.waitForConsole(/session ended: disconnect/, 10000);
