@@ -11,7 +11,7 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const BOARDS_DIR = join(ROOT, "boards");
 /**
  * The build fails when dist/lwstcp.js exceeds this. Issue 4 asks for 14 KB; the v1 core alone
- * (firmware/core: Connection, framer, handshakes, codec, keys, XTEA) minifies to about 10.1 KB
+ * (firmware/core: Connection, framer, handshakes, codec, keys, XTEA) minifies to about 10.5 KB
  * of the bundle, so 14 KB cannot be met without changes in the core. The gate is therefore
  * 16 KB until the core shrinks; test/firmware-bundle.test.ts reports the size against both.
  */
