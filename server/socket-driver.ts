@@ -35,6 +35,9 @@ export interface DriverOwner {
 /** Socket errors that just mean "the peer went away": reported as peer-closed, not as errors. */
 const PEER_GONE_CODES = new Set(["ECONNRESET", "EPIPE", "ECONNABORTED"]);
 
+/** The 1-byte packets (KeepAlive, Disconnect) as Buffers, by TYPE: written as they are, never copied. */
+const ONE_BYTE_PACKETS: Buffer[] = [];
+
 /** "ip:port", with IPv4-mapped IPv6 addresses shown as plain IPv4 and IPv6 in brackets. */
 export function formatPeer(address: string | undefined, port: number | undefined): string {
   const ip = normalizeAddress(address);
@@ -144,9 +147,17 @@ export class SocketDriver implements ConnectionSink {
   write(bytes: Uint8Array, length: number): void {
     const socket = this.socket;
     if (socket.destroyed || socket.writableEnded) return;
-    const copy = Buffer.allocUnsafe(length);
-    copy.set(length === bytes.length ? bytes : bytes.subarray(0, length));
-    if (!socket.write(copy, this.sentCallback)) this.writable = false;
+    let data: Buffer;
+    if (length === 1) {
+      // KeepAlive and Disconnect: one shared, never-changed Buffer per TYPE instead of a copy
+      // per packet (10,000 idle sessions send thousands of KeepAlives a second).
+      const type = bytes[0];
+      data = ONE_BYTE_PACKETS[type] || (ONE_BYTE_PACKETS[type] = Buffer.from([type]));
+    } else {
+      data = Buffer.allocUnsafe(length);
+      data.set(length === bytes.length ? bytes : bytes.subarray(0, length));
+    }
+    if (!socket.write(data, this.sentCallback)) this.writable = false;
   }
 
   close(): void {

@@ -3,15 +3,23 @@
 // with the line for n + 1, as the C++ example), echo (send each message back), print
 // (log each message's text). One log line per event; SIGINT/SIGTERM sends Disconnect to
 // every session and exits 0.
+//
+// --workers N (node:cluster): the primary forks N worker processes that each run this server
+// on the same port; the primary hands each new connection to the next worker (round-robin),
+// so sessions spread over N cores. It prints one "started … workers=N" line once every worker
+// listens, restarts a worker that dies, and on SIGINT/SIGTERM stops them all (each sends
+// Disconnect to its sessions) before exiting 0.
 
+import cluster, { type Worker } from "node:cluster";
 import { LightweightSecureServer } from "../server.js";
 import { fizzBuzzReply } from "../fizzbuzz.js";
-import { createLogger, type LogFormat } from "../log.js";
+import { createLogger, type LogFormat, type LogFunction } from "../log.js";
 import type { Session } from "../session.js";
 import { choiceFlag, DEMO_KEY_WARNING, intFlag, isDemoKey, KEY_FLAGS, keyFromFlags, parseFlags, runCli, UsageError } from "./args.js";
 
 const USAGE = `usage: lwstcp-server --port P [--host H] (--key HEX64 | --key-words W0,...,W7 | --key-file F | env LWSTCP_KEY)
                      [--rounds R] [--keepalive MS] [--timeout MS] [--mode fizzbuzz|echo|print] [--log text|json]
+                     [--workers N] [--quiet]
   --port       TCP port to listen on (0: any free port, printed in the "started" line)
   --host       address to listen on (default: all interfaces)
   --key        handshake key as 64 hex digits, each u32 word little-endian (wire order)
@@ -21,7 +29,9 @@ const USAGE = `usage: lwstcp-server --port P [--host H] (--key HEX64 | --key-wor
   --keepalive  send KeepAlive after this many ms without sending (default 5000)
   --timeout    close a session after this many ms without receiving (default 30000; -1 disables)
   --mode       fizzbuzz (default): reply to n with the line for n+1; echo: send messages back; print: print them
-  --log        text (default) or json: one JSON object per line`;
+  --log        text (default) or json: one JSON object per line
+  --workers    run N worker processes on the same port (node:cluster), sessions spread over them (default 1: no cluster)
+  --quiet      log only started/stopping/stopped and errors, not every handshake and message (for load)`;
 
 const MODES = ["fizzbuzz", "echo", "print"] as const;
 
@@ -31,13 +41,20 @@ async function main(): Promise<number> {
     process.stdout.write(USAGE + "\n");
     return 0;
   }
-  const flags = parseFlags(argv, ["port", "host", ...KEY_FLAGS, "rounds", "keepalive", "timeout", "mode", "log"]);
+  const flags = parseFlags(argv, ["port", "host", ...KEY_FLAGS, "rounds", "keepalive", "timeout", "mode", "log", "workers"], ["quiet"]);
   const port = intFlag(flags, "port", 0, 65535);
   if (port === undefined) throw new UsageError("--port P is required");
   const key = keyFromFlags(flags, process.env);
   const mode = choiceFlag(flags, "mode", MODES, "fizzbuzz");
   const format = choiceFlag<LogFormat>(flags, "log", ["text", "json"], "text");
   const host = flags.get("host");
+  const workers = intFlag(flags, "workers", 1, 1024) ?? 1;
+  const quiet = flags.has("quiet");
+  const workerId = cluster.isWorker ? cluster.worker?.id : undefined;
+  if (workers > 1 && cluster.isPrimary) {
+    if (isDemoKey(key)) process.stderr.write(DEMO_KEY_WARNING + "\n");
+    return runPrimary(workers, createLogger(format, (line) => process.stdout.write(line + "\n")), host || "0.0.0.0", mode);
+  }
   let server: LightweightSecureServer;
   try {
     server = new LightweightSecureServer(port, {
@@ -50,20 +67,23 @@ async function main(): Promise<number> {
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  if (isDemoKey(key)) process.stderr.write(DEMO_KEY_WARNING + "\n");
+  if (isDemoKey(key) && workerId === undefined) process.stderr.write(DEMO_KEY_WARNING + "\n");
 
-  const log = createLogger(format, (line) => process.stdout.write(line + "\n"));
-  server.on("handshakeStarted", (peer: string) => log("handshake-started", { peer }));
-  server.on("handshakeFailed", (result) => log("handshake-failed", { peer: result.peer, reason: result.reason }));
+  const write = createLogger(format, (line) => process.stdout.write(line + "\n"));
+  const log: typeof write = workerId === undefined ? write : (event, fields = {}) => write(event, { worker: workerId, ...fields });
+  const chatty: typeof write = quiet ? () => {} : log;
+  server.on("handshakeStarted", (peer: string) => chatty("handshake-started", { peer }));
+  server.on("handshakeFailed", (result) => chatty("handshake-failed", { peer: result.peer, reason: result.reason }));
   server.on("refused", (refused) => log("refused", { peer: refused.peer, reason: refused.reason }));
   server.on("error", (error: Error & { peer?: string }) => log("error", { peer: error.peer, reason: error.message }));
   server.on("session", (session: Session) => {
     const peer = session.peer;
-    log("handshake-success", { peer });
-    session.on("ended", (reason: string) => log("session-ended", { peer, reason }));
+    chatty("handshake-success", { peer });
+    session.on("ended", (reason: string) => chatty("session-ended", { peer, reason }));
     session.on("error", (error: Error) => log("error", { peer, reason: error.message }));
     session.on("message", (text: string, bytes: Buffer) => {
-      log("message", { peer, bytes: bytes.length, text: mode === "print" ? text : undefined });
+      if (mode === "print") log("message", { peer, bytes: bytes.length, text });
+      else chatty("message", { peer, bytes: bytes.length });
       try {
         if (mode === "echo") session.sendMessage(bytes);
         else if (mode === "fizzbuzz") {
@@ -83,7 +103,8 @@ async function main(): Promise<number> {
     log("error", { reason: "cannot listen on port " + port + ": " + (err as Error).message });
     return 1;
   }
-  log("started", { host: host || "0.0.0.0", port: server.port, mode });
+  if (cluster.isWorker && process.send) process.send({ lwstcp: "listening", port: server.port });
+  else log("started", { host: host || "0.0.0.0", port: server.port, mode });
 
   let stopping = false;
   const shutdown = (signal: string) => {
@@ -96,9 +117,63 @@ async function main(): Promise<number> {
       process.exit(0);
     });
   };
-  process.on("SIGINT", () => shutdown("SIGINT"));
+  // A worker stops when its primary says so (SIGTERM); a Ctrl-C reaches the whole process
+  // group, and the primary answers it for everyone.
+  process.on("SIGINT", () => (cluster.isWorker ? undefined : shutdown("SIGINT")));
   process.on("SIGTERM", () => shutdown("SIGTERM"));
   return 0;
+}
+
+/**
+ * The cluster primary: forks the workers (each runs main() with the same flags), prints
+ * "started" once all listen, restarts a worker that dies, and stops them all on a signal.
+ */
+function runPrimary(count: number, log: LogFunction, host: string, mode: string): Promise<number> {
+  let stopping = false;
+  let port = 0;
+  const listening = new Set<number>();
+  const fork = (): Worker => {
+    const worker = cluster.fork();
+    worker.on("message", (message: { lwstcp?: string; port?: number }) => {
+      if (message && message.lwstcp === "listening") {
+        port = message.port as number;
+        listening.add(worker.id);
+        if (listening.size === count) log("started", { host, port, mode, workers: count });
+      }
+    });
+    return worker;
+  };
+  for (let i = 0; i < count; i++) fork();
+  cluster.on("exit", (worker, code, signal) => {
+    const wasListening = listening.delete(worker.id);
+    if (stopping) {
+      if (Object.keys(cluster.workers || {}).length === 0) {
+        log("stopped");
+        process.exit(0);
+      }
+      return;
+    }
+    log("worker-exited", { worker: worker.id, code: code ?? undefined, signal: signal ?? undefined });
+    // A worker that dies before it ever listened (a bad port, say) would die again: give up.
+    if (!wasListening && port === 0) {
+      log("error", { reason: "a worker exited before listening; stopping" });
+      stopping = true;
+      for (const w of Object.values(cluster.workers || {})) w?.kill("SIGTERM");
+      process.exitCode = 1;
+      if (Object.keys(cluster.workers || {}).length === 0) process.exit(1);
+      return;
+    }
+    fork();
+  });
+  const shutdown = (signal: string) => {
+    if (stopping) process.exit(0);
+    stopping = true;
+    log("stopping", { reason: signal, workers: count });
+    for (const worker of Object.values(cluster.workers || {})) worker?.process.kill("SIGTERM");
+  };
+  process.on("SIGINT", () => shutdown("SIGINT"));
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  return Promise.resolve(0);
 }
 
 runCli("lwstcp-server", main);
