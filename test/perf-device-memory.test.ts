@@ -1,0 +1,62 @@
+// Device memory per connection (issue 7): the library's buffers are sized once, and a 64 KB
+// message grows them only while it arrives. The built library runs in host-sim as a client of
+// the desktop server; the simulator's JsVar estimate (host-sim/memory.ts) is read before, at
+// the peak, and after a 65528-byte message. Skipped before a build.
+import assert from "node:assert/strict";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { LightweightSecureServer } from "../server/server.js";
+import type { Session } from "../server/session.js";
+import { assertHealthy, bootDevice, stopAllDevices, until } from "./host-sim-helpers.js";
+import { KEY_HEX } from "./server-helpers.js";
+import { repoRoot } from "./helpers/vectors.js";
+
+const bundlePath = join(repoRoot, "dist", "lwstcp.js");
+
+describe("device memory around a 64 KB message (host-sim)", function () {
+  this.timeout(20000);
+  let server: LightweightSecureServer | undefined;
+  before(function () {
+    if (!existsSync(bundlePath)) this.skip();
+  });
+  afterEach(async () => {
+    stopAllDevices();
+    await server?.stop();
+    server = undefined;
+  });
+
+  it("JsVars return to the small-message level after a 65528-byte message", async () => {
+    let session: Session | undefined;
+    server = new LightweightSecureServer(0, { host: "127.0.0.1", key: KEY_HEX });
+    server.on("session", (s: Session) => (session = s));
+    await server.start();
+    const device = bootDevice({ name: "mem", storage: { lwstcp: readFileSync(bundlePath, "latin1") }, memoryCheckMs: 20 });
+    device.run(
+      `var lw = require("lwstcp"); lw.setHandshakeKey("${KEY_HEX}");` +
+        `var c = new lw.LightweightSecureClient("127.0.0.1", ${server.port});` +
+        `c.setOnHandshakeSuccess(function () { print("open"); });` +
+        `c.setOnMessageReceived(function (text) { print("got " + text.length); });` +
+        `c.connectToServer();`,
+    );
+    await device.waitForConsole("open", 8000);
+    await until(() => session !== undefined, "server session", 3000);
+    const usage = () => device.run("process.memory().usage") as number;
+
+    session!.sendMessage("0123456789abcdef");
+    await device.waitForConsole("got 16", 5000);
+    const small = usage();
+    const peakBefore = device.peakJsVars;
+
+    session!.sendMessage(new Uint8Array(65528).fill(0x41));
+    await device.waitForConsole("got 65528", 8000);
+    await new Promise((r) => setTimeout(r, 100));
+    const after = usage();
+    const peak = device.peakJsVars;
+
+    // The 64 KB message was really held (≈ 4,700 JsVars for its bytes alone) ...
+    assert.ok(peak - peakBefore > 4000, `peak ${peak} vs ${peakBefore} before: the large message should show`);
+    // ... and is gone afterwards: the framer went back to its small buffer.
+    assert.ok(after - small < 100, `usage ${after} after vs ${small} before the 64 KB message`);
+    assertHealthy(device);
+  });
+});
