@@ -85,6 +85,13 @@ export function hoistForEspruino(source) {
     for (let i = first; i < fnBody.body.length && fnBody.body[i].type === "VariableDeclaration"; i++) {
       for (const d of fnBody.body[i].declarations) vars.delete(d.id.name);
     }
+    // A var whose first declaration is a statement of this body (so it always runs) and comes
+    // before every mention of the name needs no hoisting either: it exists before any use.
+    const firstAtTop = topLevelDeclarators(fnBody);
+    for (const name of [...vars]) {
+      const declarator = firstAtTop.get(name);
+      if (declarator && !mentionedBefore(fnBody, name, declarator.end, declarator.id)) vars.delete(name);
+    }
     if (vars.size === 0 && functions.length === 0) return;
     edits.push({
       start: at, end: at,
@@ -130,6 +137,83 @@ export function hoistForEspruino(source) {
   // Zero-width insertions sort before a removal starting at the same place.
   edits.sort((a, b) => a.start - b.start || a.end - b.end);
   return render(0, source.length);
+}
+
+/**
+ * The first declarator of each name among the var statements that are direct statements of a
+ * function body (including `for (var …;` and `for (var … in` heads there, which always run
+ * when the loop statement is reached).
+ * @param {any} fnBody @returns {Map<string, any>}
+ */
+function topLevelDeclarators(fnBody) {
+  const found = new Map();
+  for (const stmt of fnBody.body) {
+    const decl = stmt.type === "VariableDeclaration" ? stmt
+      : stmt.type === "ForStatement" && stmt.init && stmt.init.type === "VariableDeclaration" ? stmt.init
+      : stmt.type === "ForInStatement" && stmt.left.type === "VariableDeclaration" ? stmt.left
+      : null;
+    if (!decl) continue;
+    for (const d of decl.declarations) if (!found.has(d.id.name)) found.set(d.id.name, d);
+  }
+  return found;
+}
+
+/**
+ * Whether `name` is mentioned as a variable anywhere in this scope (nested functions that do
+ * not declare their own `name` included) before position `before`, other than by `self`.
+ * Conservative on purpose: a mention inside a closure or inside the declarator's own initialiser
+ * counts, so the name is then hoisted.
+ * @param {any} fnBody @param {string} name @param {number} before @param {any} self
+ */
+function mentionedBefore(fnBody, name, before, self) {
+  let found = false;
+  /** @param {any} node @param {any} parent @param {boolean} [moved] */
+  const visit = (node, parent, moved) => {
+    // A function declaration of this body moves to its top, so it can run before any statement.
+    if (node.type === "FunctionDeclaration" && parent === fnBody) moved = true;
+    if (found || (!moved && node.start >= before)) return;
+    if (node.type === "Identifier") {
+      if (node.name === name && node !== self && isReference(node, parent) && (moved || node.start < before)) found = true;
+      return;
+    }
+    if ((node.type === "FunctionDeclaration" || node.type === "FunctionExpression") && declaresOwn(node, name)) return;
+    if (node.type === "CatchClause" && node.param.name === name) return;
+    eachChild(node, (child) => visit(child, node, moved));
+  };
+  eachChild(fnBody, (child) => visit(child, fnBody, false));
+  return found;
+}
+
+/** @param {any} node an Identifier @param {any} parent */
+function isReference(node, parent) {
+  if (!parent) return true;
+  switch (parent.type) {
+    case "MemberExpression": return parent.computed || parent.object === node;
+    case "Property": return parent.computed || parent.value === node;
+    case "FunctionDeclaration": case "FunctionExpression": return false; // its name or a param
+    case "LabeledStatement": case "BreakStatement": case "ContinueStatement": return false;
+    case "CatchClause": return false;
+    default: return true;
+  }
+}
+
+/** Whether a function binds `name` itself (name, param, var or inner function declaration). */
+function declaresOwn(/** @type {any} */ fn, /** @type {string} */ name) {
+  if (fn.id && fn.id.name === name && fn.type === "FunctionExpression") return true;
+  if (fn.params.some((/** @type {any} */ p) => p.name === name)) return true;
+  let own = false;
+  /** @param {any} node */
+  const visit = (node) => {
+    if (own) return;
+    if (node.type === "VariableDeclarator" && node.id.name === name) own = true;
+    else if (node.type === "FunctionDeclaration") {
+      if (node.id.name === name) own = true;
+      return;
+    } else if (node.type === "FunctionExpression") return;
+    eachChild(node, visit);
+  };
+  eachChild(fn.body, visit);
+  return own;
 }
 
 /**

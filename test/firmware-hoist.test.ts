@@ -29,6 +29,8 @@ const PROGRAMS: Array<[string, string]> = [
   ["array holes in taken and skipped code", "var a = [1, , 3], b = [, 2], c = [4, , ];\nprint(a.length, b.length, c.length, a[1]);\nif (0) { var d = [ , , ]; }"],
   ["a function declared in an untaken branch", "if (0) { function never() {} }\nprint(typeof never);\nif (1) { function ran() { return 'ran'; } }\nprint(ran());"],
   ["a TS-style ES5 class with a getter", "var C = (function () { function C(x) { this.x = x; } C.prototype.get = function () { return this.x; }; C.prototype.add = function (n) { this.x += n; return this; }; Object.defineProperty(C.prototype, 'twice', { get: function () { return this.x * 2; } }); return C; })();\nvar c = new C(2); print(c.add(3).get(), c.twice, c instanceof C);"],
+  ["a closure made before the var it reads", "var read = function () { return late; };\nprint(typeof read);\nvar late = 3;\nprint(read());"],
+  ["a var mentioned in its own initialiser", "function f(){ var n = n || 4; return n; }\nprint(f());"],
   ["function and var sharing a name", "print(typeof f);\nvar f = 1;\nfunction f() {}\nprint(typeof f);"],
   ["directive prologue stays first", "'use strict';\nprint(g());\nfunction g() { return 'strict'; }"],
 ];
@@ -43,7 +45,13 @@ describe("firmware: hoisting pass", () => {
   }
 
   it("moves function declarations and vars to the top of their scope and rewrites holes", () => {
-    assert.equal(hoistForEspruino("f();var x=[1,,2];function f(){return y;var y}"), "var x;function f(){var y;return y;var y}f();var x=[1,void 0,2];");
+    assert.equal(hoistForEspruino("f();var x=[1,,2];function f(){return y;var y}"), "function f(){var y;return y;var y}f();var x=[1,void 0,2];");
+    assert.equal(hoistForEspruino("f();var x=1;function f(){return x}"), "var x;function f(){return x}f();var x=1;", "a moved function may run before the var");
+  });
+
+  it("declares nothing for a var whose statement runs before every mention of it", () => {
+    assert.equal(hoistForEspruino("function f(a){var b=a;for(var i=0;i<b;i++)g(i);return b+i}"), "function f(a){var b=a;for(var i=0;i<b;i++)g(i);return b+i}");
+    assert.equal(hoistForEspruino("function f(){g();var b=1;if(b){var c=2}return c}"), "function f(){var c;g();var b=1;if(b){var c=2}return c}");
   });
 
   it("does not repeat a var statement that already opens a scope", () => {
