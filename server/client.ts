@@ -15,21 +15,24 @@
 // connectToServer() promise then resolves at the first success.
 
 import { connect } from "node:net";
-import {
-  type KeySchedule,
-  pollIntervalMs,
-  REASON_LOCAL_DISCONNECT,
-  ROLE_CLIENT,
-  validateKeepAlive,
-  wipeKeySchedule,
-} from "../firmware/core/index.js";
+import { pollIntervalMs, REASON_LOCAL_DISCONNECT, ROLE_CLIENT, validateKeepAlive } from "../firmware/core/index.js";
 import { type Backoff, type BackoffOptions, backoffDelay, readBackoff } from "./backoff.js";
-import { handshakeSchedule, invalidOption, readSettings, type SecureOptions, type Settings } from "./config.js";
+import {
+  connectionOptions,
+  type Credentials,
+  getProfile,
+  invalidOption,
+  type Profile,
+  readSettings,
+  type SecureOptions,
+  type Settings,
+  startCredentials,
+  wipeCredentials,
+} from "./config.js";
 import { ERR_INVALID_OPTION, LwstcpError } from "./errors.js";
 import { handshakeFailure, handshakeSuccess, type HandshakeResult, makeResult } from "./handshake-result.js";
 import { type Message, sendMessageOn } from "./message.js";
 import { Notifier } from "./notifier.js";
-import { nodeRandom } from "./random.js";
 import { type DriverOwner, formatPeer, normalizeAddress, SocketDriver } from "./socket-driver.js";
 
 export interface ClientOptions extends SecureOptions {
@@ -56,7 +59,8 @@ export class LightweightSecureClient extends Notifier implements DriverOwner {
   private readonly settings: Settings;
   private readonly backoff: Backoff | null;
   private driver: SocketDriver | null = null;
-  private schedule: KeySchedule | null = null;
+  /** The profile and key material of the current connection. */
+  private credentials: Credentials | null = null;
   private pollTimer: NodeJS.Timeout | null = null;
   private reconnectTimer: NodeJS.Timeout | null = null;
   /** The application wants a session: set by connectToServer, cleared by disconnect. */
@@ -87,6 +91,11 @@ export class LightweightSecureClient extends Notifier implements DriverOwner {
     return this.driver !== null && this.driver.connection.isOpen;
   }
 
+  /** The profile of the current connection; without one, the profile the next would use. */
+  get profile(): Profile {
+    return this.credentials ? this.credentials.profile : this.settings.profile ?? getProfile();
+  }
+
   /** A copy of the session key's words while connected; zeros otherwise. */
   get sessionKey(): Uint32Array {
     return this.driver ? Uint32Array.from(this.driver.connection.sessionKey) : new Uint32Array(8);
@@ -112,7 +121,7 @@ export class LightweightSecureClient extends Notifier implements DriverOwner {
     if (this.isConnected) return Promise.resolve(handshakeSuccess(this.driver as SocketDriver));
     if (this.pending) return this.pending.promise;
     try {
-      handshakeSchedule(this.settings, "LightweightSecureClient").words.fill(0);
+      wipeCredentials(startCredentials(this.settings, "LightweightSecureClient"));
     } catch (err) {
       return Promise.reject(err);
     }
@@ -152,9 +161,9 @@ export class LightweightSecureClient extends Notifier implements DriverOwner {
   }
 
   private open(): void {
-    let schedule: KeySchedule;
+    let credentials: Credentials;
     try {
-      schedule = handshakeSchedule(this.settings, "LightweightSecureClient");
+      credentials = startCredentials(this.settings, "LightweightSecureClient");
     } catch (err) {
       // The key was cleared between attempts: stop, and say why.
       this.wanted = false;
@@ -162,21 +171,14 @@ export class LightweightSecureClient extends Notifier implements DriverOwner {
       this.settle(makeResult(formatPeer(this.host, this.port), this.host, this.port, "no-key", (err as Error).message));
       return;
     }
-    if (this.schedule) wipeKeySchedule(this.schedule);
-    this.schedule = schedule;
+    wipeCredentials(this.credentials);
+    this.credentials = credentials;
     const s = this.settings;
     const socket = connect({ host: this.host, port: this.port, noDelay: true });
     const driver = new SocketDriver(
       socket,
       ROLE_CLIENT,
-      {
-        handshakeKey: schedule,
-        random: nodeRandom,
-        clock: Date.now,
-        keepAliveIntervalMs: s.keepAliveIntervalMs,
-        inactivityTimeoutMs: s.inactivityTimeoutMs,
-        handshakeTimeoutMs: s.handshakeTimeoutMs,
-      },
+      connectionOptions(credentials, s),
       this,
       s.closeGraceMs,
       formatPeer(this.host, this.port),
@@ -255,8 +257,8 @@ export class LightweightSecureClient extends Notifier implements DriverOwner {
     this.driver = null;
     if (this.pollTimer) clearInterval(this.pollTimer);
     this.pollTimer = null;
-    if (this.schedule) wipeKeySchedule(this.schedule);
-    this.schedule = null;
+    wipeCredentials(this.credentials);
+    this.credentials = null;
     const waiters = this.closeWaiters;
     this.closeWaiters = [];
     for (const waiter of waiters) waiter();

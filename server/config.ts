@@ -2,6 +2,11 @@
 // (LightweightSecureTCP::setHandshakeKey / setNumberOfRounds), overridable per instance so
 // one process can run two servers with different keys. Every input is checked where it
 // enters, with an error that names the problem.
+//
+// Profile: "v1" (default, the C++ library's wire format, XTEA with `rounds`) or "v2" (the
+// authenticated profile, docs/PROTOCOL-v2.md: AES-256-CBC + HMAC-SHA256; `rounds` means nothing
+// there, so an instance that asks for v2 and a non-default rounds is refused; the module-level
+// rounds are simply not used by v2 instances). Both ends must use the same profile.
 
 import {
   createKeySchedule,
@@ -15,13 +20,20 @@ import {
   validateHandshakeTimeout,
   validateKeepAlive,
   validateRounds,
+  wipeKeySchedule,
 } from "../firmware/core/index.js";
+import type { ConnectionOptions } from "../firmware/core/connection.js";
+import type { ConnectionV2Options } from "../firmware/core/v2/connection.js";
+import { DEFAULT_PROFILE, parseProfile, type Profile } from "../firmware/core/v2/profile.js";
+import { nodePrimitives } from "./crypto-v2.js";
 import { ERR_INVALID_OPTION, ERR_NO_HANDSHAKE_KEY, LwstcpError } from "./errors.js";
+import { nodeRandom } from "./random.js";
 
-export type { KeyInput };
+export type { KeyInput, Profile };
 
 let defaultKey: Uint32Array | null = null;
 let defaultRounds = DEFAULT_ROUNDS;
+let defaultProfile: Profile = DEFAULT_PROFILE;
 
 /** Sets the handshake key used by servers and clients created without a `key` option. */
 export function setHandshakeKey(key: KeyInput): void {
@@ -43,12 +55,26 @@ export function getNumberOfRounds(): number {
   return defaultRounds;
 }
 
+/**
+ * Sets the profile ("v1", the default and the C++ library's, or "v2", authenticated) for
+ * instances without a `profile` option that start from now on. Both peers must agree.
+ */
+export function setProfile(profile: Profile): void {
+  defaultProfile = invalidOption(() => parseProfile(profile));
+}
+
+export function getProfile(): Profile {
+  return defaultProfile;
+}
+
 /** Options shared by the server and the client. */
 export interface SecureOptions {
   /** Handshake key for this instance: 8 u32 words, 64 hex digits (wire order) or 32 bytes. Defaults to setHandshakeKey(). */
   key?: KeyInput;
-  /** XTEA rounds for this instance (1..128). Defaults to setNumberOfRounds(), itself 32. */
+  /** XTEA rounds for this instance (1..128), profile v1 only. Defaults to setNumberOfRounds(), itself 32. */
   rounds?: number;
+  /** "v1" (C++-compatible) or "v2" (authenticated, docs/PROTOCOL-v2.md). Defaults to setProfile(), itself "v1". */
+  profile?: Profile;
   /** Send a KeepAlive after this long without sending (default 5000 ms). */
   keepAliveIntervalMs?: number;
   /** Close a session that received nothing for this long (default 30000 ms; -1 disables). */
@@ -68,6 +94,8 @@ export const DEFAULT_CLOSE_GRACE_MS = 2000;
 export interface Settings {
   key: Uint32Array | null;
   rounds: number | null;
+  /** null: the module-level profile at start. */
+  profile: Profile | null;
   keepAliveIntervalMs: number;
   inactivityTimeoutMs: number;
   handshakeTimeoutMs: number;
@@ -98,9 +126,13 @@ export function readSettings(options: SecureOptions): Settings {
   const handshakeTimeoutMs = options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
   invalidOption(() => validateKeepAlive(keepAliveIntervalMs, inactivityTimeoutMs));
   invalidOption(() => validateHandshakeTimeout(handshakeTimeoutMs));
+  const profile = options.profile === undefined ? null : invalidOption(() => parseProfile(options.profile));
+  const rounds = options.rounds === undefined ? null : invalidOption(() => validateRounds(options.rounds as number));
+  if (profile !== null) checkRoundsForProfile(profile, rounds);
   return {
     key: options.key === undefined ? null : invalidOption(() => parseKey(options.key as KeyInput)),
-    rounds: options.rounds === undefined ? null : invalidOption(() => validateRounds(options.rounds as number)),
+    rounds,
+    profile,
     keepAliveIntervalMs,
     inactivityTimeoutMs,
     handshakeTimeoutMs,
@@ -109,11 +141,25 @@ export function readSettings(options: SecureOptions): Settings {
   };
 }
 
+/** Refuses a non-default `rounds` together with profile v2, where rounds mean nothing. */
+function checkRoundsForProfile(profile: Profile, rounds: number | null): void {
+  if (profile === "v2" && rounds !== null && rounds !== DEFAULT_ROUNDS) {
+    throw new LwstcpError(
+      ERR_INVALID_OPTION,
+      "rounds (" + rounds + ") applies only to profile v1 (XTEA); profile v2 uses AES-256 and HMAC-SHA256: leave rounds unset",
+    );
+  }
+}
+
 /**
  * The expanded handshake key for an instance that is starting: its own key, else the
  * module-level one. Throws ERR_LWSTCP_NO_HANDSHAKE_KEY when neither was set.
  */
 export function handshakeSchedule(settings: Settings, who: string): KeySchedule {
+  return createKeySchedule(instanceKey(settings, who), settings.rounds ?? defaultRounds);
+}
+
+function instanceKey(settings: Settings, who: string): Uint32Array {
   const key = settings.key || defaultKey;
   if (!key) {
     throw new LwstcpError(
@@ -121,5 +167,57 @@ export function handshakeSchedule(settings: Settings, who: string): KeySchedule 
       who + " has no handshake key: pass { key } in its options or call setHandshakeKey(key) first (8 u32 words, 64 hex digits or 32 bytes)",
     );
   }
-  return createKeySchedule(key, settings.rounds ?? defaultRounds);
+  return key;
+}
+
+/** What a started instance keeps to make connections: its profile and its key material. */
+export interface Credentials {
+  profile: Profile;
+  /** v1: the expanded XTEA handshake key. */
+  schedule: KeySchedule | null;
+  /** v2: a copy of the pre-shared key's words. */
+  psk: Uint32Array | null;
+}
+
+/**
+ * The profile and key material of an instance that is starting: its own, else the
+ * module-level ones. Throws ERR_LWSTCP_NO_HANDSHAKE_KEY without a key, and
+ * ERR_LWSTCP_INVALID_OPTION for v2 with a non-default rounds option.
+ */
+export function startCredentials(settings: Settings, who: string): Credentials {
+  const profile = settings.profile ?? defaultProfile;
+  if (profile === "v2") {
+    checkRoundsForProfile(profile, settings.rounds);
+    return { profile, schedule: null, psk: Uint32Array.from(instanceKey(settings, who)) };
+  }
+  return { profile, schedule: handshakeSchedule(settings, who), psk: null };
+}
+
+export function wipeCredentials(credentials: Credentials | null): void {
+  if (!credentials) return;
+  if (credentials.schedule) wipeKeySchedule(credentials.schedule);
+  if (credentials.psk) credentials.psk.fill(0);
+}
+
+/** The core options of one new connection: a v1 Connection's, or a ConnectionV2's (they carry preSharedKey). */
+export function connectionOptions(credentials: Credentials, settings: Settings): ConnectionOptions | ConnectionV2Options {
+  if (credentials.psk) {
+    return {
+      preSharedKey: credentials.psk,
+      primitives: nodePrimitives,
+      random: nodeRandom,
+      clock: Date.now,
+      keepAliveIntervalMs: settings.keepAliveIntervalMs,
+      inactivityTimeoutMs: settings.inactivityTimeoutMs,
+      handshakeTimeoutMs: settings.handshakeTimeoutMs,
+    };
+  }
+  return {
+    handshakeKey: credentials.schedule as KeySchedule,
+    random: nodeRandom,
+    clock: Date.now,
+    keepAliveIntervalMs: settings.keepAliveIntervalMs,
+    inactivityTimeoutMs: settings.inactivityTimeoutMs,
+    handshakeTimeoutMs: settings.handshakeTimeoutMs,
+  };
 }

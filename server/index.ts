@@ -7,10 +7,13 @@ export { type ClientOptions, LightweightSecureClient, type ReconnectInfo } from 
 export {
   clearHandshakeKey,
   getNumberOfRounds,
+  getProfile,
   type KeyInput,
+  type Profile,
   type SecureOptions,
   setHandshakeKey,
   setNumberOfRounds,
+  setProfile,
 } from "./config.js";
 export {
   ERR_CALLBACK,
@@ -59,3 +62,4 @@ export {
   REASON_WRONG_TYPE,
   REASON_ZERO_LENGTH,
 } from "../firmware/core/index.js";
+export { REASON_MAC_FAILED, REASON_PROFILE_MISMATCH, REASON_PROOF_FAILED } from "../firmware/core/v2/constants.js";

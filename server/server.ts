@@ -12,12 +12,22 @@
 // 'handshakeFailed' (result), 'refused' ({peer, reason}), 'error' (error).
 
 import { createServer, type Server, type Socket } from "node:net";
-import { type KeySchedule, pollIntervalMs, ROLE_SERVER, validateHandshakeTimeout, validateKeepAlive, wipeKeySchedule } from "../firmware/core/index.js";
-import { handshakeSchedule, invalidOption, readSettings, type SecureOptions, type Settings } from "./config.js";
+import { pollIntervalMs, ROLE_SERVER, validateHandshakeTimeout, validateKeepAlive } from "../firmware/core/index.js";
+import {
+  connectionOptions,
+  type Credentials,
+  getProfile,
+  invalidOption,
+  type Profile,
+  readSettings,
+  type SecureOptions,
+  type Settings,
+  startCredentials,
+  wipeCredentials,
+} from "./config.js";
 import { ERR_INVALID_OPTION, LwstcpError } from "./errors.js";
 import { handshakeFailure, handshakeSuccess, type HandshakeResult } from "./handshake-result.js";
 import { Notifier } from "./notifier.js";
-import { nodeRandom } from "./random.js";
 import { REFUSED_HANDSHAKE_LIMIT, REFUSED_SESSION_LIMIT, REFUSED_STOPPING } from "./reasons.js";
 import { Session } from "./session.js";
 import { type DriverOwner, formatPeer, SocketDriver } from "./socket-driver.js";
@@ -65,7 +75,8 @@ export class LightweightSecureServer extends Notifier implements DriverOwner {
   private readonly maxSessions: number;
   private readonly backlog: number;
   private net: Server | null = null;
-  private schedule: KeySchedule | null = null;
+  /** The profile and key material while started. */
+  private credentials: Credentials | null = null;
   private pollTimer: NodeJS.Timeout | null = null;
   /** Every connection whose socket is not closed yet. */
   private readonly drivers = new Set<SocketDriver>();
@@ -87,6 +98,11 @@ export class LightweightSecureServer extends Notifier implements DriverOwner {
     this.maxHandshakes = limit("maxHandshakes", options.maxHandshakes, DEFAULT_MAX_HANDSHAKES);
     this.maxSessions = limit("maxSessions", options.maxSessions, DEFAULT_MAX_SESSIONS);
     this.backlog = limit("backlog", options.backlog, 1024);
+  }
+
+  /** The profile in use while started; before, the one start() would use. */
+  get profile(): Profile {
+    return this.credentials ? this.credentials.profile : this.settings.profile ?? getProfile();
   }
 
   /** The port listened on (the OS's choice when constructed with port 0); 0 before start. */
@@ -132,19 +148,20 @@ export class LightweightSecureServer extends Notifier implements DriverOwner {
   /** Starts listening. Rejects with ERR_LWSTCP_NO_HANDSHAKE_KEY when no key was given, or with the listen error. */
   start(): Promise<void> {
     if (this.net) return Promise.reject(new LwstcpError(ERR_INVALID_OPTION, "the server is already started"));
-    let schedule: KeySchedule;
+    let credentials: Credentials;
     try {
-      schedule = handshakeSchedule(this.settings, "LightweightSecureServer");
+      credentials = startCredentials(this.settings, "LightweightSecureServer");
     } catch (err) {
       return Promise.reject(err);
     }
-    this.schedule = schedule;
+    this.credentials = credentials;
     const net = createServer({ noDelay: true }, (socket) => this.accept(socket));
     this.net = net;
     return new Promise<void>((resolve, reject) => {
       const failed = (error: Error) => {
         this.net = null;
-        wipeKeySchedule(schedule);
+        wipeCredentials(credentials);
+        this.credentials = null;
         reject(error);
       };
       net.once("error", failed);
@@ -170,8 +187,8 @@ export class LightweightSecureServer extends Notifier implements DriverOwner {
       net.close(() => {
         if (this.pollTimer) clearInterval(this.pollTimer);
         this.pollTimer = null;
-        if (this.schedule) wipeKeySchedule(this.schedule);
-        this.schedule = null;
+        wipeCredentials(this.credentials);
+        this.credentials = null;
         this.net = null;
         this.stopping = null;
         this.notify(this.onServerStopped, "stopped");
@@ -210,7 +227,7 @@ export class LightweightSecureServer extends Notifier implements DriverOwner {
   private accept(socket: Socket): void {
     const peer = formatPeer(socket.remoteAddress, socket.remotePort);
     let refusal = "";
-    if (this.stopping || !this.schedule) refusal = REFUSED_STOPPING;
+    if (this.stopping || !this.credentials) refusal = REFUSED_STOPPING;
     else if (this.handshaking >= this.maxHandshakes) refusal = REFUSED_HANDSHAKE_LIMIT;
     else if (this.handshaking + this.openSessions.size >= this.maxSessions) refusal = REFUSED_SESSION_LIMIT;
     if (refusal) {
@@ -228,14 +245,7 @@ export class LightweightSecureServer extends Notifier implements DriverOwner {
       driver = new SocketDriver(
         socket,
         ROLE_SERVER,
-        {
-          handshakeKey: this.schedule as KeySchedule,
-          random: nodeRandom,
-          clock: Date.now,
-          keepAliveIntervalMs: s.keepAliveIntervalMs,
-          inactivityTimeoutMs: s.inactivityTimeoutMs,
-          handshakeTimeoutMs: s.handshakeTimeoutMs,
-        },
+        connectionOptions(this.credentials as Credentials, s),
         this,
         s.closeGraceMs,
         peer,

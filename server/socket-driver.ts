@@ -15,8 +15,12 @@ import {
   REASON_LOCAL_DISCONNECT,
   REASON_PEER_CLOSED,
   REASON_SOCKET_ERROR,
+  REASON_UNKNOWN_TYPE,
   STATE_CLOSED,
 } from "../firmware/core/index.js";
+import { ConnectionV2, type ConnectionV2Options } from "../firmware/core/v2/connection.js";
+import { REASON_PROFILE_MISMATCH, TYPE_V2_SERVER_HELLO } from "../firmware/core/v2/constants.js";
+import type { ProtocolConnection } from "../firmware/core/v2/profile.js";
 import { asError, ERR_INTERNAL } from "./errors.js";
 import { REASON_INTERNAL_ERROR } from "./reasons.js";
 
@@ -51,7 +55,8 @@ export function normalizeAddress(address: string | undefined): string {
 
 export class SocketDriver implements ConnectionSink {
   readonly socket: Socket;
-  readonly connection: Connection;
+  /** A v1 Connection, or a ConnectionV2 when the options carry a preSharedKey (profile v2). */
+  readonly connection: ProtocolConnection;
   readonly owner: DriverOwner;
   /** Peer as "ip:port" (the server's view) or the server's address (the client's view). */
   peer: string;
@@ -67,15 +72,17 @@ export class SocketDriver implements ConnectionSink {
   private sentCallback: ((error?: Error | null) => void) | undefined = undefined;
   private socketError: Error | null = null;
   private graceTimer: NodeJS.Timeout | null = null;
+  /** The first byte the peer sent (-1: none yet): tells a v2 server apart from a broken v1 one. */
+  private firstByte = -1;
 
-  constructor(socket: Socket, role: number, options: ConnectionOptions, owner: DriverOwner, closeGraceMs: number, peer: string) {
+  constructor(socket: Socket, role: number, options: ConnectionOptions | ConnectionV2Options, owner: DriverOwner, closeGraceMs: number, peer: string) {
     this.socket = socket;
     this.owner = owner;
     this.closeGraceMs = closeGraceMs;
     this.peer = peer;
     this.address = normalizeAddress(socket.remoteAddress);
     this.port = socket.remotePort || 0;
-    this.connection = new Connection(role, options, this);
+    this.connection = "preSharedKey" in options ? new ConnectionV2(role, options, this) : new Connection(role, options, this);
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
     socket.on("error", (error: Error) => {
       this.socketError = error;
@@ -113,6 +120,7 @@ export class SocketDriver implements ConnectionSink {
   }
 
   private onData(chunk: Buffer): void {
+    if (this.firstByte < 0 && chunk.length > 0) this.firstByte = chunk[0];
     try {
       this.connection.receive(chunk);
     } catch (thrown) {
@@ -179,6 +187,11 @@ export class SocketDriver implements ConnectionSink {
   }
 
   handshakeFailed(reason: string): void {
+    // A v1 client whose very first byte from the server is a v2 ServerHello is talking to a
+    // profile v2 server: say so (the v1 core can only call it an unknown TYPE).
+    if (reason === REASON_UNKNOWN_TYPE && this.firstByte === TYPE_V2_SERVER_HELLO && this.connection instanceof Connection) {
+      reason = REASON_PROFILE_MISMATCH;
+    }
     this.owner.handshakeFailed(this, reason);
   }
 

@@ -15,13 +15,15 @@ import { createLogger, type LogFormat, type LogFunction } from "../log.js";
 import { choiceFlag, DEMO_KEY_WARNING, intFlag, isDemoKey, KEY_FLAGS, keyFromFlags, parseFlags, runCli, UsageError } from "./args.js";
 
 const USAGE = `usage: lwstcp-client --host H --port P (--key HEX64 | --key-words W0,...,W7 | --key-file F | env LWSTCP_KEY) [--rounds R]
-                     [--keepalive MS] [--timeout MS] [--log text|json]
+                     [--profile v1|v2] [--keepalive MS] [--timeout MS] [--log text|json]
                      (--mode fizzbuzz --count N | --mode echo --sizes 1,8,65528 | --mode lines)
   fizzbuzz  sends "1" and plays FizzBuzz until N replies arrived, verifying each; exit 0 only if all were right
   echo      sends one message of each size (random bytes) and verifies the echoes (server in --mode echo)
-  lines     sends each line of stdin and prints each message that arrives`;
+  lines     sends each line of stdin and prints each message that arrives
+  --profile v1 (default: the C++ library's wire format) or v2 (authenticated); must match the server`;
 
 const MODES = ["fizzbuzz", "echo", "lines"] as const;
+const PROFILES = ["v1", "v2"] as const;
 /** How long a reply may take before fizzbuzz or echo mode gives up. */
 const REPLY_TIMEOUT_MS = 10000;
 /** After stdin ends in lines mode, replies still arriving are printed until this much quiet. */
@@ -44,13 +46,14 @@ async function main(): Promise<number> {
     process.stdout.write(USAGE + "\n");
     return 0;
   }
-  const flags = parseFlags(argv, ["host", "port", ...KEY_FLAGS, "rounds", "keepalive", "timeout", "mode", "count", "sizes", "log"]);
+  const flags = parseFlags(argv, ["host", "port", ...KEY_FLAGS, "rounds", "profile", "keepalive", "timeout", "mode", "count", "sizes", "log"]);
   const host = flags.get("host") || "127.0.0.1";
   const port = intFlag(flags, "port", 1, 65535);
   if (port === undefined) throw new UsageError("--port P is required");
   const key = keyFromFlags(flags, process.env);
   const mode = choiceFlag(flags, "mode", MODES);
   const format = choiceFlag<LogFormat>(flags, "log", ["text", "json"], "text");
+  const profile = choiceFlag(flags, "profile", PROFILES, "v1");
   const count = intFlag(flags, "count", 1, 2 ** 31);
   if (mode === "fizzbuzz" && count === undefined) throw new UsageError("--mode fizzbuzz needs --count N");
   const sizes = mode === "echo" ? sizesFlag(flags.get("sizes")) : [];
@@ -59,6 +62,7 @@ async function main(): Promise<number> {
     client = new LightweightSecureClient(host, port, {
       key,
       rounds: intFlag(flags, "rounds", 1, 128),
+      profile,
       keepAliveIntervalMs: intFlag(flags, "keepalive", 1, 2 ** 31),
       inactivityTimeoutMs: intFlag(flags, "timeout", -1, 2 ** 31),
     });

@@ -18,14 +18,16 @@ import type { Session } from "../session.js";
 import { choiceFlag, DEMO_KEY_WARNING, intFlag, isDemoKey, KEY_FLAGS, keyFromFlags, parseFlags, runCli, UsageError } from "./args.js";
 
 const USAGE = `usage: lwstcp-server --port P [--host H] (--key HEX64 | --key-words W0,...,W7 | --key-file F | env LWSTCP_KEY)
-                     [--rounds R] [--keepalive MS] [--timeout MS] [--mode fizzbuzz|echo|print] [--log text|json]
+                     [--rounds R] [--profile v1|v2] [--keepalive MS] [--timeout MS] [--mode fizzbuzz|echo|print] [--log text|json]
                      [--workers N] [--quiet]
   --port       TCP port to listen on (0: any free port, printed in the "started" line)
   --host       address to listen on (default: all interfaces)
   --key        handshake key as 64 hex digits, each u32 word little-endian (wire order)
   --key-words  handshake key as 8 u32 words, as C++ code writes them: 0x12345678,0x9ABCDEF0,...
   --key-file   file holding 64 hex digits, 8 words, or 32 raw bytes
-  --rounds     XTEA rounds, 1..128 (default 32; both sides must agree)
+  --rounds     XTEA rounds, 1..128 (default 32; both sides must agree; profile v1 only)
+  --profile    v1 (default: the C++ library's wire format) or v2 (authenticated, AES-256 + HMAC-SHA256;
+               both sides must agree, and v2 does not pair with the C++ library)
   --keepalive  send KeepAlive after this many ms without sending (default 5000)
   --timeout    close a session after this many ms without receiving (default 30000; -1 disables)
   --mode       fizzbuzz (default): reply to n with the line for n+1; echo: send messages back; print: print them
@@ -34,6 +36,7 @@ const USAGE = `usage: lwstcp-server --port P [--host H] (--key HEX64 | --key-wor
   --quiet      log only started/stopping/stopped and errors, not every handshake and message (for load)`;
 
 const MODES = ["fizzbuzz", "echo", "print"] as const;
+const PROFILES = ["v1", "v2"] as const;
 
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
@@ -41,12 +44,13 @@ async function main(): Promise<number> {
     process.stdout.write(USAGE + "\n");
     return 0;
   }
-  const flags = parseFlags(argv, ["port", "host", ...KEY_FLAGS, "rounds", "keepalive", "timeout", "mode", "log", "workers"], ["quiet"]);
+  const flags = parseFlags(argv, ["port", "host", ...KEY_FLAGS, "rounds", "profile", "keepalive", "timeout", "mode", "log", "workers"], ["quiet"]);
   const port = intFlag(flags, "port", 0, 65535);
   if (port === undefined) throw new UsageError("--port P is required");
   const key = keyFromFlags(flags, process.env);
   const mode = choiceFlag(flags, "mode", MODES, "fizzbuzz");
   const format = choiceFlag<LogFormat>(flags, "log", ["text", "json"], "text");
+  const profile = choiceFlag(flags, "profile", PROFILES, "v1");
   const host = flags.get("host");
   const workers = intFlag(flags, "workers", 1, 1024) ?? 1;
   const quiet = flags.has("quiet");
@@ -61,6 +65,7 @@ async function main(): Promise<number> {
       host,
       key,
       rounds: intFlag(flags, "rounds", 1, 128),
+      profile,
       keepAliveIntervalMs: intFlag(flags, "keepalive", 1, 2 ** 31),
       inactivityTimeoutMs: intFlag(flags, "timeout", -1, 2 ** 31),
     });
@@ -104,7 +109,7 @@ async function main(): Promise<number> {
     return 1;
   }
   if (cluster.isWorker && process.send) process.send({ lwstcp: "listening", port: server.port });
-  else log("started", { host: host || "0.0.0.0", port: server.port, mode });
+  else log("started", { host: host || "0.0.0.0", port: server.port, mode, profile });
 
   let stopping = false;
   const shutdown = (signal: string) => {
