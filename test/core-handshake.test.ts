@@ -3,12 +3,11 @@ import fc from "fast-check";
 import { randomFillSync } from "node:crypto";
 import { HANDSHAKE_SUCCESS_PACKET_SIZE } from "../firmware/core/constants.js";
 import {
-  ClientHandshake,
   computeResponse,
   HANDSHAKE_AWAITING_SUCCESS,
   HANDSHAKE_DONE,
   HANDSHAKE_FAILED,
-  ServerHandshake,
+  Handshake,
 } from "../firmware/core/handshake.js";
 import { parseKey } from "../firmware/core/keys.js";
 import * as packets from "../firmware/core/packets.js";
@@ -48,8 +47,8 @@ describe("handshake state machines", () => {
         const reqPlain = hex(v.requestPlaintext);
         const resPlain = hex(v.responsePlaintext);
         // The server's random stream: nonce, num1, num2 and padding in wire order, then the session key.
-        const server = new ServerHandshake(key, recordedRandom(reqPlain, hex(v.sessionKey)));
-        const client = new ClientHandshake(key, recordedRandom(resPlain.subarray(20)));
+        const server = new Handshake(true, key, recordedRandom(reqPlain, hex(v.sessionKey)));
+        const client = new Handshake(false, key, recordedRandom(resPlain.subarray(20)));
         const wire = new Uint8Array(HANDSHAKE_SUCCESS_PACKET_SIZE);
         const reply = new Uint8Array(HANDSHAKE_SUCCESS_PACKET_SIZE);
 
@@ -83,8 +82,8 @@ describe("handshake state machines", () => {
   });
 
   function exchange(serverKey = key, clientKey = key) {
-    const server = new ServerHandshake(serverKey, cryptoRandom);
-    const client = new ClientHandshake(clientKey, cryptoRandom);
+    const server = new Handshake(true, serverKey, cryptoRandom);
+    const client = new Handshake(false, clientKey, cryptoRandom);
     const a = new Uint8Array(33);
     const b = new Uint8Array(33);
     server.start(a, 0);

@@ -14,12 +14,14 @@ describe("keys", () => {
 
   it("rejects malformed keys with an error naming the problem", () => {
     assert.throws(() => parseKey("abcd"), /exactly 64 hex digits.*got 4/);
-    assert.throws(() => parseKey("zz" + "00".repeat(31)), /only 0-9 and a-f; found 'zz' at byte 0/);
-    assert.throws(() => parseKey(new Uint8Array(31)), /32 bytes, got 31/);
-    assert.throws(() => parseKey([1, 2, 3]), /8 u32 words, got 3/);
+    assert.throws(() => parseKey("0z" + "00".repeat(31)), /only 0-9 and a-f; found 'z' at byte 0/);
+    assert.throws(() => parseKey("00".repeat(31) + "g0"), /found 'g' at byte 31/);
+    assert.throws(() => parseKey(new Uint8Array(31)), /32 bytes, got 31 bytes/);
+    assert.throws(() => parseKey([1, 2, 3]), /8 u32 words.*got 3 words/);
     assert.throws(() => parseKey([1, 2, 3, 4, 5, 6, 7, 2 ** 32]), /word 7 is not an unsigned 32-bit integer/);
     assert.throws(() => parseKey([1, 2, 3, 4, 5, 6, -1, 0]), /word 6/);
-    assert.throws(() => parseKey(undefined as unknown as string), /8 u32 words, 64 hex digits or 32 bytes/);
+    assert.throws(() => parseKey(undefined as unknown as string), /8 u32 words, 64 hex digits or 32 bytes, got undefined/);
+    assert.throws(() => parseKey(42 as unknown as string), /got number/);
   });
 
   it("keep-alive rules of PROTOCOL.md", () => {

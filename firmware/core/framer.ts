@@ -43,7 +43,7 @@ export class Framer {
 
   /** Hands over the next chunk. The previous chunk must have been used up (next() returned 0 or -1). */
   feed(chunk: Uint8Array | string): void {
-    if (this.pos < this.end && !this.error) throw new Error("framer: feed() called before the previous chunk was used up");
+    if (this.pos < this.end && !this.error) throw new Error("framer: feed() before the previous chunk was used up");
     if (typeof chunk === "string") {
       this.text = chunk;
       this.bytes = null;
@@ -53,11 +53,6 @@ export class Framer {
     }
     this.pos = 0;
     this.end = chunk.length;
-  }
-
-  /** Bytes of an incomplete packet held so far (0 between packets). */
-  get buffered(): number {
-    return this.have;
   }
 
   /** Size of the next whole packet (> 0), 0 when more bytes are needed, -1 when the stream is broken. */

@@ -58,24 +58,33 @@ function checkPacket(packet: Uint8Array, at: number, size: number, type: number,
   return "";
 }
 
-export class ServerHandshake {
-  state = HANDSHAKE_AWAITING_START;
+/**
+ * One side of the handshake. The server calls start() and then receive() once; the client
+ * calls receive() twice. One class for both roles keeps the device bundle small.
+ */
+export class Handshake {
+  state: number;
   /** Why the handshake failed; "" otherwise. */
   reason = "";
   /** The session key, once the state is HANDSHAKE_DONE. */
   readonly sessionKey = new Uint32Array(KEY_WORDS);
-  private readonly expected = createHandshakeNumbers();
-  private readonly received = createHandshakeNumbers();
+  /** Server: the response it expects. Client: the request it received. */
+  private readonly mine = createHandshakeNumbers();
+  /** Server: the response it received. Client: the response it sends. */
+  private readonly theirs = createHandshakeNumbers();
 
   constructor(
+    readonly isServer: boolean,
     private readonly key: KeySchedule,
     private readonly random: RandomFill,
-  ) {}
+  ) {
+    this.state = isServer ? HANDSHAKE_AWAITING_START : HANDSHAKE_AWAITING_REQUEST;
+  }
 
-  /** Draws nonce, num1 and num2 and writes the HandshakeRequest into `out` at `at`. Returns its size. */
+  /** Server only: draws nonce, num1 and num2 and writes the HandshakeRequest into `out` at `at`. Returns its size. */
   start(out: Uint8Array, at: number): number {
-    if (this.state !== HANDSHAKE_AWAITING_START) throw new Error("server handshake already started");
-    const request = this.received; // scratch until the response arrives
+    if (this.state !== HANDSHAKE_AWAITING_START) throw new Error("handshake already started");
+    const request = this.theirs; // scratch until the response arrives
     // Drawn in wire order, so a recorded random stream reproduces a recorded request.
     this.random(out, at, HANDSHAKE_NUMBERS_SIZE);
     request[NONCE] = readU32LE(out, at);
@@ -83,21 +92,46 @@ export class ServerHandshake {
     request[A_HI] = readU32LE(out, at + 8);
     request[B_LO] = readU32LE(out, at + 12);
     request[B_HI] = readU32LE(out, at + 16);
-    computeResponse(request, this.expected);
+    computeResponse(request, this.mine);
     this.state = HANDSHAKE_AWAITING_RESPONSE;
     return encodeHandshakeNumbers(TYPE_HANDSHAKE_REQUEST, request, out, at, this.key, this.random);
   }
 
   /**
-   * Takes the client's packet. Returns the size of the HandshakeSuccess written into `out`
-   * (the handshake is then done), or -1 with `reason` set.
+   * Takes the peer's next packet. Returns the size of the reply written into `out` (server:
+   * the HandshakeSuccess, after which it is done; client: the HandshakeResponse), 0 when the
+   * client has received the success and is done, or -1 with `reason` set.
    */
   receive(packet: Uint8Array, at: number, size: number, out: Uint8Array, outAt: number): number {
-    if (this.state !== HANDSHAKE_AWAITING_RESPONSE) return this.fail(REASON_WRONG_TYPE);
-    const problem = checkPacket(packet, at, size, TYPE_HANDSHAKE_RESPONSE, HANDSHAKE_NUMBERS_PACKET_SIZE);
-    if (problem) return this.fail(problem);
-    const got = this.received;
-    const want = this.expected;
+    const state = this.state;
+    let problem = REASON_WRONG_TYPE;
+    if (state === HANDSHAKE_AWAITING_RESPONSE) {
+      problem = checkPacket(packet, at, size, TYPE_HANDSHAKE_RESPONSE, HANDSHAKE_NUMBERS_PACKET_SIZE);
+      if (!problem) return this.verify(packet, at, out, outAt);
+    } else if (state === HANDSHAKE_AWAITING_REQUEST) {
+      problem = checkPacket(packet, at, size, TYPE_HANDSHAKE_REQUEST, HANDSHAKE_NUMBERS_PACKET_SIZE);
+      if (!problem) {
+        decodeHandshakeNumbers(packet, at, this.key, this.mine);
+        computeResponse(this.mine, this.theirs);
+        this.state = HANDSHAKE_AWAITING_SUCCESS;
+        return encodeHandshakeNumbers(TYPE_HANDSHAKE_RESPONSE, this.theirs, out, outAt, this.key, this.random);
+      }
+    } else if (state === HANDSHAKE_AWAITING_SUCCESS) {
+      problem = checkPacket(packet, at, size, TYPE_HANDSHAKE_SUCCESS, HANDSHAKE_SUCCESS_PACKET_SIZE);
+      if (!problem) {
+        decodeHandshakeSuccess(packet, at, this.key, this.sessionKey);
+        this.state = HANDSHAKE_DONE;
+        return 0;
+      }
+    }
+    this.state = HANDSHAKE_FAILED;
+    this.reason = problem;
+    return -1;
+  }
+
+  private verify(packet: Uint8Array, at: number, out: Uint8Array, outAt: number): number {
+    const got = this.theirs;
+    const want = this.mine;
     decodeHandshakeNumbers(packet, at, this.key, got);
     // The C++ server skips the xor; checking it too still accepts every honest client.
     if (
@@ -105,60 +139,13 @@ export class ServerHandshake {
       !equal64(got[A_HI], got[A_LO], want[A_HI], want[A_LO]) ||
       !equal64(got[B_HI], got[B_LO], want[B_HI], want[B_LO])
     ) {
-      return this.fail(REASON_VERIFY_FAILED);
+      this.state = HANDSHAKE_FAILED;
+      this.reason = REASON_VERIFY_FAILED;
+      return -1;
     }
     this.random(out, outAt + 1, KEY_BYTES);
     for (let i = 0; i < KEY_WORDS; i++) this.sessionKey[i] = readU32LE(out, outAt + 1 + i * 4);
     this.state = HANDSHAKE_DONE;
     return encodeHandshakeSuccess(this.sessionKey, out, outAt, this.key);
-  }
-
-  private fail(reason: string): number {
-    this.state = HANDSHAKE_FAILED;
-    this.reason = reason;
-    return -1;
-  }
-}
-
-export class ClientHandshake {
-  state = HANDSHAKE_AWAITING_REQUEST;
-  reason = "";
-  readonly sessionKey = new Uint32Array(KEY_WORDS);
-  private readonly request = createHandshakeNumbers();
-  private readonly response = createHandshakeNumbers();
-
-  constructor(
-    private readonly key: KeySchedule,
-    private readonly random: RandomFill,
-  ) {}
-
-  /**
-   * Takes the server's packet. After the request: returns the size of the HandshakeResponse
-   * written into `out`. After the success: returns 0 and the state is HANDSHAKE_DONE.
-   * On failure: -1 with `reason` set.
-   */
-  receive(packet: Uint8Array, at: number, size: number, out: Uint8Array, outAt: number): number {
-    if (this.state === HANDSHAKE_AWAITING_REQUEST) {
-      const problem = checkPacket(packet, at, size, TYPE_HANDSHAKE_REQUEST, HANDSHAKE_NUMBERS_PACKET_SIZE);
-      if (problem) return this.fail(problem);
-      decodeHandshakeNumbers(packet, at, this.key, this.request);
-      computeResponse(this.request, this.response);
-      this.state = HANDSHAKE_AWAITING_SUCCESS;
-      return encodeHandshakeNumbers(TYPE_HANDSHAKE_RESPONSE, this.response, out, outAt, this.key, this.random);
-    }
-    if (this.state === HANDSHAKE_AWAITING_SUCCESS) {
-      const problem = checkPacket(packet, at, size, TYPE_HANDSHAKE_SUCCESS, HANDSHAKE_SUCCESS_PACKET_SIZE);
-      if (problem) return this.fail(problem);
-      decodeHandshakeSuccess(packet, at, this.key, this.sessionKey);
-      this.state = HANDSHAKE_DONE;
-      return 0;
-    }
-    return this.fail(REASON_WRONG_TYPE);
-  }
-
-  private fail(reason: string): number {
-    this.state = HANDSHAKE_FAILED;
-    this.reason = reason;
-    return -1;
   }
 }

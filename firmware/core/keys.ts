@@ -19,35 +19,33 @@ function isU32(value: unknown): boolean {
 /** Parses a 256-bit key: eight u32 words, 64 hex digits (wire order), or 32 bytes. Throws a clear error otherwise. */
 export function parseKey(input: KeyInput): Uint32Array {
   const words = new Uint32Array(KEY_WORDS);
+  let bytes = input;
   if (typeof input === "string") {
     const hex = input.trim().toLowerCase();
-    if (hex.length !== KEY_BYTES * 2) {
-      throw new Error("a hex key must be exactly 64 hex digits (32 bytes, each word little-endian), got " + hex.length + " characters");
+    if (hex.length !== KEY_BYTES * 2) throw new Error("a hex key must be exactly 64 hex digits (wire order), got " + hex.length + " characters");
+    const parsed = new Uint8Array(KEY_BYTES);
+    for (let i = 0; i < KEY_BYTES * 2; i++) {
+      const digit = HEX_DIGITS.indexOf(hex.charAt(i));
+      if (digit < 0) throw new Error("a hex key may contain only 0-9 and a-f; found '" + hex.charAt(i) + "' at byte " + (i >> 1));
+      parsed[i >> 1] = (parsed[i >> 1] << 4) | digit;
     }
-    const bytes = new Uint8Array(KEY_BYTES);
-    for (let i = 0; i < KEY_BYTES; i++) {
-      const hi = HEX_DIGITS.indexOf(hex.charAt(i * 2));
-      const lo = HEX_DIGITS.indexOf(hex.charAt(i * 2 + 1));
-      if (hi < 0 || lo < 0) throw new Error("a hex key may contain only 0-9 and a-f; found '" + hex.substr(i * 2, 2) + "' at byte " + i);
-      bytes[i] = hi * 16 + lo;
-    }
-    for (let i = 0; i < KEY_WORDS; i++) words[i] = readU32LE(bytes, i * 4);
+    bytes = parsed;
+  }
+  const isBytes = bytes instanceof Uint8Array;
+  const length = bytes && typeof bytes === "object" ? bytes.length : -1;
+  if (length !== (isBytes ? KEY_BYTES : KEY_WORDS)) {
+    throw new Error("a key must be 8 u32 words, 64 hex digits or 32 bytes, got " + (length < 0 ? typeof input : length + (isBytes ? " bytes" : " words")));
+  }
+  if (isBytes) {
+    for (let i = 0; i < KEY_WORDS; i++) words[i] = readU32LE(bytes as Uint8Array, i * 4);
     return words;
   }
-  if (input instanceof Uint8Array) {
-    if (input.length !== KEY_BYTES) throw new Error("a key given as bytes must have 32 bytes, got " + input.length);
-    for (let i = 0; i < KEY_WORDS; i++) words[i] = readU32LE(input, i * 4);
-    return words;
+  const given = input as ArrayLike<number>;
+  for (let i = 0; i < KEY_WORDS; i++) {
+    if (!isU32(given[i])) throw new Error("key word " + i + " is not an unsigned 32-bit integer: " + given[i]);
+    words[i] = given[i];
   }
-  if (input && typeof input === "object" && typeof input.length === "number") {
-    if (input.length !== KEY_WORDS) throw new Error("a key given as words must have 8 u32 words, got " + input.length);
-    for (let i = 0; i < KEY_WORDS; i++) {
-      if (!isU32(input[i])) throw new Error("key word " + i + " is not an unsigned 32-bit integer: " + input[i]);
-      words[i] = input[i];
-    }
-    return words;
-  }
-  throw new Error("a key must be 8 u32 words, 64 hex digits or 32 bytes");
+  return words;
 }
 
 /** The key's 64 hex digits in wire order. */
@@ -71,15 +69,15 @@ function isPositiveInteger(value: number): boolean {
  * interval < timeout unless the timeout is -1. Throws a clear error otherwise.
  */
 export function validateKeepAlive(intervalMs: number, timeoutMs: number): void {
-  if (!isPositiveInteger(intervalMs)) throw new Error("keep-alive interval must be a whole number of milliseconds >= 1, got " + intervalMs);
+  if (!isPositiveInteger(intervalMs)) throw new Error("keep-alive interval must be whole ms >= 1, got " + intervalMs);
   if (timeoutMs === NO_INACTIVITY_TIMEOUT) return;
-  if (!isPositiveInteger(timeoutMs)) throw new Error("inactivity timeout must be a whole number of milliseconds >= 1, or -1 to disable it, got " + timeoutMs);
+  if (!isPositiveInteger(timeoutMs)) throw new Error("inactivity timeout must be whole ms >= 1, or -1 to disable it, got " + timeoutMs);
   if (intervalMs >= timeoutMs) {
-    throw new Error("keep-alive interval (" + intervalMs + " ms) must be shorter than the inactivity timeout (" + timeoutMs + " ms), or the peer would time out between keep-alives");
+    throw new Error("keep-alive interval (" + intervalMs + " ms) must be shorter than the inactivity timeout (" + timeoutMs + " ms)");
   }
 }
 
 /** Checks a handshake timeout (whole milliseconds >= 1). */
 export function validateHandshakeTimeout(timeoutMs: number): void {
-  if (!isPositiveInteger(timeoutMs)) throw new Error("handshake timeout must be a whole number of milliseconds >= 1, got " + timeoutMs);
+  if (!isPositiveInteger(timeoutMs)) throw new Error("handshake timeout must be whole ms >= 1, got " + timeoutMs);
 }

@@ -36,7 +36,7 @@ export function createHandshakeNumbers(): HandshakeNumbers {
 
 function checkCapacity(buf: Uint8Array, at: number, size: number): void {
   if (at < 0 || at + size > buf.length) {
-    throw new Error("buffer too small: a " + size + "-byte packet at offset " + at + " needs " + (at + size) + " bytes, have " + buf.length);
+    throw new Error("buffer too small for the packet: need " + (at + size) + " bytes, have " + buf.length);
   }
 }
 
@@ -47,8 +47,9 @@ export function messagePacketSize(length: number): number {
 
 /** Throws a clear error for a message length the protocol cannot carry (0, or over 65528). */
 export function validateMessageLength(length: number): void {
-  if (length < 1) throw new Error("a message must have at least 1 byte; empty messages are invalid");
-  if (length > MAX_MESSAGE_LENGTH) throw new Error("a message can have at most " + MAX_MESSAGE_LENGTH + " bytes, got " + length);
+  if (!(length >= 1 && length <= MAX_MESSAGE_LENGTH)) {
+    throw new Error("a message must have at least 1 byte and at most " + MAX_MESSAGE_LENGTH + " bytes, got " + length);
+  }
 }
 
 /**
@@ -100,7 +101,7 @@ export function openMessage(buf: Uint8Array, at: number, packetSize: number, key
  * little-endian (u64 as low word then high word), 4 random bytes, encrypted. Returns 25.
  */
 export function encodeHandshakeNumbers(type: number, numbers: HandshakeNumbers, out: Uint8Array, at: number, key: KeySchedule, random: RandomFill): number {
-  if (type !== TYPE_HANDSHAKE_REQUEST && type !== TYPE_HANDSHAKE_RESPONSE) throw new Error("handshake numbers go in packet type 2 or 3, not " + type);
+  if (type !== TYPE_HANDSHAKE_REQUEST && type !== TYPE_HANDSHAKE_RESPONSE) throw new Error("not a handshake numbers type: " + type);
   checkCapacity(out, at, HANDSHAKE_NUMBERS_PACKET_SIZE);
   out[at] = type;
   const p = at + 1;

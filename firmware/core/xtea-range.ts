@@ -5,6 +5,6 @@ import { BLOCK_SIZE } from "./constants.js";
 
 export function checkBlockRange(buf: Uint8Array, offset: number, length: number): void {
   if (length % BLOCK_SIZE !== 0 || offset < 0 || offset + length > buf.length) {
-    throw new Error("XTEA works on whole 8-byte blocks inside the buffer: offset " + offset + ", length " + length);
+    throw new Error("XTEA needs whole 8-byte blocks inside the buffer, got offset " + offset + ", length " + length);
   }
 }
