@@ -102,7 +102,45 @@ const INTERNAL_PROPERTIES = [
   "forget", "word", "source", "facts", "rngRegister", "jsVars",
 ];
 
-/** @param {Record<string, string>} values @param {{ module: boolean, budget?: number }} check */
+/**
+ * Internal property names of the v2 engine that only dist/lwstcp-v2.js uses. Every name that
+ * crosses between it and dist/lwstcp.js (options, sink, the connection's surface) is either on
+ * INTERNAL_PROPERTIES, and then mangled to the same name in both through the shared name cache
+ * below, or on neither list and kept as it is. Never add a crossing name (preSharedKey, start,
+ * isOpen, disconnect, write, close, message) here.
+ */
+const V2_INTERNAL_PROPERTIES = [
+  "primitives", "mac", "keys", "sequenceLo", "sequenceHi", "sending", "receiving", "psk", "md",
+  "transcript", "tag", "scratch", "proof", "encryptionKey", "setKeys", "serverProof", "clientProof",
+  "s2cMac", "s2cEncryption", "c2sMac", "c2sEncryption", "exporter", "outer", "ipad", "outView",
+  "smallView", "controlView", "controlOut", "macWithHeadroom", "writeSequence", "setKey",
+  "sendControl", "ivBlock", "deriveIv", "advance", "first", "serverHello", "clientHello",
+  "serverFinished", "wipe", "sha256", "aes256EcbEncryptBlock", "aes256CbcEncrypt", "aes256CbcDecrypt",
+];
+
+/**
+ * One terser name cache for the library and the v2 module, built in that order (rollup builds
+ * the configs one after another): the names the two bundles share get the same short names.
+ */
+const nameCache = {};
+
+/**
+ * Marks TypeScript's ES5 class IIFEs (`/** @class *\/ (function () {…}())`) as pure, so Rollup
+ * drops the classes a bundle never uses: the v2 module imports constants from the v1
+ * connection module and must not carry the v1 Connection, handshake and XTEA along.
+ * @returns {import("rollup").Plugin}
+ */
+function pureClasses() {
+  return {
+    name: "lwstcp-pure-classes",
+    transform(code, id) {
+      if (!id.includes("/firmware/") || !code.includes("/** @class */")) return null;
+      return { code: code.split("/** @class */").join("/*#__PURE__*/"), map: null };
+    },
+  };
+}
+
+/** @param {Record<string, string>} values @param {{ module: boolean, budget?: number, extraProperties?: string[], pure?: boolean }} check */
 function plugins(values, check) {
   return [
     deviceForms(),
@@ -126,13 +164,15 @@ function plugins(values, check) {
       },
     }),
     defines(values),
+    check.pure ? pureClasses() : null,
     terser({
       ecma: 5,
       toplevel: true,
       compress: { ecma: 5, passes: 2 },
       mangle: check.module
-        ? { toplevel: true, properties: { builtins: true, regex: new RegExp(`^(?:${INTERNAL_PROPERTIES.join("|")})$`) } }
+        ? { toplevel: true, properties: { builtins: true, regex: new RegExp(`^(?:${INTERNAL_PROPERTIES.concat(check.extraProperties || []).join("|")})$`) } }
         : { toplevel: true },
+      nameCache: check.module ? nameCache : undefined,
       format: { ecma: 5, comments: false },
     }),
     espruinoShrink(),
@@ -157,6 +197,12 @@ export default [
     input: "firmware/lwstcp.ts",
     output: { ...output, file: "dist/lwstcp.js" },
     plugins: plugins({ __LWSTCP_BOARD_FACTS__: JSON.stringify(boardFacts) }, { module: true, budget: LIBRARY_BUDGET_BYTES }),
+  },
+  // After the library (the name cache): the v2 engine, the Storage module "lwstcp-v2".
+  {
+    input: "firmware/lwstcp-v2.ts",
+    output: { ...output, file: "dist/lwstcp-v2.js" },
+    plugins: plugins({}, { module: true, extraProperties: V2_INTERNAL_PROPERTIES, pure: true }),
   },
   ...boards.map((b) => ({
     input: "firmware/apps/demo.ts",

@@ -17,19 +17,23 @@
 // setters (setOnX, and the settings shared by client and server) are made by a loop over
 // their names instead of being written out; the interfaces below give them their types.
 
-import { type Connection, type ConnectionOptions, ROLE_CLIENT, ROLE_SERVER } from "./core/connection.js";
+import { ROLE_CLIENT, ROLE_SERVER } from "./core/connection.js";
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_INACTIVITY_TIMEOUT_MS, DEFAULT_KEEP_ALIVE_INTERVAL_MS, DEFAULT_ROUNDS } from "./core/constants.js";
 import { type KeyInput, parseKey, validateHandshakeTimeout, validateKeepAlive } from "./core/keys.js";
 import { createKeySchedule, type KeySchedule, validateRounds } from "./core/xtea.js";
+import { parseProfile, type Profile, type ProtocolConnection } from "./core/v2/profile.js";
 import { currentBoard } from "./board-facts.js";
 import { createEntropyPool, type EntropyPool } from "./entropy.js";
-import { attachSocket, type EspruinoSocket, type TransportEvents } from "./transport.js";
+import { attachSocket, type ConnectionFactory, type DeviceOptions, type EspruinoSocket, type TransportEvents } from "./transport.js";
 
 type Callback = (a?: any, b?: any) => void;
 type TimerId = ReturnType<typeof setTimeout>;
 
 let moduleKey: Uint32Array | undefined;
 let moduleRounds = DEFAULT_ROUNDS;
+let moduleProfile: Profile = "v1";
+/** The Storage module "lwstcp-v2" (the v2 engine, kept out of this bundle for size): loaded by the first setProfile("v2"). */
+let v2: { createConnectionV2: ConnectionFactory } | undefined;
 let pool: EntropyPool | undefined;
 
 /** Sets the handshake key every client and server uses unless it was given its own. */
@@ -40,6 +44,21 @@ export function setHandshakeKey(key: KeyInput): void {
 /** Sets the XTEA rounds (1..128, default 32) for clients and servers without their own. */
 export function setNumberOfRounds(rounds: number): void {
   moduleRounds = validateRounds(rounds);
+}
+
+/** Checks a profile name; "v2" loads the Storage module lwstcp-v2 (Espruino's require throws when it is missing). */
+function loadProfile(profile: Profile): Profile {
+  profile = parseProfile(profile);
+  if (profile === "v2" && !v2) v2 = require("lwstcp-v2");
+  return profile;
+}
+
+/**
+ * Sets the profile of clients and servers without their own: "v1" (default, pairs with the C++
+ * library) or "v2" (authenticated; needs the Storage module lwstcp-v2 and a v2 peer).
+ */
+export function setProfile(profile: Profile): void {
+  moduleProfile = loadProfile(profile);
 }
 
 /** The entropy pool, made on first use from the board's RNG register (board-facts.ts). */
@@ -77,22 +96,28 @@ function callbackSetters(type: Function, names: string): void {
   });
 }
 
-/** Key, rounds and timing of one client or server, falling back to the module-wide key and rounds. */
+/** Key, rounds, profile and timing of one client or server, falling back to the module-wide ones. */
 class Settings {
   key: Uint32Array | undefined;
   rounds = 0;
+  profile: Profile | undefined;
+  /** How options() says to build the connection: undefined for v1, lwstcp-v2's factory for v2. */
+  create: ConnectionFactory | undefined;
   keepAliveIntervalMs = DEFAULT_KEEP_ALIVE_INTERVAL_MS;
   inactivityTimeoutMs = DEFAULT_INACTIVITY_TIMEOUT_MS;
   handshakeTimeoutMs = DEFAULT_HANDSHAKE_TIMEOUT_MS;
   private schedule: KeySchedule | undefined;
 
   /** Connection options for a new connection; throws a clear error when there is no key. */
-  options(): ConnectionOptions {
+  options(): DeviceOptions {
     const key = this.key || moduleKey;
     if (!key) throw new Error("lwstcp: no handshake key: call setHandshakeKey first");
-    this.schedule = createKeySchedule(key, this.rounds || moduleRounds, this.schedule);
+    // v2 takes the key itself (rounds mean nothing there); v1 its XTEA schedule.
+    const create = (this.create = (this.profile || moduleProfile) === "v2" ? (v2 as { createConnectionV2: ConnectionFactory }).createConnectionV2 : undefined);
+    if (!create) this.schedule = createKeySchedule(key, this.rounds || moduleRounds, this.schedule);
     return {
-      handshakeKey: this.schedule,
+      preSharedKey: key,
+      handshakeKey: this.schedule as KeySchedule,
       random: entropy().fill,
       clock: Date.now,
       keepAliveIntervalMs: this.keepAliveIntervalMs,
@@ -106,6 +131,8 @@ class Settings {
 interface SettingsMethods {
   setHandshakeKey(key: KeyInput): void;
   setNumberOfRounds(rounds: number): void;
+  /** "v1" or "v2" for this instance (v2 loads the Storage module lwstcp-v2). */
+  setProfile(profile: Profile): void;
   /** Keep-alive interval and inactivity timeout in ms (timeout -1 disables the check). */
   setKeepAliveConfig(intervalMs: number, timeoutMs: number): void;
   setHandshakeTimeout(ms: number): void;
@@ -117,6 +144,9 @@ const settingsMethods: SettingsMethods = {
   },
   setNumberOfRounds: function (this: { settings: Settings }, rounds) {
     this.settings.rounds = validateRounds(rounds);
+  },
+  setProfile: function (this: { settings: Settings }, profile) {
+    this.settings.profile = loadProfile(profile);
   },
   setKeepAliveConfig: function (this: { settings: Settings }, intervalMs, timeoutMs) {
     validateKeepAlive(intervalMs, timeoutMs);
@@ -134,7 +164,7 @@ function addSettingsMethods(type: Function): void {
 }
 
 /** sendMessage of client and session: false (and onError) when not open or the message is invalid. */
-function send(owner: { connection: Connection | null; onError?: Callback; onDataSent?: Callback }, message: string | Uint8Array): boolean {
+function send(owner: { connection: ProtocolConnection | null; onError?: Callback; onDataSent?: Callback }, message: string | Uint8Array): boolean {
   const connection = owner.connection;
   try {
     if (!connection) throw new Error("not connected");
@@ -148,7 +178,7 @@ function send(owner: { connection: Connection | null; onError?: Callback; onData
   return true;
 }
 
-function isOpen(connection: Connection | null): boolean {
+function isOpen(connection: ProtocolConnection | null): boolean {
   return !!connection && connection.isOpen;
 }
 
@@ -175,7 +205,7 @@ export class LightweightSecureClient {
   private readonly host: string;
   private readonly port: number;
   private readonly settings = new Settings();
-  connection: Connection | null = null;
+  connection: ProtocolConnection | null = null;
   /** The application wants a connection: connectToServer() was called and disconnect() was not. */
   private wanted = false;
   private attempt = 0;
@@ -213,7 +243,8 @@ export class LightweightSecureClient {
     this.wanted = true;
     this.cancelRetry();
     if (this.connection) return true;
-    const options = this.settings.options();
+    const settings = this.settings;
+    const options = settings.options();
     let socket: EspruinoSocket;
     let connected = false;
     try {
@@ -251,7 +282,7 @@ export class LightweightSecureClient {
       error: function (text) {
         call(self.onError, text);
       },
-    }));
+    }, settings.create));
     return true;
   }
 
@@ -314,7 +345,7 @@ export interface Session {
 /** One accepted peer. Made by LightweightSecureServer; the application gets it on handshake success. */
 export class Session {
   /** Set by the server while the connection lives. */
-  connection: Connection | null = null;
+  connection: ProtocolConnection | null = null;
   onMessageReceived?: Callback;
   onSessionEnded?: Callback;
   onDataSent?: Callback;
@@ -423,7 +454,8 @@ export class LightweightSecureServer {
       },
     };
     this.sessions.push(session);
-    const connection = (session.connection = attachSocket(socket, ROLE_SERVER, this.settings.options(), events));
+    const settings = this.settings;
+    const connection = (session.connection = attachSocket(socket, ROLE_SERVER, settings.options(), events, settings.create));
     call(this.onHandshakeStarted);
     connection.start();
   }

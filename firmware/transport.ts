@@ -9,8 +9,15 @@
 // `end` is always followed by `close`); `error` is reported and ends it too. `drain` needs no
 // handling: Espruino queues what `write` is given and sends 536 bytes per loop pass.
 
-import { Connection, type ConnectionOptions, pollIntervalMs } from "./core/connection.js";
+import { Connection, type ConnectionOptions, type ConnectionSink, pollIntervalMs } from "./core/connection.js";
 import { REASON_SOCKET_ERROR } from "./core/constants.js";
+import type { ProtocolConnection } from "./core/v2/profile.js";
+
+/** Builds the connection of another profile (v2: the Storage module lwstcp-v2) instead of a v1 Connection. */
+export type ConnectionFactory = (role: number, options: DeviceOptions, sink: ConnectionSink) => ProtocolConnection;
+
+/** A connection's options as lwstcp.ts makes them: v1's, plus the key itself for v2. */
+export type DeviceOptions = ConnectionOptions & { preSharedKey?: Uint32Array };
 
 /** The part of an Espruino Socket this driver uses. */
 export interface EspruinoSocket {
@@ -31,10 +38,11 @@ export interface TransportEvents {
 }
 
 /**
- * Drives a Connection over an Espruino socket and returns it; the caller sends, disconnects
- * and asks its state through the Connection. Call `start()` on it to begin the handshake.
+ * Drives a Connection (or what `create` builds: a v2 one) over an Espruino socket and returns
+ * it; the caller sends, disconnects and asks its state through it. Call `start()` on it to
+ * begin the handshake.
  */
-export function attachSocket(socket: EspruinoSocket, role: number, options: ConnectionOptions, events: TransportEvents): Connection {
+export function attachSocket(socket: EspruinoSocket, role: number, options: DeviceOptions, events: TransportEvents, create?: ConnectionFactory): ProtocolConnection {
   let open = true;
   /** Why we ended the socket ourselves without the connection deciding it (out of memory). */
   let failure: string | undefined;
@@ -49,7 +57,7 @@ export function attachSocket(socket: EspruinoSocket, role: number, options: Conn
     failure = REASON_SOCKET_ERROR;
     socket.end();
   };
-  const connection = new Connection(role, options, {
+  const sink: ConnectionSink = {
     write: function (bytes, length) {
       if (!open) return;
       const text = E.toString(bytes.subarray(0, length));
@@ -89,7 +97,8 @@ export function attachSocket(socket: EspruinoSocket, role: number, options: Conn
       stopTimer();
       events.ended(reason);
     },
-  });
+  };
+  const connection = create ? create(role, options, sink) : new Connection(role, options, sink);
   socket.on("data", function (data: string) {
     connection.receive(data);
   });

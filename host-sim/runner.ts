@@ -6,6 +6,8 @@ import { createDevice, type Device, type DeviceOptions } from "./device.js";
 import { assertRunsOnEspruino } from "./static-check.js";
 
 export const LIBRARY_STORAGE_NAME = "lwstcp";
+export const V2_LIBRARY_STORAGE_NAME = "lwstcp-v2";
+export const DEFAULT_V2_LIBRARY_PATH = "dist/lwstcp-v2.js";
 export const CONFIG_STORAGE_NAME = "lwstcp-config.json";
 export const DEFAULT_LIBRARY_PATH = "dist/lwstcp.js";
 export const DEFAULT_APP_PATH = "dist/app-esp32.js";
@@ -18,6 +20,7 @@ export interface FirmwareConfig {
   port: number;
   key: string | number[];
   rounds?: number;
+  profile?: "v1" | "v2";
   role: "client" | "server";
   count?: number;
   keepAliveMs?: number;
@@ -30,6 +33,8 @@ export type BundleInput = { path: string } | { source: string; filename: string 
 export interface FirmwareOptions extends DeviceOptions {
   /** The library bundle stored as Storage "lwstcp" (default: dist/lwstcp.js); null: none. */
   library?: BundleInput | null;
+  /** Stored as Storage "lwstcp-v2" (default: dist/lwstcp-v2.js when config.profile is "v2", else none); null: none. */
+  v2Library?: BundleInput | null;
   /** The program uploaded and run at top level. */
   app: BundleInput;
   /** Written to Storage "lwstcp-config.json"; the device's Wi-Fi accepts its ssid/password. */
@@ -47,12 +52,16 @@ function readBundle(input: BundleInput): { source: string; filename: string } {
 export async function bootFirmware(options: FirmwareOptions): Promise<Device> {
   const app = readBundle(options.app);
   const library = options.library === null ? undefined : readBundle(options.library ?? { path: DEFAULT_LIBRARY_PATH });
+  const v2Input = options.v2Library === undefined ? (options.config && options.config.profile === "v2" ? { path: DEFAULT_V2_LIBRARY_PATH } : null) : options.v2Library;
+  const v2Library = v2Input ? readBundle(v2Input) : undefined;
   if (options.staticCheck !== false) {
     if (library) await assertRunsOnEspruino(library.source, library.filename, { module: true });
+    if (v2Library) await assertRunsOnEspruino(v2Library.source, v2Library.filename, { module: true });
     await assertRunsOnEspruino(app.source, app.filename);
   }
   const storage: Record<string, string> = { ...options.storage };
   if (library) storage[LIBRARY_STORAGE_NAME] = library.source;
+  if (v2Library) storage[V2_LIBRARY_STORAGE_NAME] = v2Library.source;
   if (options.config) storage[CONFIG_STORAGE_NAME] = JSON.stringify(options.config);
   const wifi = options.config
     ? { ssid: options.config.ssid, password: options.config.password, ...options.wifi }

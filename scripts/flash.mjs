@@ -6,11 +6,13 @@
 // (the tool's local modules/ lookup is broken in 0.1.67, ../shared/ESPRUINO.md §11), the
 // settings as the Storage file "lwstcp-config.json", and the board's app as the program; with
 // --save the app is stored as .bootcde instead, so it runs at every boot, and the board reboots
-// into it. The tool prints "Module lwstcp not found" while it looks for the module online:
+// into it. When the settings ask for "profile": "v2", the v2 engine goes up too, as the Storage
+// file "lwstcp-v2" (a separate module so that v1 boards never carry it; setProfile("v2") loads
+// it). The tool prints "Module lwstcp not found" while it looks for the module online:
 // harmless, `require("lwstcp")` is answered by the Storage file on the device.
 
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { ROOT, readBoards } from "./boards.mjs";
 
@@ -57,11 +59,24 @@ export function espruinoArgs(options) {
     "--storage", `lwstcp:${join("dist", "lwstcp.js")}`,
     "--storage", `lwstcp-config.json:${options.config}`,
   ];
+  if (configProfile(options.config) === "v2") args.push("--storage", `lwstcp-v2:${join("dist", "lwstcp-v2.js")}`);
   if (options.save) args.push("--storage", `.bootcde:${app}`, "-e", "load()");
   else args.push(app);
   if (options.out) args.push("-n", "-o", options.out);
   else args.push("-p", /** @type {string} */ (options.port), "-b", options.baud);
   return args;
+}
+
+/**
+ * The "profile" of a settings file ("v1" when it has none or cannot be read).
+ * @param {string} file
+ */
+export function configProfile(file) {
+  try {
+    return JSON.parse(readFileSync(resolve(ROOT, file), "utf8")).profile || "v1";
+  } catch {
+    return "v1";
+  }
 }
 
 /** @param {string[]} argv @returns {number} exit code */

@@ -53,14 +53,14 @@ describe("firmware: bundles and upload", function () {
 
   it("exports the C++ names as a module body", () => {
     const lw = loadLibrary();
-    assert.deepEqual(Object.keys(lw).sort(), ["LightweightSecureClient", "LightweightSecureServer", "Session", "setHandshakeKey", "setNumberOfRounds"]);
+    assert.deepEqual(Object.keys(lw).sort(), ["LightweightSecureClient", "LightweightSecureServer", "Session", "setHandshakeKey", "setNumberOfRounds", "setProfile"]);
     const client = new lw.LightweightSecureClient("127.0.0.1", 1);
-    for (const m of ["setHandshakeKey", "setNumberOfRounds", "setKeepAliveConfig", "connectToServer", "sendMessage", "disconnect", "isConnected",
+    for (const m of ["setHandshakeKey", "setNumberOfRounds", "setProfile", "setKeepAliveConfig", "connectToServer", "sendMessage", "disconnect", "isConnected",
       "setOnConnected", "setOnDisconnected", "setOnMessageReceived", "setOnHandshakeSuccess", "setOnHandshakeFailed", "setOnError", "setOnDataSent", "setAutoReconnect"]) {
       assert.equal(typeof client[m], "function", "client." + m);
     }
     const server = new lw.LightweightSecureServer(1);
-    for (const m of ["start", "stop", "setHandshakeKey", "setNumberOfRounds", "setKeepAliveConfig", "setOnHandshakeSuccess", "setOnHandshakeFailed", "setOnError"]) {
+    for (const m of ["start", "stop", "setHandshakeKey", "setNumberOfRounds", "setProfile", "setKeepAliveConfig", "setOnHandshakeSuccess", "setOnHandshakeFailed", "setOnError"]) {
       assert.equal(typeof server[m], "function", "server." + m);
     }
     const session = new lw.Session();

@@ -1,8 +1,10 @@
 // The board demo: bring Wi-Fi up, then run the C++ ESP32 example's FizzBuzz client or an echo
 // server, as the Storage file lwstcp-config.json says (boards/config.example.json shows it):
 //   { "ssid", "password", "host", "port", "key", "rounds", "role": "client" | "server",
-//     optional "count" (client: stop after that many correct replies), "keepAliveMs", "timeoutMs" }
-// The library comes from the Storage file "lwstcp" (npm run flash uploads both).
+//     optional "count" (client: stop after that many correct replies), "keepAliveMs", "timeoutMs",
+//     optional "profile": "v1" (default) | "v2" (authenticated; the peer must use v2 too) }
+// The library comes from the Storage file "lwstcp", and for profile v2 also "lwstcp-v2"
+// (npm run flash uploads them).
 // Everything the board does is printed on the serial console with an "lwstcp:" prefix.
 
 import { fizzBuzzLine, fizzBuzzNumber } from "./fizzbuzz.js";
@@ -17,6 +19,7 @@ interface DemoConfig {
   port: number;
   key: string | number[];
   rounds?: number;
+  profile?: string;
   role: string;
   count?: number;
   keepAliveMs?: number;
@@ -45,6 +48,7 @@ function readConfig(): DemoConfig | undefined {
   if (config.role !== "server" && typeof config.host !== "string") problems.push("host");
   if (config.role !== "client" && config.role !== "server") problems.push('role ("client" or "server")');
   if (!config.key) problems.push("key");
+  if (config.profile !== undefined && config.profile !== "v1" && config.profile !== "v2") problems.push('profile ("v1" or "v2")');
   if (problems.length) {
     log(CONFIG_FILE + " is missing or has a bad " + problems.join(", "));
     return undefined;
@@ -183,6 +187,15 @@ function main(): void {
   const lw = require("lwstcp");
   lw.setHandshakeKey(config.key);
   if (config.rounds) lw.setNumberOfRounds(config.rounds);
+  if (config.profile) {
+    try {
+      lw.setProfile(config.profile);
+    } catch (e) {
+      log("cannot use profile " + config.profile + ": " + e + " (npm run flash uploads lwstcp-v2 when the config asks for v2)");
+      return;
+    }
+    log("profile " + config.profile);
+  }
   bringUpWifi(config, function (ip) {
     if (config.role === "client") runClient(lw, config);
     else runEchoServer(lw, config, ip);
