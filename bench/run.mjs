@@ -12,7 +12,7 @@ import { benchServer } from "./server.mjs";
 const quick = process.argv.includes("--quick");
 const onlyArg = process.argv.find((a) => a.startsWith("--only="));
 const only = onlyArg ? onlyArg.slice(7).split(",") : null;
-const suites = { xtea: benchXtea, device: benchDeviceXtea, server: benchServer };
+const suites = { xtea: benchXtea, device: benchDeviceXtea, server: benchServer, profiles: (o) => import("./profiles.mjs").then((m) => m.benchProfiles(o)) };
 const started = Date.now();
 const loadBefore = loadavg();
 const results = [];
