@@ -168,10 +168,11 @@ describe("reliability: the desktop client against a misbehaving server", functio
     return packet;
   }
 
-  it("every wrong TYPE at both client steps (awaiting the Request, awaiting the Success): wrong-type or unknown-type", async () => {
+  it("every wrong TYPE at both client steps (awaiting the Request, awaiting the Success): wrong-type or unknown-type (profile-mismatch for a first 0x12, a v2 ServerHello)", async () => {
     const first = Array.from({ length: 256 }, (_, t) => t).filter((t) => t !== 2);
     const step1 = await inBatches(first.length, 32, (i) => against((socket) => void socket.write(packetOfType(first[i]))));
-    step1.forEach((o, i) => assert.equal(o.result.reason, first[i] >= 1 && first[i] <= 6 ? "wrong-type" : "unknown-type", "type " + first[i] + " first"));
+    const firstReason = (t: number) => (t >= 1 && t <= 6 ? "wrong-type" : t === 0x12 ? "profile-mismatch" : "unknown-type");
+    step1.forEach((o, i) => assert.equal(o.result.reason, firstReason(first[i]), "type " + first[i] + " first"));
     const second = Array.from({ length: 256 }, (_, t) => t).filter((t) => t !== 4);
     const step2 = await inBatches(second.length, 32, (i) =>
       against(async (socket, reader) => {
