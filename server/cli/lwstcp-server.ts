@@ -19,7 +19,7 @@ import { choiceFlag, DEMO_KEY_WARNING, intFlag, isDemoKey, KEY_FLAGS, keyFromFla
 
 const USAGE = `usage: lwstcp-server --port P [--host H] (--key HEX64 | --key-words W0,...,W7 | --key-file F | env LWSTCP_KEY)
                      [--rounds R] [--profile v1|v2] [--keepalive MS] [--timeout MS] [--mode fizzbuzz|echo|print] [--log text|json]
-                     [--workers N] [--quiet]
+                     [--workers N] [--max-sessions N] [--quiet]
   --port       TCP port to listen on (0: any free port, printed in the "started" line)
   --host       address to listen on (default: all interfaces)
   --key        handshake key as 64 hex digits, each u32 word little-endian (wire order)
@@ -33,6 +33,7 @@ const USAGE = `usage: lwstcp-server --port P [--host H] (--key HEX64 | --key-wor
   --mode       fizzbuzz (default): reply to n with the line for n+1; echo: send messages back; print: print them
   --log        text (default) or json: one JSON object per line
   --workers    run N worker processes on the same port (node:cluster), sessions spread over them (default 1: no cluster)
+  --max-sessions  most connections per process (handshaking + open; default 10000); more are refused
   --quiet      log only started/stopping/stopped and errors, not every handshake and message (for load)`;
 
 const MODES = ["fizzbuzz", "echo", "print"] as const;
@@ -44,7 +45,7 @@ async function main(): Promise<number> {
     process.stdout.write(USAGE + "\n");
     return 0;
   }
-  const flags = parseFlags(argv, ["port", "host", ...KEY_FLAGS, "rounds", "profile", "keepalive", "timeout", "mode", "log", "workers"], ["quiet"]);
+  const flags = parseFlags(argv, ["port", "host", ...KEY_FLAGS, "rounds", "profile", "keepalive", "timeout", "mode", "log", "workers", "max-sessions"], ["quiet"]);
   const port = intFlag(flags, "port", 0, 65535);
   if (port === undefined) throw new UsageError("--port P is required");
   const key = keyFromFlags(flags, process.env);
@@ -68,6 +69,7 @@ async function main(): Promise<number> {
       profile,
       keepAliveIntervalMs: intFlag(flags, "keepalive", 1, 2 ** 31),
       inactivityTimeoutMs: intFlag(flags, "timeout", -1, 2 ** 31),
+      maxSessions: intFlag(flags, "max-sessions", 1, 10000000),
     });
   } catch (err) {
     throw new UsageError((err as Error).message);
