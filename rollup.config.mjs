@@ -95,7 +95,8 @@ const INTERNAL_PROPERTIES = [
   "expected", "received", "request", "response", "words", "rounds", "handshakeKey", "clock",
   "bufferSize", "fail", "take", "grow", "feed", "next", "seal", "prepareSend", "handshakePacket",
   "sessionPacket", "finish", "transportClosed", "receive", "tick", "sendBytes", "sendByteString",
-  "handshakeSucceeded", "handshakeFailed", "ended", "buffered", "small",
+  "handshakeSucceeded", "handshakeFailed", "ended", "buffered", "small", "handshake", "mine", "theirs",
+  "isServer", "verify",
   // device layer: transport, settings, client, server, session, entropy, board facts
   "connection", "settings", "schedule", "wanted", "attempt", "retryTimer", "autoReconnect",
   "reconnectMinMs", "reconnectMaxMs", "retry", "cancelRetry", "sessions", "maxSessions", "accept",
@@ -168,7 +169,7 @@ function plugins(values, check) {
     terser({
       ecma: 5,
       toplevel: true,
-      compress: { ecma: 5, passes: 2 },
+      compress: { ecma: 5, passes: 3, pure_getters: true },
       mangle: check.module
         ? { toplevel: true, properties: { builtins: true, regex: new RegExp(`^(?:${INTERNAL_PROPERTIES.concat(check.extraProperties || []).join("|")})$`) } }
         : { toplevel: true },
