@@ -1,0 +1,246 @@
+// The rest of issue 5 in the simulator, against the real desktop processes (build/server/cli) on
+// 127.0.0.1: a Wi-Fi drop mid-session (the device re-joins and plays on), 100 devices on one server
+// at once, the device as a client sending 1..65528-byte binary messages to an echo server, and the
+// `npm run sim` summary line. Every wait is bounded; nothing asserts on timing.
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { bootFirmware, DEFAULT_LIBRARY_PATH, type FirmwareConfig } from "../host-sim/runner.js";
+import type { Device } from "../host-sim/device.js";
+import { freePort } from "./host-sim-helpers.js";
+
+const SERVER_CLI = "build/server/cli/lwstcp-server.js";
+const SIM_CLI = "build/host-sim/cli.js";
+// The C++ FizzBuzz example's public demo key, as boards/config.example.json carries it.
+const DEMO_KEY_HEX = "78563412f0debc9a6824571301dfebac4433221188776655ccbbaa9900ffeedd";
+
+interface Proc {
+  child: ChildProcess;
+  out: () => string;
+  exit: Promise<number | null>;
+}
+
+function start(script: string, args: string[]): Proc {
+  const child = spawn(process.execPath, [script, ...args], { env: { ...process.env, LWSTCP_KEY: "" }, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  child.stdout?.on("data", (d) => (out += d));
+  child.stderr?.on("data", (d) => (out += d));
+  return { child, out: () => out, exit: new Promise((resolve) => child.once("exit", (code) => resolve(code))) };
+}
+
+type ServerProc = Proc & { events: () => Array<Record<string, any>> };
+
+/** lwstcp-server on 127.0.0.1 with JSON log lines; resolves once it listens. */
+async function startServer(port: number, extra: string[] = []): Promise<ServerProc> {
+  const proc = start(SERVER_CLI, ["--port", String(port), "--host", "127.0.0.1", "--log", "json", "--key", DEMO_KEY_HEX, ...extra]);
+  const events = () => proc.out().split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
+  await until(() => events().some((e) => e.event === "started"), 10000, () => "server did not start: " + proc.out(), () => proc.child.exitCode !== null);
+  return { ...proc, events };
+}
+
+/** Polls `condition` every 20 ms; fails after timeoutMs (or at once when `abort` holds) with `what()`. */
+async function until(condition: () => boolean, timeoutMs: number, what: () => string, abort: () => boolean = () => false): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (abort() || Date.now() > deadline) throw new Error("timed out: " + what());
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+function config(port: number, extra: Partial<FirmwareConfig> = {}): FirmwareConfig {
+  return { ssid: "lab", password: "lab-password", host: "127.0.0.1", port, key: DEMO_KEY_HEX, rounds: 32, role: "client", ...extra };
+}
+
+function healthy(device: Device): void {
+  const problems = device.uncaught.map((u) => u.printed);
+  if (device.failure) problems.push(device.failure.kind + ": " + device.failure.message);
+  assert.deepEqual(problems, [], `device ${device.name} console:\n` + device.consoleLines.slice(-60).join("\n"));
+}
+
+/** Every FizzBuzz line the device received was the one due (the demo app prints "(expected …)" otherwise). */
+function allLinesRight(device: Device): void {
+  const wrong = device.consoleLines.filter((l) => /\(expected /.test(l));
+  assert.deepEqual(wrong, [], `device ${device.name} got wrong lines`);
+}
+
+const tail = (device: Device) => device.consoleLines.slice(-40).join("\n");
+
+describe("host-sim end to end: Wi-Fi drop, 100 devices, large client messages, npm run sim summary", function () {
+  this.timeout(90000);
+  const procs: Proc[] = [];
+  const devices: Device[] = [];
+  afterEach(() => {
+    for (const d of devices.splice(0)) d.stop();
+    for (const p of procs.splice(0)) if (p.child.exitCode === null) p.child.kill("SIGKILL");
+  });
+
+  it("a Wi-Fi drop mid-session: the session ends on both sides, the app re-joins Wi-Fi, reconnects and plays on", async () => {
+    const port = await freePort();
+    // Short keep-alive/inactivity on the server: the dropped device's TCP connection never closes
+    // (no FIN or RST reaches the server), so the server learns of it through its inactivity timeout.
+    const server = await startServer(port, ["--mode", "fizzbuzz", "--keepalive", "200", "--timeout", "1000"]);
+    procs.push(server);
+    const device = await bootFirmware({ name: "wifi-drop", app: { path: "dist/app-esp32.js" }, config: config(port, { keepAliveMs: 200, timeoutMs: 1000 }) });
+    devices.push(device);
+    await device.waitForConsole(/<- 10 Buzz/, 20000);
+    const sessionsBefore = device.consoleLines.filter((l) => /handshake succeeded/.test(l)).length;
+    assert.equal(sessionsBefore, 1);
+
+    device.wifi.dropLink();
+    assert.equal(device.wifi.connected, false);
+    const ended = await device.waitForConsole(/^lwstcp: disconnected: /, 10000);
+    // The simulated link loss errors the socket (code -9, "network link lost") and closes it.
+    assert.equal(ended, "lwstcp: disconnected: socket-error");
+    await device.waitForConsole(/Wi-Fi: disconnected \(BEACON_TIMEOUT\); reconnecting/, 10000);
+    // The server ends the dead session by itself.
+    await until(() => server.events().some((e) => e.event === "session-ended"), 15000, () => server.out().slice(-3000));
+    const serverEnded = server.events().filter((e) => e.event === "session-ended");
+    assert.deepEqual(serverEnded.map((e) => e.reason), ["inactivity-timeout"]);
+
+    // The app re-joins Wi-Fi, and the library's auto-reconnect opens a new session on which the game starts over.
+    await until(() => device.consoleLines.filter((l) => /^lwstcp: Wi-Fi: up/.test(l)).length === 2, 20000, () => "Wi-Fi back:\n" + tail(device));
+    assert.equal(device.wifi.connected, true);
+    await until(() => device.consoleLines.filter((l) => /handshake succeeded/.test(l)).length === 2, 40000, () => "reconnected:\n" + tail(device));
+    const lines = device.consoleLines;
+    const second = lines.map((l, i) => (/handshake succeeded/.test(l) ? i : -1)).filter((i) => i >= 0)[1];
+    await until(() => lines.slice(second).some((l) => /<- 20 Buzz/.test(l)), 20000, () => "played on:\n" + lines.slice(second).join("\n"));
+    const after = lines.slice(second);
+    // The new session's first 19 lines after "sending 1": <- 2, -> 3, <- 4, … <- 20, in order.
+    for (let k = 1; k <= 19; k++) {
+      assert.match(after[k], new RegExp(`^lwstcp: ${k % 2 ? "<-" : "->"} ${k + 1}( |$)`), after.slice(0, 21).join("\n"));
+    }
+    await until(() => server.events().filter((e) => e.event === "handshake-success").length === 2, 5000, () => server.out().slice(-3000));
+    allLinesRight(device);
+    healthy(device);
+  });
+
+  it("100 devices on one lwstcp-server at once: 100 handshakes, every FizzBuzz line right", async function () {
+    this.timeout(120000);
+    const port = await freePort();
+    const server = await startServer(port, ["--mode", "fizzbuzz"]);
+    procs.push(server);
+    const rounds = 5;
+    for (let i = 1; i <= 100; i++) {
+      devices.push(await bootFirmware({ name: `dev${i}`, app: { path: "dist/app-esp32.js" }, config: config(port, { count: rounds }) }));
+    }
+    const done = new RegExp(`FizzBuzz done: ${rounds} replies, 0 wrong`);
+    await until(() => devices.every((d) => d.consoleLines.some((l) => done.test(l)) || d.stopped), 90000,
+      () => devices.filter((d) => !d.consoleLines.some((l) => done.test(l))).map((d) => d.name + ":\n" + tail(d)).slice(0, 3).join("\n"));
+    for (const d of devices) {
+      healthy(d);
+      allLinesRight(d);
+      assert.ok(d.consoleLines.some((l) => done.test(l)), d.name + " finished:\n" + tail(d));
+    }
+    await until(() => server.events().filter((e) => e.event === "session-ended").length === 100, 15000, () => server.out().slice(-3000));
+    const successes = server.events().filter((e) => e.event === "handshake-success");
+    assert.equal(successes.length, 100);
+    assert.equal(new Set(successes.map((e) => e.peer)).size, 100, "100 distinct connections");
+    assert.deepEqual([...new Set(server.events().filter((e) => e.event === "session-ended").map((e) => e.reason))], ["disconnect"]);
+    assert.equal(server.events().filter((e) => e.event === "handshake-failed" || e.event === "error").length, 0, server.out().slice(-3000));
+  });
+
+  it("as a client, sends 1, 7, 8, 9, 536, 4096 and 65528-byte binary messages to lwstcp-server --mode echo and gets each back byte for byte", async () => {
+    const port = await freePort();
+    const server = await startServer(port, ["--mode", "echo"]);
+    procs.push(server);
+    const sizes = [1, 7, 8, 9, 536, 4096, 65528];
+    // Every byte value occurs (0x00 and 0x80..0xFF included); each size gets its own pattern.
+    const program = `
+var lw = require("lwstcp");
+lw.setHandshakeKey("${DEMO_KEY_HEX}");
+var sizes = ${JSON.stringify(sizes)};
+var next = 0;
+var expected;
+function make(n) {
+  var a = new Uint8Array(n);
+  for (var i = 0; i < n; i++) a[i] = (i * 131 + n * 7 + (i >> 8)) & 255;
+  return E.toString(a);
+}
+function sum(s) {
+  var h = 0;
+  for (var i = 0; i < s.length; i++) h = (h * 31 + s.charCodeAt(i)) >>> 0;
+  return h;
+}
+var c = new lw.LightweightSecureClient("127.0.0.1", ${port});
+c.setAutoReconnect(false);
+function sendNext() {
+  expected = make(sizes[next]);
+  c.sendMessage(expected);
+}
+c.setOnHandshakeSuccess(function () { print("open"); sendNext(); });
+c.setOnHandshakeFailed(function (r) { print("failed " + r); });
+c.setOnDisconnected(function (r) { print("ended " + r); });
+c.setOnError(function (t) { print("error " + t); });
+c.setOnMessageReceived(function (text) {
+  var n = sizes[next];
+  var bad = -1;
+  if (text.length !== n) bad = Math.min(text.length, n);
+  else for (var i = 0; i < n; i++) if (text.charCodeAt(i) !== expected.charCodeAt(i)) { bad = i; break; }
+  print("echo " + n + " length " + text.length + " sum " + sum(text) + (bad < 0 ? " same" : " differs at " + bad));
+  expected = undefined;
+  next++;
+  if (next < sizes.length) setTimeout(sendNext, 0);
+  else { print("all echoed"); c.disconnect(); }
+});
+c.connectToServer();`;
+    const device = await bootFirmware({ name: "big-client", app: { source: program, filename: "big-client.js" }, library: { path: DEFAULT_LIBRARY_PATH }, wifi: { connectedAtBoot: true } });
+    devices.push(device);
+    await device.waitForConsole(/^(all echoed|failed |ended )/, 60000);
+    const make = (n: number) => Buffer.from(Array.from({ length: n }, (_, i) => (i * 131 + n * 7 + (i >> 8)) & 255));
+    const sum = (b: Buffer) => b.reduce((h, x) => (Math.imul(h, 31) + x) >>> 0, 0);
+    const echoes = device.consoleLines.filter((l) => l.startsWith("echo "));
+    assert.deepEqual(echoes, sizes.map((n) => `echo ${n} length ${n} sum ${sum(make(n))} same`), device.consoleLines.join("\n"));
+    assert.ok(make(65528).includes(0x00) && make(65528).includes(0xff) && new Set(make(536)).size === 256);
+    await device.waitForConsole(/^ended local-disconnect$/, 10000);
+    await until(() => server.events().some((e) => e.event === "session-ended"), 10000, () => server.out().slice(-3000));
+    assert.deepEqual(server.events().filter((e) => e.event === "session-ended").map((e) => e.reason), ["disconnect"]);
+    assert.deepEqual(server.events().filter((e) => e.event === "message").map((e) => e.bytes), sizes, server.out().slice(-3000));
+    healthy(device);
+  });
+
+  it("npm run sim prints per-device and total summary lines: handshakes, messages, reconnects, peak JsVars", async function () {
+    const port = await freePort();
+    let server = await startServer(port, ["--mode", "fizzbuzz", "--quiet"]);
+    procs.push(server);
+    // Endless games (the demo app stops only at --count); the summary comes on SIGINT.
+    const sim = start(SIM_CLI, ["--host", "127.0.0.1", "--port", String(port), "--key", DEMO_KEY_HEX, "--devices", "2", "--duration", "80"]);
+    procs.push(sim);
+    const simLines = () => sim.out().split("\n");
+    const count = (re: RegExp) => simLines().filter((l) => re.test(l)).length;
+    const simExited = () => sim.child.exitCode !== null;
+    await until(() => count(/^\[dev[12]\] lwstcp: <- 10 Buzz$/) >= 2, 20000, () => sim.out().slice(-3000), simExited);
+    // The server restarts under them: each device reconnects once.
+    server.child.kill("SIGKILL");
+    await server.exit;
+    await until(() => count(/^\[dev1\] lwstcp: disconnected: /) >= 1 && count(/^\[dev2\] lwstcp: disconnected: /) >= 1, 10000, () => sim.out().slice(-3000), simExited);
+    server = await startServer(port, ["--mode", "fizzbuzz", "--quiet"]);
+    procs.push(server);
+    await until(() => count(/^\[dev1\] lwstcp: handshake succeeded/) === 2 && count(/^\[dev2\] lwstcp: handshake succeeded/) === 2,
+      40000, () => sim.out().slice(-3000), simExited);
+    sim.child.kill("SIGINT");
+    await until(() => sim.child.exitCode !== null, 10000, () => "sim exits after SIGINT:\n" + sim.out().slice(-3000));
+    assert.equal(await sim.exit, 0, sim.out().slice(-3000));
+
+    const perDevice = simLines().filter((l) => /^\[dev\d+\] summary: /.test(l));
+    assert.equal(perDevice.length, 2, sim.out().slice(-3000));
+    for (const [i, line] of perDevice.entries()) {
+      const m = /^\[dev(\d)\] summary: handshakes (\d+), failed handshakes (\d+), messages (\d+), reconnects (\d+), uncaught errors 0, peak JsVars (\d+)\/16383$/.exec(line);
+      assert.ok(m, line);
+      const name = `dev${m[1]}`;
+      assert.equal(name, `dev${i + 1}`);
+      // The summary counts what the device printed: its console lines are in the CLI's output.
+      const printed = (re: RegExp) => simLines().filter((l) => l.startsWith(`[${name}] `) && re.test(l.slice(name.length + 3))).length;
+      assert.equal(Number(m[2]), 2, line);
+      assert.equal(Number(m[5]), 1, line);
+      assert.equal(Number(m[4]), printed(/^lwstcp: (<-|->) |^lwstcp: handshake succeeded; sending /), line);
+      assert.ok(Number(m[4]) > 20, line);
+      assert.ok(Number(m[6]) > 100, line);
+    }
+    const total = simLines().filter((l) => l.startsWith("summary: "));
+    assert.equal(total.length, 1);
+    const t = /^summary: 2 device\(s\), handshakes 4, messages (\d+), reconnects 2, peak JsVars (\d+), problems 0$/.exec(total[0]);
+    assert.ok(t, total[0]);
+    const deviceMessages = perDevice.map((l) => Number(/messages (\d+)/.exec(l)![1]));
+    assert.equal(Number(t[1]), deviceMessages[0] + deviceMessages[1]);
+    assert.equal(Number(t[2]), Math.max(...perDevice.map((l) => Number(/peak JsVars (\d+)/.exec(l)![1]))));
+  });
+});
