@@ -96,7 +96,7 @@ const INTERNAL_PROPERTIES = [
   "bufferSize", "fail", "take", "grow", "feed", "next", "seal", "prepareSend", "handshakePacket",
   "sessionPacket", "finish", "transportClosed", "receive", "tick", "sendBytes", "sendByteString",
   "handshakeSucceeded", "handshakeFailed", "ended", "buffered", "small", "handshake", "mine", "theirs",
-  "isServer", "verify",
+  "isServer", "verify", "send",
   // device layer: transport, settings, client, server, session, entropy, board facts
   "connection", "settings", "schedule", "wanted", "attempt", "retryTimer", "autoReconnect",
   "reconnectMinMs", "reconnectMaxMs", "retry", "cancelRetry", "sessions", "maxSessions", "accept",

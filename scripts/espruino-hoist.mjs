@@ -39,9 +39,14 @@ export function hoistForEspruino(source) {
     const vars = new Set();
     /** @type {any[]} */
     const functions = [];
+    /** @type {Array<{ node: any, parent: any }>} */
+    const declarations = [];
     /** @param {any} node @param {any} parent */
     const visit = (node, parent) => {
       switch (node.type) {
+        case "VariableDeclaration":
+          declarations.push({ node, parent });
+          break;
         case "FunctionDeclaration":
           if (parent === fnBody) {
             functions.push(node);
@@ -93,11 +98,39 @@ export function hoistForEspruino(source) {
       if (declarator && !mentionedBefore(fnBody, name, declarator.end, declarator.id)) vars.delete(name);
     }
     if (vars.size === 0 && functions.length === 0) return;
+    // Each `var` statement whose names are all declared at the top now only assigns: drop the
+    // keyword (and the declarators without a value), which the bytes of the top list pay for.
+    for (const { node, parent } of declarations) {
+      if (!node.declarations.every((/** @type {any} */ d) => vars.has(d.id.name))) continue;
+      edits.push({ start: node.start, end: node.end, text: () => assignments(node, parent) });
+    }
     edits.push({
       start: at, end: at,
       text: () => (vars.size ? "var " + [...vars].join(",") + ";" : "") +
         functions.map((f) => render(f.start, f.end, f)).join(""),
     });
+  };
+
+  /**
+   * A var statement rewritten as plain assignments: `var a=1,b,c=f()` → `a=1,c=f()`.
+   * @param {any} node VariableDeclaration @param {any} parent
+   */
+  const assignments = (node, parent) => {
+    const inForHead = (parent.type === "ForStatement" && parent.init === node) ||
+      (parent.type === "ForInStatement" && parent.left === node);
+    if (parent.type === "ForInStatement" && parent.left === node) return node.declarations[0].id.name;
+    const parts = node.declarations.filter((/** @type {any} */ d) => d.init).map((/** @type {any} */ d) => {
+      const value = render(d.init.start, d.init.end);
+      // A comma expression is parenthesised in the source, outside the node's range.
+      return d.id.name + "=" + (d.init.type === "SequenceExpression" ? "(" + value + ")" : value);
+    });
+    const hadSemicolon = source[node.end - 1] === ";";
+    if (inForHead) return parts.join(",");
+    if (parts.length === 0) {
+      const inList = parent.type === "BlockStatement" || parent.type === "Program" || parent.type === "SwitchCase";
+      return inList ? "" : ";";
+    }
+    return parts.join(",") + (hadSemicolon ? ";" : "");
   };
 
   /** Insert `void 0` into each hole of an array literal. @param {any} node */

@@ -31,6 +31,7 @@ const PROGRAMS: Array<[string, string]> = [
   ["a TS-style ES5 class with a getter", "var C = (function () { function C(x) { this.x = x; } C.prototype.get = function () { return this.x; }; C.prototype.add = function (n) { this.x += n; return this; }; Object.defineProperty(C.prototype, 'twice', { get: function () { return this.x * 2; } }); return C; })();\nvar c = new C(2); print(c.add(3).get(), c.twice, c instanceof C);"],
   ["a closure made before the var it reads", "var read = function () { return late; };\nprint(typeof read);\nvar late = 3;\nprint(read());"],
   ["a var mentioned in its own initialiser", "function f(){ var n = n || 4; return n; }\nprint(f());"],
+  ["vars declared in branches and loop heads, rewritten as assignments", "function f(n){ if (n) { var a = (n, n + 1), b, c = function () { var d = [1, , 2]; return d.length; }; } for (var i = 0, j; i < 2; i++) j = i; for (var k in { x: 1 }) var last = k; if (n > 5) var big = 1; else var small; return [a, b, c && c(), i, j, k, last, big, small].join(); }\nprint(f(0)); print(f(1)); print(f(9));"],
   ["function and var sharing a name", "print(typeof f);\nvar f = 1;\nfunction f() {}\nprint(typeof f);"],
   ["directive prologue stays first", "'use strict';\nprint(g());\nfunction g() { return 'strict'; }"],
 ];
@@ -45,17 +46,22 @@ describe("firmware: hoisting pass", () => {
   }
 
   it("moves function declarations and vars to the top of their scope and rewrites holes", () => {
-    assert.equal(hoistForEspruino("f();var x=[1,,2];function f(){return y;var y}"), "function f(){var y;return y;var y}f();var x=[1,void 0,2];");
-    assert.equal(hoistForEspruino("f();var x=1;function f(){return x}"), "var x;function f(){return x}f();var x=1;", "a moved function may run before the var");
+    assert.equal(hoistForEspruino("f();var x=[1,,2];function f(){return y;var y}"), "function f(){var y;return y;}f();var x=[1,void 0,2];");
+    assert.equal(hoistForEspruino("f();var x=1;function f(){return x}"), "var x;function f(){return x}f();x=1;", "a moved function may run before the var");
+  });
+
+  it("turns var statements whose names it declared at the top into plain assignments", () => {
+    assert.equal(hoistForEspruino("function f(n){if(n){var a=(n,1),b}for(var k in n)var z;return a+b}"), "function f(n){var a,b,z;if(n){a=(n,1)}for(var k in n);return a+b}");
+    assert.equal(hoistForEspruino("function f(n){if(n)for(var i=0,j;i<n;i++);return i}"), "function f(n){var i,j;if(n)for(i=0;i<n;i++);return i}");
   });
 
   it("declares nothing for a var whose statement runs before every mention of it", () => {
     assert.equal(hoistForEspruino("function f(a){var b=a;for(var i=0;i<b;i++)g(i);return b+i}"), "function f(a){var b=a;for(var i=0;i<b;i++)g(i);return b+i}");
-    assert.equal(hoistForEspruino("function f(){g();var b=1;if(b){var c=2}return c}"), "function f(){var c;g();var b=1;if(b){var c=2}return c}");
+    assert.equal(hoistForEspruino("function f(){g();var b=1;if(b){var c=2}return c}"), "function f(){var c;g();var b=1;if(b){c=2}return c}");
   });
 
   it("does not repeat a var statement that already opens a scope", () => {
-    assert.equal(hoistForEspruino("function f(){var a=1,b;return a+b+c;var c}"), "function f(){var c;var a=1,b;return a+b+c;var c}");
+    assert.equal(hoistForEspruino("function f(){var a=1,b;return a+b+c;var c}"), "function f(){var c;var a=1,b;return a+b+c;}");
   });
 
   it("flags what it fixes: the input had uses before declaration and holes", () => {

@@ -184,30 +184,22 @@ export class Connection {
 
   /** Sends `bytes[from .. from + length)` as one message. Throws when not open or the length is invalid. */
   sendBytes(bytes: Uint8Array, from: number, length: number): number {
-    const out = this.prepareSend(length);
-    for (let i = 0; i < length; i++) out[MESSAGE_HEADER_SIZE + i] = bytes[from + i];
-    return this.seal(out, length);
+    return this.send(bytes, from, length);
   }
 
   /** Sends a binary string (one byte per char, as Espruino's ESP32 build holds text) as one message. */
   sendByteString(text: string): number {
-    const length = text.length;
-    const out = this.prepareSend(length);
-    for (let i = 0; i < length; i++) out[MESSAGE_HEADER_SIZE + i] = text.charCodeAt(i);
-    return this.seal(out, length);
+    return this.send(text, 0, text.length);
   }
 
-  private prepareSend(length: number): Uint8Array {
+  private send(data: Uint8Array | string, from: number, length: number): number {
     if (this.state !== STATE_OPEN) throw new Error(this.state === STATE_CLOSED ? "the session is closed" : "the handshake has not completed");
     validateMessageLength(length);
     const size = messagePacketSize(length);
-    if (size > this.out.length) this.out = new Uint8Array(size);
-    return this.out;
-  }
-
-  private seal(out: Uint8Array, length: number): number {
-    const size = sealMessage(out, 0, length, this.session as KeySchedule, this.options.random);
-    this.write(size);
+    const out = size > this.out.length ? (this.out = new Uint8Array(size)) : this.out;
+    if (typeof data === "string") for (let i = 0; i < length; i++) out[MESSAGE_HEADER_SIZE + i] = data.charCodeAt(from + i);
+    else for (let i = 0; i < length; i++) out[MESSAGE_HEADER_SIZE + i] = data[from + i];
+    this.write(sealMessage(out, 0, length, this.session as KeySchedule, this.options.random));
     this.out = this.smallOut;
     return size;
   }

@@ -22,7 +22,7 @@ export function parseKey(input: KeyInput): Uint32Array {
   let bytes = input;
   if (typeof input === "string") {
     const hex = input.trim().toLowerCase();
-    if (hex.length !== KEY_BYTES * 2) throw new Error("a hex key must be exactly 64 hex digits (wire order), got " + hex.length + " characters");
+    if (hex.length !== KEY_BYTES * 2) throw new Error("a hex key must be exactly 64 hex digits, got " + hex.length + " characters");
     const parsed = new Uint8Array(KEY_BYTES);
     for (let i = 0; i < KEY_BYTES * 2; i++) {
       const digit = HEX_DIGITS.indexOf(hex.charAt(i));

@@ -12,7 +12,7 @@ export const DEFAULT_PROFILE: Profile = PROFILE_V1;
 export function parseProfile(value: unknown): Profile {
   if (value === undefined) return DEFAULT_PROFILE;
   if (value === PROFILE_V1 || value === PROFILE_V2) return value as Profile;
-  throw new Error('profile must be "v1" (compatible with the C++ peers) or "v2" (authenticated), got ' + String(value));
+  throw new Error('profile must be "v1" (C++-compatible) or "v2", got ' + String(value));
 }
 
 /** The driver-facing surface common to Connection (v1) and ConnectionV2. */
