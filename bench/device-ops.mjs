@@ -250,17 +250,34 @@ function hasShift4(node) {
 }
 
 /**
- * The bundle's encrypt and decrypt functions (minified names), recognised by shape: a function
- * with a `<< 4` round whose accumulating assignment is `+=` (encrypt) or `-=` (decrypt).
+ * The bundle's encrypt and decrypt entry points (minified names). The cipher is recognised by
+ * shape: a function with a `<< 4` round whose accumulating assignments are `+=` (encrypt) and
+ * `-=` (decrypt). Either two functions of 4 parameters, one per direction, or one function
+ * serving both (a 5th parameter: decrypt?) called by two 4-parameter wrappers.
  */
 export function findBundleCipher(evaluator) {
   const found = {};
   for (const { node: fn } of evaluator.declared) {
     if (!hasShift4(fn)) continue;
-    let op = null;
-    simple(fn, { AssignmentExpression(a) { if ((a.operator === "+=" || a.operator === "-=") && a.right.type === "BinaryExpression" && a.right.operator === "^") op = op || a.operator; } });
-    if (op === "+=" && fn.params.length === 4) found.encrypt = fn;
-    if (op === "-=" && fn.params.length === 4) found.decrypt = fn;
+    const ops = new Set();
+    simple(fn, { AssignmentExpression(a) { if ((a.operator === "+=" || a.operator === "-=") && a.right.type === "BinaryExpression" && a.right.operator === "^") ops.add(a.operator); } });
+    if (ops.has("+=") && ops.has("-=") && fn.params.length === 5) found.core = fn;
+    else if (ops.has("+=") && fn.params.length === 4) found.encrypt = fn;
+    else if (ops.has("-=") && fn.params.length === 4) found.decrypt = fn;
+  }
+  if (found.core) {
+    const core = found.core;
+    // The wrappers: 4 parameters, one statement calling the core with a constant last argument.
+    for (const { node: fn } of evaluator.declared) {
+      const body = fn.body.body;
+      if (fn.params.length !== 4 || body.length !== 1 || body[0].type !== "ExpressionStatement") continue;
+      const call = body[0].expression;
+      if (call.type !== "CallExpression" || call.callee.type !== "Identifier" || call.arguments.length !== 5) continue;
+      if (evaluator.sibling(fn, call.callee.name) !== core) continue;
+      const flag = call.arguments[4];
+      const decrypt = flag.type === "UnaryExpression" && flag.operator === "!" ? !flag.argument.value : Boolean(flag.value);
+      found[decrypt ? "decrypt" : "encrypt"] = fn;
+    }
   }
   if (!found.encrypt || !found.decrypt) throw new Error("the XTEA functions were not found in the bundle");
   return found;
@@ -316,6 +333,17 @@ function checkVectors(vectors, encrypt, decrypt) {
   return vectors.length;
 }
 
+/** The (mangled) name of the schedule's words property: what the cipher reads from its first parameter. */
+function scheduleProperty(functions) {
+  let prop = null;
+  for (const fn of functions) {
+    if (!hasShift4(fn)) continue;
+    simple(fn, { MemberExpression(m) { if (!m.computed && m.object.type === "Identifier" && m.object.name === fn.params[0].name) prop = m.property.name; } });
+  }
+  if (!prop) throw new Error("the schedule's words property was not found");
+  return prop;
+}
+
 /**
  * The bundle's cipher as a self-contained script for a device or a vm: it defines
  * `xteaEncrypt(words, buf, offset, length)` and `xteaDecrypt(...)` from the exact bundled text
@@ -323,13 +351,14 @@ function checkVectors(vectors, encrypt, decrypt) {
  */
 export function bundleCipherScript(bundle) {
   const ev = new CountingEvaluator(bundle);
-  const { encrypt, decrypt } = findBundleCipher(ev);
+  const { encrypt, decrypt, core } = findBundleCipher(ev);
   const parts = new Set([encrypt, decrypt]);
-  for (const fn of [encrypt, decrypt]) {
-    simple(fn, { CallExpression(c) { if (c.callee.type === "Identifier") { const helper = ev.sibling(fn, c.callee.name); if (helper) parts.add(helper); } } });
+  const pending = [encrypt, decrypt];
+  while (pending.length) {
+    const fn = pending.pop();
+    simple(fn, { CallExpression(c) { if (c.callee.type === "Identifier") { const helper = ev.sibling(fn, c.callee.name); if (helper && !parts.has(helper)) { parts.add(helper); pending.push(helper); } } } });
   }
-  let wordsProp = null;
-  simple(encrypt, { MemberExpression(m) { if (!m.computed && m.object.type === "Identifier" && m.object.name === encrypt.params[0].name) wordsProp = m.property.name; } });
+  const wordsProp = scheduleProperty([core || encrypt]);
   const body = [...parts].map((f) => bundle.slice(f.start, f.end)).join("\n");
   const wrap = (fn) => `function($w,$b,$o,$l){${fn.id.name}({${wordsProp}:$w},$b,$o,$l)}`;
   return `var xteaCipher=(function(){${body}\nreturn{e:${wrap(encrypt)},d:${wrap(decrypt)}};})();\n` +
@@ -358,12 +387,7 @@ export async function measureDeviceOps({ bundlePath = new URL("dist/lwstcp.js", 
   const names = findBundleCipher(ev);
   // The bundle's functions take a schedule object; find its (mangled) property by trying each
   // name the function reads from its first parameter.
-  const fn = names.encrypt;
-  const wordsProp = (() => {
-    let prop = null;
-    simple(fn, { MemberExpression(m) { if (!m.computed && m.object.type === "Identifier" && m.object.name === fn.params[0].name) prop = m.property.name; } });
-    return prop;
-  })();
+  const wordsProp = scheduleProperty([names.core || names.encrypt]);
   const sched = (k, r) => ({ [wordsProp]: schedule(k, r) });
   const enc = (k, r, buf) => ev.invoke(names.encrypt, [sched(k, r), buf, 0, buf.length]);
   const dec = (k, r, buf) => ev.invoke(names.decrypt, [sched(k, r), buf, 0, buf.length]);

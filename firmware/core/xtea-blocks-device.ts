@@ -13,46 +13,48 @@
 // - `s[i++]` reads the schedule and steps the index in one operation; bytes are read with
 //   `buf[p++]` and written back with `buf[--p]`, so no `p + k` additions.
 // - Locals only, no calls or property lookups in the loops; Rollup + terser shorten names.
+// - One function serves both directions (a test per block, none per round), so the bundle
+//   carries the block load and store once.
 
+import { BLOCK_SIZE } from "./constants.js";
 import type { KeySchedule } from "./xtea.js";
-import { checkBlockRange } from "./xtea-range.js";
 
 /** Encrypts `length` bytes (whole blocks) of `buf` from `offset`, in place. */
 export function encryptBlocks(schedule: KeySchedule, buf: Uint8Array, offset: number, length: number): void {
-  checkBlockRange(buf, offset, length);
-  const s = schedule.words;
-  const n = s.length;
-  const end = offset + length;
-  for (let p = offset; p < end; p += 8) {
-    let v0 = buf[p++] | (buf[p++] << 8) | (buf[p++] << 16) | (buf[p++] << 24);
-    let v1 = buf[p++] | (buf[p++] << 8) | (buf[p++] << 16) | (buf[p++] << 24);
-    for (let i = 0; i < n; ) {
-      v0 += (((v1 << 4) ^ (v1 >>> 5)) + v1) ^ s[i++];
-      v1 += (((v0 << 4) ^ (v0 >>> 5)) + v0) ^ s[i++];
-    }
-    buf[--p] = v1 >> 24;
-    buf[--p] = v1 >> 16;
-    buf[--p] = v1 >> 8;
-    buf[--p] = v1;
-    buf[--p] = v0 >> 24;
-    buf[--p] = v0 >> 16;
-    buf[--p] = v0 >> 8;
-    buf[--p] = v0;
-  }
+  cipherBlocks(schedule, buf, offset, length, false);
 }
 
 /** Decrypts `length` bytes (whole blocks) of `buf` from `offset`, in place. */
 export function decryptBlocks(schedule: KeySchedule, buf: Uint8Array, offset: number, length: number): void {
-  checkBlockRange(buf, offset, length);
+  cipherBlocks(schedule, buf, offset, length, true);
+}
+
+/**
+ * Both directions in one function, so the bundle carries the block load and store once (the
+ * library has a 14 KB budget); the direction costs one test per block, none per round.
+ */
+function cipherBlocks(schedule: KeySchedule, buf: Uint8Array, offset: number, length: number, decrypt: boolean): void {
+  // xtea-range.ts's check, written out: with one caller left, terser would inline the helper as
+  // a function expression, which Espruino would create anew on every call.
+  if (length % BLOCK_SIZE !== 0 || offset < 0 || offset + length > buf.length) {
+    throw new Error("XTEA needs whole 8-byte blocks inside the buffer, got offset " + offset + ", length " + length);
+  }
   const s = schedule.words;
   const n = s.length;
   const end = offset + length;
   for (let p = offset; p < end; p += 8) {
     let v0 = buf[p++] | (buf[p++] << 8) | (buf[p++] << 16) | (buf[p++] << 24);
     let v1 = buf[p++] | (buf[p++] << 8) | (buf[p++] << 16) | (buf[p++] << 24);
-    for (let i = n; i; ) {
-      v1 -= (((v0 << 4) ^ (v0 >>> 5)) + v0) ^ s[--i];
-      v0 -= (((v1 << 4) ^ (v1 >>> 5)) + v1) ^ s[--i];
+    if (decrypt) {
+      for (let i = n; i; ) {
+        v1 -= (((v0 << 4) ^ (v0 >>> 5)) + v0) ^ s[--i];
+        v0 -= (((v1 << 4) ^ (v1 >>> 5)) + v1) ^ s[--i];
+      }
+    } else {
+      for (let i = 0; i < n; ) {
+        v0 += (((v1 << 4) ^ (v1 >>> 5)) + v1) ^ s[i++];
+        v1 += (((v0 << 4) ^ (v0 >>> 5)) + v0) ^ s[i++];
+      }
     }
     buf[--p] = v1 >> 24;
     buf[--p] = v1 >> 16;
