@@ -10,6 +10,7 @@
 // Sessions are opened at most `connectConcurrency` at a time, so a large count does not trip
 // the server's handshake cap or the listen backlog.
 
+import type { Profile } from "../firmware/core/v2/profile.js";
 import { LightweightSecureClient } from "./client.js";
 import type { KeyInput } from "./config.js";
 
@@ -20,6 +21,8 @@ export interface LoadOptions {
   port: number;
   key: KeyInput;
   rounds?: number;
+  /** v1 (default) or v2; must match the server. */
+  profile?: Profile;
   mode: LoadMode;
   sessions: number;
   /** echo: messages per second in total; 0 = closed loop. */
@@ -100,6 +103,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   const clientOptions = {
     key: options.key,
     rounds: options.rounds,
+    profile: options.profile,
     keepAliveIntervalMs: options.keepAliveIntervalMs,
     inactivityTimeoutMs: options.inactivityTimeoutMs,
   };

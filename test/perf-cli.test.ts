@@ -135,6 +135,17 @@ describe("performance tools as processes", function () {
       assert.equal(ok, h.handshakes + 5);
     });
 
+    it("--profile v2 loads a v2 server (and a v1 client gets no session there)", async () => {
+      const { port } = await startServer(["--quiet", "--profile", "v2"]);
+      const v2 = run(BENCH_CLI, ["--port", String(port), "--key", KEY_HEX, "--profile", "v2", "--sessions", "2", "--duration", "0.3", "--json"]);
+      assert.equal(await finished(v2), 0, v2.stderr());
+      const report = JSON.parse(v2.stdout());
+      assert.equal(report.sessionsOpened, 2);
+      assert.ok(report.messages > 0);
+      const v1 = run(BENCH_CLI, ["--port", String(port), "--key", KEY_HEX, "--sessions", "1", "--duration", "0.2", "--json"]);
+      assert.equal(await finished(v1), 1);
+    });
+
     it("exits 1 when no session opens (wrong key) and 2 for bad flags", async () => {
       const { port } = await startServer(["--quiet"]);
       const wrong = run(BENCH_CLI, ["--port", String(port), "--key", OTHER_KEY_HEX, "--sessions", "1", "--duration", "0.2", "--json"]);

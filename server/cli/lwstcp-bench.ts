@@ -10,7 +10,7 @@ import { MAX_MESSAGE_LENGTH } from "../../firmware/core/index.js";
 import { type LoadMode, type LoadProgress, type LoadReport, runLoad } from "../load.js";
 import { choiceFlag, intFlag, KEY_FLAGS, keyFromFlags, parseFlags, runCli, UsageError } from "./args.js";
 
-const USAGE = `usage: lwstcp-bench --host H --port P (--key HEX64 | --key-words W0,...,W7 | --key-file F | env LWSTCP_KEY) [--rounds R]
+const USAGE = `usage: lwstcp-bench --host H --port P (--key HEX64 | --key-words W0,...,W7 | --key-file F | env LWSTCP_KEY) [--rounds R] [--profile v1|v2]
                     [--mode echo|handshake|idle] [--sessions N] [--rate R] [--size S] [--duration SEC]
                     [--connect-concurrency C] [--keepalive MS] [--timeout MS] [--json]
   --mode       echo (default): each session sends --size-byte messages to an echoing server
@@ -23,7 +23,10 @@ const USAGE = `usage: lwstcp-bench --host H --port P (--key HEX64 | --key-words 
   --size       echo: bytes per message, 1..${MAX_MESSAGE_LENGTH} (default 16)
   --duration   seconds to measure (fractions allowed), after all sessions are open (default 10)
   --connect-concurrency  most handshakes in flight while opening sessions (default 100)
+  --profile    v1 (default) or v2; must match the server
   --json       print the summary as one JSON object`;
+
+const PROFILES = ["v1", "v2"] as const;
 
 function secondsFlag(text: string | undefined, fallback: number): number {
   if (text === undefined) return fallback;
@@ -56,7 +59,7 @@ async function main(): Promise<number> {
   }
   const flags = parseFlags(
     argv,
-    ["host", "port", ...KEY_FLAGS, "rounds", "mode", "sessions", "rate", "size", "duration", "connect-concurrency", "keepalive", "timeout"],
+    ["host", "port", ...KEY_FLAGS, "rounds", "profile", "mode", "sessions", "rate", "size", "duration", "connect-concurrency", "keepalive", "timeout"],
     ["json"],
   );
   const port = intFlag(flags, "port", 1, 65535);
@@ -69,6 +72,7 @@ async function main(): Promise<number> {
     port,
     key,
     rounds: intFlag(flags, "rounds", 1, 128),
+    profile: choiceFlag(flags, "profile", PROFILES, "v1"),
     mode,
     sessions: intFlag(flags, "sessions", 1, 1000000) ?? 1,
     rate: intFlag(flags, "rate", 0, 100000000) ?? 0,
