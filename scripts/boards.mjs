@@ -10,13 +10,12 @@ import { fileURLToPath } from "node:url";
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const BOARDS_DIR = join(ROOT, "boards");
 /**
- * The build fails when dist/lwstcp.js exceeds this. Issue 4 asks for 14 KB; the v1 core alone
- * (firmware/core: Connection, framer, handshakes, codec, keys, XTEA) minifies to about 10.5 KB
- * of the bundle, so 14 KB cannot be met without changes in the core. The gate is therefore
- * 16 KB until the core shrinks; test/firmware-bundle.test.ts reports the size against both.
+ * The build fails when dist/lwstcp.js exceeds this: the 14 KB issue 4 and issue 7 ask for. The
+ * device keeps the library in flash (a Storage file) but parses its functions into JsVars, so
+ * every byte costs RAM too. The v2 engine ships as its own module (dist/lwstcp-v2.js) for this.
  */
-export const LIBRARY_BUDGET_BYTES = 16 * 1024;
-/** The size issue 4 asks for. */
+export const LIBRARY_BUDGET_BYTES = 14 * 1024;
+/** The size issue 4 asks for (the gate now enforces it). */
 export const LIBRARY_TARGET_BYTES = 14 * 1024;
 
 /**

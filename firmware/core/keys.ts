@@ -60,8 +60,11 @@ export function keyToHex(words: Uint32Array): string {
   return out;
 }
 
-function isPositiveInteger(value: number): boolean {
-  return typeof value === "number" && value >= 1 && value === Math.floor(value) && value < 1e12;
+/** Throws "<what> must be whole ms >= 1<alternative>, got <value>" unless value is a whole number of ms >= 1. */
+function requireMs(value: number, what: string, alternative?: string): void {
+  if (!(typeof value === "number" && value >= 1 && value === Math.floor(value) && value < 1e12)) {
+    throw new Error(what + " must be whole ms >= 1" + (alternative || "") + ", got " + value);
+  }
 }
 
 /**
@@ -69,9 +72,9 @@ function isPositiveInteger(value: number): boolean {
  * interval < timeout unless the timeout is -1. Throws a clear error otherwise.
  */
 export function validateKeepAlive(intervalMs: number, timeoutMs: number): void {
-  if (!isPositiveInteger(intervalMs)) throw new Error("keep-alive interval must be whole ms >= 1, got " + intervalMs);
+  requireMs(intervalMs, "keep-alive interval");
   if (timeoutMs === NO_INACTIVITY_TIMEOUT) return;
-  if (!isPositiveInteger(timeoutMs)) throw new Error("inactivity timeout must be whole ms >= 1, or -1 to disable it, got " + timeoutMs);
+  requireMs(timeoutMs, "inactivity timeout", ", or -1 to disable it");
   if (intervalMs >= timeoutMs) {
     throw new Error("keep-alive interval (" + intervalMs + " ms) must be shorter than the inactivity timeout (" + timeoutMs + " ms)");
   }
@@ -79,5 +82,5 @@ export function validateKeepAlive(intervalMs: number, timeoutMs: number): void {
 
 /** Checks a handshake timeout (whole milliseconds >= 1). */
 export function validateHandshakeTimeout(timeoutMs: number): void {
-  if (!isPositiveInteger(timeoutMs)) throw new Error("handshake timeout must be whole ms >= 1, got " + timeoutMs);
+  requireMs(timeoutMs, "handshake timeout");
 }

@@ -36,7 +36,7 @@ export function createHandshakeNumbers(): HandshakeNumbers {
 
 function checkCapacity(buf: Uint8Array, at: number, size: number): void {
   if (at < 0 || at + size > buf.length) {
-    throw new Error("buffer too small for the packet: need " + (at + size) + " bytes, have " + buf.length);
+    throw new Error("buffer too small: need " + (at + size) + " bytes, have " + buf.length);
   }
 }
 

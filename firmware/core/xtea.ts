@@ -27,7 +27,7 @@ export function validateRounds(rounds: number): number {
 /** Expands eight key words for `rounds` rounds. Reuses `into` when it has the right size. */
 export function createKeySchedule(key: Uint32Array, rounds: number = DEFAULT_ROUNDS, into?: KeySchedule): KeySchedule {
   validateRounds(rounds);
-  if (key.length !== KEY_WORDS) throw new Error("an XTEA256 key is " + KEY_WORDS + " words, got " + key.length);
+  if (key.length !== KEY_WORDS) throw new Error("a key is " + KEY_WORDS + " words, got " + key.length);
   const words = into && into.words.length === rounds * 2 ? into.words : new Uint32Array(rounds * 2);
   let sum = 0;
   for (let i = 0; i < words.length; i += 2) {
