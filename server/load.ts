@@ -63,6 +63,8 @@ export interface LoadReport {
   handshakes: number;
   handshakesPerSecond: number;
   handshakeFailures: number;
+  /** Why handshakes failed: reason → count (e.g. handshake-timeout, peer-closed). */
+  handshakeFailureReasons: Record<string, number>;
   /** Echoes received in the measured window. */
   messages: number;
   messagesPerSecond: number;
@@ -112,6 +114,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   const clients: LightweightSecureClient[] = [];
   let handshakes = 0;
   let handshakeFailures = 0;
+  const handshakeFailureReasons: Record<string, number> = {};
   let messages = 0;
   let errors = 0;
   let measuring = false;
@@ -133,6 +136,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     const result = await client.connectToServer();
     if (!result.success) {
       handshakeFailures++;
+      handshakeFailureReasons[result.reason] = (handshakeFailureReasons[result.reason] || 0) + 1;
       await client.disconnect();
       return null;
     }
@@ -234,6 +238,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     handshakes,
     handshakesPerSecond: mode === "handshake" ? Math.round(handshakes / seconds) : 0,
     handshakeFailures,
+    handshakeFailureReasons,
     messages,
     messagesPerSecond: Math.round(messages / seconds),
     bytesPerSecond: Math.round((messages * size) / seconds),

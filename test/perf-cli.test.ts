@@ -151,6 +151,7 @@ describe("performance tools as processes", function () {
       const wrong = run(BENCH_CLI, ["--port", String(port), "--key", OTHER_KEY_HEX, "--sessions", "1", "--duration", "0.2", "--json"]);
       assert.equal(await finished(wrong), 1);
       assert.equal(JSON.parse(wrong.stdout()).handshakeFailures, 1);
+      assert.deepEqual(Object.values(JSON.parse(wrong.stdout()).handshakeFailureReasons), [1]);
       const bad = run(BENCH_CLI, ["--port", String(port), "--key", KEY_HEX, "--size", "70000"]);
       assert.equal(await finished(bad), 2);
       assert.match(bad.stderr(), /--size must be from 1 to 65528/);
