@@ -34,7 +34,10 @@ const BINARY = {
   "<<": (a, b) => a << b, ">>": (a, b) => a >> b, ">>>": (a, b) => a >>> b,
   "&": (a, b) => a & b, "|": (a, b) => a | b, "^": (a, b) => a ^ b,
   "<": (a, b) => a < b, ">": (a, b) => a > b, "<=": (a, b) => a <= b, ">=": (a, b) => a >= b,
-  "==": (a, b) => a == b, "!=": (a, b) => a != b, "===": (a, b) => a === b, "!==": (a, b) => a !== b,
+  // biome-ignore lint/suspicious/noDoubleEquals: the evaluator implements these operators
+  "==": (a, b) => a == b,
+  // biome-ignore lint/suspicious/noDoubleEquals: the evaluator implements these operators
+  "!=": (a, b) => a != b, "===": (a, b) => a === b, "!==": (a, b) => a !== b,
 };
 
 export class CountingEvaluator {
@@ -89,7 +92,9 @@ export class CountingEvaluator {
   invoke(fn, args) {
     const scope = new Scope(this.global);
     scope.fn = fn;
-    fn.params.forEach((p, i) => scope.vars.set(p.name, args[i]));
+    fn.params.forEach((p, i) => {
+      scope.vars.set(p.name, args[i]);
+    });
     simple(fn.body, { VariableDeclarator(d) { if (!scope.vars.has(d.id.name)) scope.vars.set(d.id.name, undefined); } });
     const result = this.block(fn.body.body, scope);
     return result && result.ret ? result.value : undefined;

@@ -48,7 +48,7 @@ const ABSENT_MEMBERS: Record<string, readonly string[]> = {
   "Date": ["UTC"],
 };
 
-const PRELUDE = String.raw`(function (allowedNames, absentMembers) {
+const PRELUDE = `(function (allowedNames, absentMembers) {
   "use strict";
   var g = globalThis;
   var TypedArray = Object.getPrototypeOf(Uint8Array);

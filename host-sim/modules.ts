@@ -40,7 +40,7 @@ export function createModuleSystem(core: DeviceCore, storage: FlashStorage, buil
     const cached = cachedSources.get(name);
     if (cached !== undefined) {
       exported = runModuleBody(core, cached, `Modules:${name}`);
-    } else if (Object.prototype.hasOwnProperty.call(builtins, name)) {
+    } else if (Object.hasOwn(builtins, name)) {
       exported = builtins[name]();
     } else if (ESP32_BUILTIN_MODULES.includes(name)) {
       throw new core.intrinsics.Error(`Module "${name}" is built into ESP32 Espruino but not simulated by host-sim`);

@@ -45,7 +45,7 @@ export function aliasPrototypes(source) {
       /** @type {any[]} */
       const uses = [];
       forEachInScope(body, (node) => {
-        if (isPrototypeOf(node) && node.object.name === name && node.start > decl.end) uses.push(node);
+        if (isPrototypeAccess(node) && node.object.name === name && node.start > decl.end) uses.push(node);
       });
       if (uses.length < 3) continue;
       const alias = freshName();
@@ -81,7 +81,7 @@ function assigns(body, name) {
       if (child.type === "AssignmentExpression" || child.type === "UpdateExpression") {
         const target = child.type === "AssignmentExpression" ? child.left : child.argument;
         if ((target.type === "Identifier" && target.name === name) ||
-            (isPrototypeOf(target) && target.object.name === name)) found = true;
+            (isPrototypeAccess(target) && target.object.name === name)) found = true;
       }
       visit(child);
     });
@@ -108,7 +108,7 @@ function declares(fn, name) {
 }
 
 /** `X.prototype` with X an identifier. @param {any} node */
-function isPrototypeOf(node) {
+function isPrototypeAccess(node) {
   return node.type === "MemberExpression" && !node.computed && node.object.type === "Identifier" &&
     node.property.name === "prototype";
 }

@@ -103,7 +103,7 @@ const scenarios = {
     await until(() => reasons.length >= count, 30000, "the silent connections to time out");
     clearInterval(watch);
     for (const r of reasons) if (r !== "handshake-timeout") failures.push("silent: " + r);
-    sockets.forEach((s) => s.destroy());
+    for (const s of sockets) s.destroy();
     await until(() => liveConnections(server) === 0, 10000, "nothing left");
     await server.stop();
     return { inputs: count, connections: count + latencies.length, failures, latencies, note: "peak concurrent handshakes " + peakHandshakes };

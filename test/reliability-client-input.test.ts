@@ -123,14 +123,14 @@ describe("reliability: the desktop client against a misbehaving server", functio
         socket.end(makeRequest(schedule()).packet.subarray(0, cut));
       }),
     );
-    requests.forEach((o, cut) => assert.equal(o.result.reason, "peer-closed", "Request cut at " + cut));
+    for (const [cut, o] of requests.entries()) assert.equal(o.result.reason, "peer-closed", "Request cut at " + cut);
     const successes = await inBatches(33, 33, (cut) =>
       against(async (socket, reader) => {
         await honestStart(socket, reader);
         socket.end(makeSuccess(new Uint32Array(8).fill(7), schedule()).subarray(0, cut));
       }),
     );
-    successes.forEach((o, cut) => assert.equal(o.result.reason, "peer-closed", "Success cut at " + cut));
+    for (const [cut, o] of successes.entries()) assert.equal(o.result.reason, "peer-closed", "Success cut at " + cut);
   });
 
   it("every one-byte extension of the Request and of the Success (all 256 values): the extra byte is judged as the next packet", async () => {
@@ -172,7 +172,7 @@ describe("reliability: the desktop client against a misbehaving server", functio
     const first = Array.from({ length: 256 }, (_, t) => t).filter((t) => t !== 2);
     const step1 = await inBatches(first.length, 32, (i) => against((socket) => void socket.write(packetOfType(first[i]))));
     const firstReason = (t: number) => (t >= 1 && t <= 6 ? "wrong-type" : t === 0x12 ? "profile-mismatch" : "unknown-type");
-    step1.forEach((o, i) => assert.equal(o.result.reason, firstReason(first[i]), "type " + first[i] + " first"));
+    for (const [i, o] of step1.entries()) assert.equal(o.result.reason, firstReason(first[i]), "type " + first[i] + " first");
     const second = Array.from({ length: 256 }, (_, t) => t).filter((t) => t !== 4);
     const step2 = await inBatches(second.length, 32, (i) =>
       against(async (socket, reader) => {
@@ -180,7 +180,7 @@ describe("reliability: the desktop client against a misbehaving server", functio
         socket.write(packetOfType(second[i]));
       }),
     );
-    step2.forEach((o, i) => assert.equal(o.result.reason, second[i] >= 1 && second[i] <= 6 ? "wrong-type" : "unknown-type", "type " + second[i] + " second"));
+    for (const [i, o] of step2.entries()) assert.equal(o.result.reason, second[i] >= 1 && second[i] <= 6 ? "wrong-type" : "unknown-type", "type " + second[i] + " second");
   });
 
   it("a valid HandshakeSuccess before any Request: wrong-type, no session", async () => {

@@ -17,7 +17,7 @@ import {
   makeSuccess,
   newClient,
   next,
-  Proxy,
+  TcpProxy,
   schedule,
   startServer,
   until,
@@ -118,7 +118,7 @@ describe("reliability: faults", function () {
 
   it("a half-open path (a proxy that stops forwarding, no FIN, no reset) is found by the inactivity timeout on both sides; the client then reconnects", async () => {
     server = await startServer({ keepAliveIntervalMs: 100, inactivityTimeoutMs: 800 });
-    const proxy = await new Proxy(server.port).start();
+    const proxy = await new TcpProxy(server.port).start();
     try {
       const client = newClient(proxy.port, { keepAliveIntervalMs: 100, inactivityTimeoutMs: 800, autoReconnect: { initialDelayMs: 100, maxDelayMs: 400 } });
       clients.push(client);

@@ -207,7 +207,7 @@ describe("reliability: the firmware bundle on the simulated device", function ()
     let server = await startServer();
     const port = server.port;
     const booted = await Promise.all(Array.from({ length: 8 }, (_, i) => boot("dev" + i)));
-    booted.forEach((d) => d.run(`probe(1, ${port}, true)`));
+    for (const d of booted) d.run(`probe(1, ${port}, true)`);
     await until(() => server.sessionCount === 8, 15000, "8 device sessions");
     await server.stop();
     await Promise.all(booted.map((d) => d.waitForConsole("P1 ended disconnect", 5000)));

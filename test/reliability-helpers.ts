@@ -296,7 +296,7 @@ export type ProxyMode = "pass" | "bytes" | "batch";
  * direction has been quiet for `batchMs`. `freeze()` stops forwarding in both directions while
  * keeping every socket open (a half-open path: no FIN, no RST), `thaw()` resumes.
  */
-export class Proxy {
+export class TcpProxy {
   port = 0;
   mode: ProxyMode;
   frozen = false;

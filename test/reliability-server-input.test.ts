@@ -169,7 +169,7 @@ describe("reliability: the desktop server under bad input", function () {
 
   it("every truncation of the HandshakeResponse: peer-closed when the peer then closes, handshake-timeout when it goes silent", async () => {
     const closed = await inBatches(25, 25, (cut) => afterRequest((request) => makeResponse(request, schedule()).subarray(0, cut)));
-    closed.forEach((r, cut) => assert.equal(r.outcome, "peer-closed", "cut at " + cut));
+    for (const [cut, r] of closed.entries()) assert.equal(r.outcome, "peer-closed", "cut at " + cut);
     const silent = await inBatches(3, 3, (i) => afterRequest((request) => makeResponse(request, schedule()).subarray(0, [0, 1, 24][i]), false));
     for (const r of silent) assert.equal(r.outcome, "handshake-timeout");
     for (const r of [...closed, ...silent]) assert.equal(sessionsByPeer.has(r.peer), false);

@@ -5,14 +5,14 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import type { LightweightSecureServer, Session } from "../server/index.js";
-import { guardProcess, newClient, next, Proxy, startServer, until, within } from "./reliability-helpers.js";
+import { guardProcess, newClient, next, TcpProxy, startServer, until, within } from "./reliability-helpers.js";
 
 describe("reliability: stream shapes", function () {
   this.timeout(60000);
   guardProcess();
 
   let server: LightweightSecureServer;
-  let proxy: Proxy | undefined;
+  let proxy: TcpProxy | undefined;
   const received: Buffer[] = [];
 
   beforeEach(async () => {
@@ -34,7 +34,7 @@ describe("reliability: stream shapes", function () {
   });
 
   async function exchange(mode: "bytes" | "batch", sizes: number[]) {
-    proxy = await new Proxy(server.port, mode).start();
+    proxy = await new TcpProxy(server.port, mode).start();
     const client = newClient(proxy.port, { keepAliveIntervalMs: 150, inactivityTimeoutMs: 10000, handshakeTimeoutMs: 10000 });
     const messages: Buffer[] = [];
     client.on("message", (_t: string, bytes: Buffer) => messages.push(bytes));

@@ -65,7 +65,7 @@ describe("server ↔ client handshakes", () => {
       10000,
       "200 replies",
     );
-    replies.forEach(([text], i) => assert.equal(text, "re:client " + i));
+    for (const [i, [text]] of replies.entries()) assert.equal(text, "re:client " + i);
     await Promise.all(clients.map((c) => c.disconnect()));
     await until(() => server.sessionCount === 0, 3000, "all sessions ended");
   });
@@ -148,7 +148,8 @@ describe("server ↔ client handshakes", () => {
   });
 
   it("accepts a key as 8 words, 64 hex digits or 32 bytes, and rejects bad ones", () => {
-    const words = Array.from(Buffer.from(KEY_HEX, "hex").reduce<number[]>((acc, _b, i, all) => (i % 4 === 0 ? [...acc, all.readUInt32LE(i)] : acc), []));
+    const keyBytes = Buffer.from(KEY_HEX, "hex");
+    const words = Array.from({ length: 8 }, (_, i) => keyBytes.readUInt32LE(i * 4));
     for (const key of [words, KEY_HEX, new Uint8Array(Buffer.from(KEY_HEX, "hex"))]) new LightweightSecureServer(0, { key });
     assert.throws(() => new LightweightSecureServer(0, { key: "abc" }), /64 hex digits/);
     assert.throws(() => new LightweightSecureServer(0, { key: [1, 2, 3] }), /8 u32 words/);
