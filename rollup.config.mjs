@@ -7,18 +7,16 @@
 // The build fails when a bundle is not ES5, names something Espruino lacks, uses a name before
 // its declaration, or (the library) exceeds its size budget.
 
-import typescript from "@rollup/plugin-typescript";
 import terser from "@rollup/plugin-terser";
+import typescript from "@rollup/plugin-typescript";
+import { LIBRARY_BUDGET_BYTES, readBoards } from "./scripts/boards.mjs";
+import { checkEspruinoSource } from "./scripts/espruino-check.mjs";
 import { espruinoHoist } from "./scripts/espruino-hoist.mjs";
 import { espruinoShrink } from "./scripts/espruino-shrink.mjs";
-import { checkEspruinoSource } from "./scripts/espruino-check.mjs";
-import { LIBRARY_BUDGET_BYTES, readBoards } from "./scripts/boards.mjs";
 
 const boards = readBoards();
 /** process.env.BOARD → the facts the library needs at run time (firmware/board-facts.ts). */
-const boardFacts = Object.fromEntries(
-  boards.map((b) => [b.board, { rngRegister: b.rngRegister, jsVars: b.jsVars }]),
-);
+const boardFacts = Object.fromEntries(boards.map((b) => [b.board, { rngRegister: b.rngRegister, jsVars: b.jsVars }]));
 
 /**
  * Replaces build-time names in the compiled firmware (there is no @rollup/plugin-replace here,
@@ -67,8 +65,7 @@ function espruinoCheck(options) {
     renderChunk(code, chunk) {
       const { ok, problems } = checkEspruinoSource(code, { module: options.module });
       if (!ok) {
-        this.error(`${chunk.fileName} would not run on Espruino:\n` +
-          problems.map((p) => `  line ${p.line}: ${p.code}: ${p.message}`).join("\n"));
+        this.error(`${chunk.fileName} would not run on Espruino:\n` + problems.map((p) => `  line ${p.line}: ${p.code}: ${p.message}`).join("\n"));
       }
       const size = Buffer.byteLength(code);
       if (options.budget && size > options.budget) {
@@ -89,18 +86,87 @@ function espruinoCheck(options) {
  */
 const INTERNAL_PROPERTIES = [
   // core: Connection, Framer, handshakes, key schedules, options
-  "state", "sessionKey", "role", "keepAliveIntervalMs", "inactivityTimeoutMs", "handshakeTimeoutMs",
-  "options", "sink", "framer", "smallOut", "out", "server", "client", "session", "startedAt",
-  "lastSent", "lastReceived", "packet", "have", "need", "bytes", "text", "pos", "key", "random",
-  "expected", "received", "request", "response", "words", "rounds", "handshakeKey", "clock",
-  "bufferSize", "fail", "take", "grow", "feed", "next", "seal", "prepareSend", "handshakePacket",
-  "sessionPacket", "finish", "transportClosed", "receive", "tick", "sendBytes", "sendByteString",
-  "handshakeSucceeded", "handshakeFailed", "ended", "buffered", "small", "handshake", "mine", "theirs",
-  "isServer", "verify", "send",
+  "state",
+  "sessionKey",
+  "role",
+  "keepAliveIntervalMs",
+  "inactivityTimeoutMs",
+  "handshakeTimeoutMs",
+  "options",
+  "sink",
+  "framer",
+  "smallOut",
+  "out",
+  "server",
+  "client",
+  "session",
+  "startedAt",
+  "lastSent",
+  "lastReceived",
+  "packet",
+  "have",
+  "need",
+  "bytes",
+  "text",
+  "pos",
+  "key",
+  "random",
+  "expected",
+  "received",
+  "request",
+  "response",
+  "words",
+  "rounds",
+  "handshakeKey",
+  "clock",
+  "bufferSize",
+  "fail",
+  "take",
+  "grow",
+  "feed",
+  "next",
+  "seal",
+  "prepareSend",
+  "handshakePacket",
+  "sessionPacket",
+  "finish",
+  "transportClosed",
+  "receive",
+  "tick",
+  "sendBytes",
+  "sendByteString",
+  "handshakeSucceeded",
+  "handshakeFailed",
+  "ended",
+  "buffered",
+  "small",
+  "handshake",
+  "mine",
+  "theirs",
+  "isServer",
+  "verify",
+  "send",
   // device layer: transport, settings, client, server, session, entropy, board facts
-  "connection", "settings", "schedule", "wanted", "attempt", "retryTimer", "autoReconnect",
-  "reconnectMinMs", "reconnectMaxMs", "retry", "cancelRetry", "sessions", "maxSessions", "accept",
-  "forget", "word", "source", "facts", "rngRegister", "jsVars",
+  "connection",
+  "settings",
+  "schedule",
+  "wanted",
+  "attempt",
+  "retryTimer",
+  "autoReconnect",
+  "reconnectMinMs",
+  "reconnectMaxMs",
+  "retry",
+  "cancelRetry",
+  "sessions",
+  "maxSessions",
+  "accept",
+  "forget",
+  "word",
+  "source",
+  "facts",
+  "rngRegister",
+  "jsVars",
 ];
 
 /**
@@ -111,12 +177,50 @@ const INTERNAL_PROPERTIES = [
  * isOpen, disconnect, write, close, message) here.
  */
 const V2_INTERNAL_PROPERTIES = [
-  "primitives", "mac", "keys", "sequenceLo", "sequenceHi", "sending", "receiving", "psk", "md",
-  "transcript", "tag", "scratch", "proof", "encryptionKey", "setKeys", "serverProof", "clientProof",
-  "s2cMac", "s2cEncryption", "c2sMac", "c2sEncryption", "exporter", "outer", "ipad", "outView",
-  "smallView", "controlView", "controlOut", "macWithHeadroom", "writeSequence", "setKey",
-  "sendControl", "ivBlock", "deriveIv", "advance", "first", "serverHello", "clientHello",
-  "serverFinished", "wipe", "sha256", "aes256EcbEncryptBlock", "aes256CbcEncrypt", "aes256CbcDecrypt",
+  "primitives",
+  "mac",
+  "keys",
+  "sequenceLo",
+  "sequenceHi",
+  "sending",
+  "receiving",
+  "psk",
+  "md",
+  "transcript",
+  "tag",
+  "scratch",
+  "proof",
+  "encryptionKey",
+  "setKeys",
+  "serverProof",
+  "clientProof",
+  "s2cMac",
+  "s2cEncryption",
+  "c2sMac",
+  "c2sEncryption",
+  "exporter",
+  "outer",
+  "ipad",
+  "outView",
+  "smallView",
+  "controlView",
+  "controlOut",
+  "macWithHeadroom",
+  "writeSequence",
+  "setKey",
+  "sendControl",
+  "ivBlock",
+  "deriveIv",
+  "advance",
+  "first",
+  "serverHello",
+  "clientHello",
+  "serverFinished",
+  "wipe",
+  "sha256",
+  "aes256EcbEncryptBlock",
+  "aes256CbcEncrypt",
+  "aes256CbcDecrypt",
 ];
 
 /**

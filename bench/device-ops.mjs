@@ -30,14 +30,27 @@ class Scope {
 }
 
 const BINARY = {
-  "+": (a, b) => a + b, "-": (a, b) => a - b, "*": (a, b) => a * b, "/": (a, b) => a / b, "%": (a, b) => a % b,
-  "<<": (a, b) => a << b, ">>": (a, b) => a >> b, ">>>": (a, b) => a >>> b,
-  "&": (a, b) => a & b, "|": (a, b) => a | b, "^": (a, b) => a ^ b,
-  "<": (a, b) => a < b, ">": (a, b) => a > b, "<=": (a, b) => a <= b, ">=": (a, b) => a >= b,
+  "+": (a, b) => a + b,
+  "-": (a, b) => a - b,
+  "*": (a, b) => a * b,
+  "/": (a, b) => a / b,
+  "%": (a, b) => a % b,
+  "<<": (a, b) => a << b,
+  ">>": (a, b) => a >> b,
+  ">>>": (a, b) => a >>> b,
+  "&": (a, b) => a & b,
+  "|": (a, b) => a | b,
+  "^": (a, b) => a ^ b,
+  "<": (a, b) => a < b,
+  ">": (a, b) => a > b,
+  "<=": (a, b) => a <= b,
+  ">=": (a, b) => a >= b,
   // biome-ignore lint/suspicious/noDoubleEquals: the evaluator implements these operators
   "==": (a, b) => a == b,
   // biome-ignore lint/suspicious/noDoubleEquals: the evaluator implements these operators
-  "!=": (a, b) => a != b, "===": (a, b) => a === b, "!==": (a, b) => a !== b,
+  "!=": (a, b) => a != b,
+  "===": (a, b) => a === b,
+  "!==": (a, b) => a !== b,
 };
 
 export class CountingEvaluator {
@@ -52,12 +65,17 @@ export class CountingEvaluator {
     /** every function declaration in the text with the body that declares it (bundles nest them and reuse short names) */
     this.declared = [];
     const declared = this.declared;
-    ancestor(this.ast, { FunctionDeclaration(node, _state, ancestors) { declared.push({ node, parent: ancestors[ancestors.length - 2] }); } });
+    ancestor(this.ast, {
+      FunctionDeclaration(node, _state, ancestors) {
+        declared.push({ node, parent: ancestors[ancestors.length - 2] });
+      },
+    });
     /** top-level functions by name (plain scripts) */
     this.functions = new Map(declared.filter((d) => d.parent === this.ast).map((d) => [d.node.id.name, d.node]));
     // top-level `var X = literal` (the baseline's DELTA)
     for (const stmt of this.ast.body) {
-      if (stmt.type === "VariableDeclaration") for (const d of stmt.declarations) if (d.init && d.init.type === "Literal") this.global.vars.set(d.id.name, d.init.value);
+      if (stmt.type === "VariableDeclaration")
+        for (const d of stmt.declarations) if (d.init && d.init.type === "Literal") this.global.vars.set(d.id.name, d.init.value);
     }
   }
 
@@ -95,7 +113,11 @@ export class CountingEvaluator {
     fn.params.forEach((p, i) => {
       scope.vars.set(p.name, args[i]);
     });
-    simple(fn.body, { VariableDeclarator(d) { if (!scope.vars.has(d.id.name)) scope.vars.set(d.id.name, undefined); } });
+    simple(fn.body, {
+      VariableDeclarator(d) {
+        if (!scope.vars.has(d.id.name)) scope.vars.set(d.id.name, undefined);
+      },
+    });
     const result = this.block(fn.body.body, scope);
     return result && result.ret ? result.value : undefined;
   }
@@ -110,15 +132,24 @@ export class CountingEvaluator {
 
   statement(s, scope) {
     switch (s.type) {
-      case "ExpressionStatement": this.lex(s); this.expr(s.expression, scope); return null;
+      case "ExpressionStatement":
+        this.lex(s);
+        this.expr(s.expression, scope);
+        return null;
       case "VariableDeclaration":
         this.lex(s);
         for (const d of s.declarations) if (d.init) this.assignName(d.id.name, this.expr(d.init, scope), scope);
         return null;
-      case "BlockStatement": return this.block(s.body, scope);
-      case "EmptyStatement": return null;
-      case "ReturnStatement": this.lex(s); return { ret: true, value: s.argument ? this.expr(s.argument, scope) : undefined };
-      case "ThrowStatement": this.lex(s); throw this.expr(s.argument, scope);
+      case "BlockStatement":
+        return this.block(s.body, scope);
+      case "EmptyStatement":
+        return null;
+      case "ReturnStatement":
+        this.lex(s);
+        return { ret: true, value: s.argument ? this.expr(s.argument, scope) : undefined };
+      case "ThrowStatement":
+        this.lex(s);
+        throw this.expr(s.argument, scope);
       case "IfStatement":
         this.lex(s.test);
         if (this.expr(s.test, scope)) return this.statement(s.consequent, scope);
@@ -126,13 +157,22 @@ export class CountingEvaluator {
       case "ForStatement": {
         if (s.init) {
           if (s.init.type === "VariableDeclaration") this.statement(s.init, scope);
-          else { this.lex(s.init); this.expr(s.init, scope); }
+          else {
+            this.lex(s.init);
+            this.expr(s.init, scope);
+          }
         }
         for (;;) {
-          if (s.test) { this.lex(s.test); if (!this.expr(s.test, scope)) break; }
+          if (s.test) {
+            this.lex(s.test);
+            if (!this.expr(s.test, scope)) break;
+          }
           const r = this.statement(s.body, scope);
           if (r) return r;
-          if (s.update) { this.lex(s.update); this.expr(s.update, scope); }
+          if (s.update) {
+            this.lex(s.update);
+            this.expr(s.update, scope);
+          }
         }
         return null;
       }
@@ -143,7 +183,8 @@ export class CountingEvaluator {
           const r = this.statement(s.body, scope);
           if (r) return r;
         }
-      default: throw new Error("evaluator: statement " + s.type + " not supported");
+      default:
+        throw new Error("evaluator: statement " + s.type + " not supported");
     }
   }
 
@@ -177,8 +218,10 @@ export class CountingEvaluator {
   expr(e, scope) {
     this.counts.nodes++;
     switch (e.type) {
-      case "Literal": return e.value;
-      case "Identifier": return this.read([null, e.name], scope);
+      case "Literal":
+        return e.value;
+      case "Identifier":
+        return this.read([null, e.name], scope);
       case "MemberExpression": {
         this.counts.nodes--; // counted by ref()
         return this.read(this.ref(e, scope), scope);
@@ -199,7 +242,16 @@ export class CountingEvaluator {
         if (e.operator === "typeof") return typeof this.expr(e.argument, scope);
         const v = this.expr(e.argument, scope);
         switch (e.operator) {
-          case "-": return -v; case "+": return +v; case "!": return !v; case "~": return ~v; case "void": return undefined;
+          case "-":
+            return -v;
+          case "+":
+            return +v;
+          case "!":
+            return !v;
+          case "~":
+            return ~v;
+          case "void":
+            return undefined;
         }
         throw new Error("evaluator: unary " + e.operator);
       }
@@ -224,7 +276,8 @@ export class CountingEvaluator {
         for (const x of e.expressions) v = this.expr(x, scope);
         return v;
       }
-      case "ConditionalExpression": return this.expr(e.test, scope) ? this.expr(e.consequent, scope) : this.expr(e.alternate, scope);
+      case "ConditionalExpression":
+        return this.expr(e.test, scope) ? this.expr(e.consequent, scope) : this.expr(e.alternate, scope);
       case "CallExpression": {
         const args = e.arguments.map((a) => this.expr(a, scope));
         if (e.callee.type === "Identifier" && !scope.find(e.callee.name)) {
@@ -241,7 +294,8 @@ export class CountingEvaluator {
         const C = this.expr(e.callee, scope);
         return new C(...e.arguments.map((a) => this.expr(a, scope)));
       }
-      default: throw new Error("evaluator: expression " + e.type + " not supported");
+      default:
+        throw new Error("evaluator: expression " + e.type + " not supported");
     }
   }
 }
@@ -250,7 +304,11 @@ export class CountingEvaluator {
 
 function hasShift4(node) {
   let found = false;
-  simple(node, { BinaryExpression(b) { if (b.operator === "<<" && b.right.type === "Literal" && b.right.value === 4) found = true; } });
+  simple(node, {
+    BinaryExpression(b) {
+      if (b.operator === "<<" && b.right.type === "Literal" && b.right.value === 4) found = true;
+    },
+  });
   return found;
 }
 
@@ -265,7 +323,11 @@ export function findBundleCipher(evaluator) {
   for (const { node: fn } of evaluator.declared) {
     if (!hasShift4(fn)) continue;
     const ops = new Set();
-    simple(fn, { AssignmentExpression(a) { if ((a.operator === "+=" || a.operator === "-=") && a.right.type === "BinaryExpression" && a.right.operator === "^") ops.add(a.operator); } });
+    simple(fn, {
+      AssignmentExpression(a) {
+        if ((a.operator === "+=" || a.operator === "-=") && a.right.type === "BinaryExpression" && a.right.operator === "^") ops.add(a.operator);
+      },
+    });
     if (ops.has("+=") && ops.has("-=") && fn.params.length === 5) found.core = fn;
     else if (ops.has("+=") && fn.params.length === 4) found.encrypt = fn;
     else if (ops.has("-=") && fn.params.length === 4) found.decrypt = fn;
@@ -323,7 +385,12 @@ function perBlock(evaluator, run) {
   evaluator.reset();
   run(many);
   const b = evaluator.counts;
-  return { nodes: (b.nodes - a.nodes) / 16, tokens: (b.tokens - a.tokens) / 16, chars: (b.chars - a.chars) / 16, perCallNodes: a.nodes - (b.nodes - a.nodes) / 16 };
+  return {
+    nodes: (b.nodes - a.nodes) / 16,
+    tokens: (b.tokens - a.tokens) / 16,
+    chars: (b.chars - a.chars) / 16,
+    perCallNodes: a.nodes - (b.nodes - a.nodes) / 16,
+  };
 }
 
 /** Checks one form against every XTEA vector, encrypting and decrypting, in the evaluator. */
@@ -343,7 +410,11 @@ function scheduleProperty(functions) {
   let prop = null;
   for (const fn of functions) {
     if (!hasShift4(fn)) continue;
-    simple(fn, { MemberExpression(m) { if (!m.computed && m.object.type === "Identifier" && m.object.name === fn.params[0].name) prop = m.property.name; } });
+    simple(fn, {
+      MemberExpression(m) {
+        if (!m.computed && m.object.type === "Identifier" && m.object.name === fn.params[0].name) prop = m.property.name;
+      },
+    });
   }
   if (!prop) throw new Error("the schedule's words property was not found");
   return prop;
@@ -361,13 +432,24 @@ export function bundleCipherScript(bundle) {
   const pending = [encrypt, decrypt];
   while (pending.length) {
     const fn = pending.pop();
-    simple(fn, { CallExpression(c) { if (c.callee.type === "Identifier") { const helper = ev.sibling(fn, c.callee.name); if (helper && !parts.has(helper)) { parts.add(helper); pending.push(helper); } } } });
+    simple(fn, {
+      CallExpression(c) {
+        if (c.callee.type === "Identifier") {
+          const helper = ev.sibling(fn, c.callee.name);
+          if (helper && !parts.has(helper)) {
+            parts.add(helper);
+            pending.push(helper);
+          }
+        }
+      },
+    });
   }
   const wordsProp = scheduleProperty([core || encrypt]);
   const body = [...parts].map((f) => bundle.slice(f.start, f.end)).join("\n");
   const wrap = (fn) => `function($w,$b,$o,$l){${fn.id.name}({${wordsProp}:$w},$b,$o,$l)}`;
-  return `var xteaCipher=(function(){${body}\nreturn{e:${wrap(encrypt)},d:${wrap(decrypt)}};})();\n` +
-    "var xteaEncrypt=xteaCipher.e,xteaDecrypt=xteaCipher.d;\n";
+  return (
+    `var xteaCipher=(function(){${body}\nreturn{e:${wrap(encrypt)},d:${wrap(decrypt)}};})();\n` + "var xteaEncrypt=xteaCipher.e,xteaDecrypt=xteaCipher.d;\n"
+  );
 }
 
 export { keyWords, schedule };
@@ -380,7 +462,10 @@ export async function measureDeviceOps({ bundlePath = new URL("dist/lwstcp.js", 
   const rounds = 32;
   const key = keyWords(vectors[0].key);
   const forms = [];
-  for (const [name, source] of [["straightforward (as written)", straightSource], ["straightforward, minified by terser", minified]]) {
+  for (const [name, source] of [
+    ["straightforward (as written)", straightSource],
+    ["straightforward, minified by terser", minified],
+  ]) {
     const ev = new CountingEvaluator(source);
     const enc = (k, r, buf) => ev.call("encryptBlocks", [k, r, buf, 0, buf.length]);
     const dec = (k, r, buf) => ev.call("decryptBlocks", [k, r, buf, 0, buf.length]);

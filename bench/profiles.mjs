@@ -8,8 +8,8 @@
 // would say nothing about the ESP32; it is not timed here.
 import { createCipheriv, createDecipheriv, createHash, randomFillSync } from "node:crypto";
 import { Connection, ROLE_CLIENT, ROLE_SERVER } from "../build/firmware/core/connection.js";
-import { createKeySchedule } from "../build/firmware/core/xtea.js";
 import { ConnectionV2 } from "../build/firmware/core/v2/connection.js";
+import { createKeySchedule } from "../build/firmware/core/xtea.js";
 import { createEspruinoPrimitives } from "../build/firmware/crypto-v2.js";
 import { nodePrimitives } from "../build/server/crypto-v2.js";
 
@@ -35,9 +35,10 @@ function pair(profile, primitives = nodePrimitives) {
     message: () => void received++,
     ended() {},
   });
-  const options = profile === "v1"
-    ? { handshakeKey: createKeySchedule(KEY, 32), random, clock: Date.now, inactivityTimeoutMs: -1, keepAliveIntervalMs: 1e9 }
-    : { preSharedKey: KEY, primitives, random, clock: Date.now, inactivityTimeoutMs: -1, keepAliveIntervalMs: 1e9 };
+  const options =
+    profile === "v1"
+      ? { handshakeKey: createKeySchedule(KEY, 32), random, clock: Date.now, inactivityTimeoutMs: -1, keepAliveIntervalMs: 1e9 }
+      : { preSharedKey: KEY, primitives, random, clock: Date.now, inactivityTimeoutMs: -1, keepAliveIntervalMs: 1e9 };
   const make = (role, out) => (profile === "v1" ? new Connection(role, options, sink(out)) : new ConnectionV2(role, options, sink(out)));
   const server = make(ROLE_SERVER, wires.toClient);
   const client = make(ROLE_CLIENT, wires.toServer);

@@ -49,24 +49,28 @@ let start = now();
 let end = 0;
 if (mode === "handshake") {
   const deadline = start + durationMs;
-  await Promise.all(Array.from({ length: sessions }, async () => {
-    while (now() < deadline) {
-      const socket = await open();
-      handshakes++;
-      socket.end(Buffer.from([6]));
-      socket.resume();
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: sessions }, async () => {
+      while (now() < deadline) {
+        const socket = await open();
+        handshakes++;
+        socket.end(Buffer.from([6]));
+        socket.resume();
+      }
+    }),
+  );
   end = now();
 } else {
   const sockets = [];
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(100, sessions) }, async () => {
-    while (next < sessions) {
-      next++;
-      sockets.push(await open());
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(100, sessions) }, async () => {
+      while (next < sessions) {
+        next++;
+        sockets.push(await open());
+      }
+    }),
+  );
   if (mode === "idle") {
     // Keep-alive traffic as an lwstcp client makes it: 1 byte per socket every `size` ms.
     const one = Buffer.from([5]);
@@ -104,8 +108,17 @@ if (mode === "handshake") {
   for (const socket of sockets) socket.destroy();
 }
 const seconds = (end - start) / 1000;
-process.stdout.write(JSON.stringify({
-  mode, sessions, durationMs: Math.round(end - start), handshakes, handshakesPerSecond: Math.round(handshakes / seconds),
-  messages, messagesPerSecond: Math.round(messages / seconds), handshakeLatency: pct(latencies), roundTripLatency: pct(rtt),
-}) + "\n");
+process.stdout.write(
+  JSON.stringify({
+    mode,
+    sessions,
+    durationMs: Math.round(end - start),
+    handshakes,
+    handshakesPerSecond: Math.round(handshakes / seconds),
+    messages,
+    messagesPerSecond: Math.round(messages / seconds),
+    handshakeLatency: pct(latencies),
+    roundTripLatency: pct(rtt),
+  }) + "\n",
+);
 process.exit(0);

@@ -1,13 +1,13 @@
 #!/usr/bin/env node
+import { execSync } from "node:child_process";
 // npm run bench [-- --quick] [-- --only xtea,server]: every measurement beside its baseline —
 // from the same run where one can be made here, else an anchor figure from issue 7 (labelled
 // so) — as a table and in bench/results.json. A missed target is flagged, not hidden. Not part
 // of npm test. --quick (what CI may run) finishes in under a minute.
 import { writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
-import { execSync } from "node:child_process";
-import { benchDeviceXtea, benchXtea } from "./xtea.mjs";
 import { benchServer } from "./server.mjs";
+import { benchDeviceXtea, benchXtea } from "./xtea.mjs";
 
 const quick = process.argv.includes("--quick");
 const onlyArg = process.argv.find((a) => a.startsWith("--only="));
@@ -53,7 +53,12 @@ const machine = {
   loadAverageAfter: loadavg().map((l) => +l.toFixed(2)),
   openFilesLimit: ulimit,
 };
-writeFileSync(new URL("./results.json", import.meta.url), JSON.stringify({ date: new Date().toISOString(), quick, seconds: Math.round((Date.now() - started) / 1000), machine, results }, null, 2) + "\n");
-console.log(`\nmachine: ${machine.cpus}× ${machine.cpu}, ${machine.memoryGiB} GiB, Node ${machine.node}, load average ${machine.loadAverageBefore.join(" ")} before / ${machine.loadAverageAfter.join(" ")} after, ulimit -n ${ulimit}`);
+writeFileSync(
+  new URL("./results.json", import.meta.url),
+  JSON.stringify({ date: new Date().toISOString(), quick, seconds: Math.round((Date.now() - started) / 1000), machine, results }, null, 2) + "\n",
+);
+console.log(
+  `\nmachine: ${machine.cpus}× ${machine.cpu}, ${machine.memoryGiB} GiB, Node ${machine.node}, load average ${machine.loadAverageBefore.join(" ")} before / ${machine.loadAverageAfter.join(" ")} after, ulimit -n ${ulimit}`,
+);
 console.log(`written: bench/results.json (${Math.round((Date.now() - started) / 1000)} s)`);
 if (results.some((r) => r.verdict === "MISSED")) process.exitCode = 1;

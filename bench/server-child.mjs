@@ -42,16 +42,19 @@ if (config.kind === "raw") {
     // The keep-alive traffic of an idle lwstcp session without the protocol: a 1-byte write to
     // each socket that has sent nothing for the interval, checked by one timer.
     const lastSent = new WeakMap();
-    setInterval(() => {
-      const t = Date.now();
-      for (const socket of sockets) {
-        const last = lastSent.get(socket) || 0;
-        if (t - last >= config.keepAliveIntervalMs) {
-          if (last) socket.write(ONE_BYTE);
-          lastSent.set(socket, t);
+    setInterval(
+      () => {
+        const t = Date.now();
+        for (const socket of sockets) {
+          const last = lastSent.get(socket) || 0;
+          if (t - last >= config.keepAliveIntervalMs) {
+            if (last) socket.write(ONE_BYTE);
+            lastSent.set(socket, t);
+          }
         }
-      }
-    }, Math.min(1000, config.keepAliveIntervalMs / 4)).unref();
+      },
+      Math.min(1000, config.keepAliveIntervalMs / 4),
+    ).unref();
   }
   await new Promise((resolve) => server.listen({ port: 0, host: "127.0.0.1", backlog: 4096 }, resolve));
   port = server.address().port;
@@ -87,7 +90,17 @@ process.on("message", (message) => {
       global.gc();
     }
     const m = process.memoryUsage();
-    process.send({ stats: { heapUsed: m.heapUsed, rss: m.rss, external: m.external, arrayBuffers: m.arrayBuffers, cpu: process.cpuUsage(), sessions: count(), at: performance.now() } });
+    process.send({
+      stats: {
+        heapUsed: m.heapUsed,
+        rss: m.rss,
+        external: m.external,
+        arrayBuffers: m.arrayBuffers,
+        cpu: process.cpuUsage(),
+        sessions: count(),
+        at: performance.now(),
+      },
+    });
   }
 });
 process.on("disconnect", () => process.exit(0));

@@ -48,8 +48,24 @@ function runJson(file, args) {
 }
 
 const lwstcpLoad = (port, mode, sessions, seconds, extra = []) =>
-  runJson(BENCH_CLI, ["--port", String(port), "--key", KEY, "--mode", mode, "--sessions", String(sessions), "--duration", String(seconds), "--size", "16", "--json", ...extra]);
-const rawLoad = (port, mode, sessions, seconds) => runJson(here("./raw-client.mjs"), [String(port), mode, String(sessions), String(Math.round(seconds * 1000)), "16"]);
+  runJson(BENCH_CLI, [
+    "--port",
+    String(port),
+    "--key",
+    KEY,
+    "--mode",
+    mode,
+    "--sessions",
+    String(sessions),
+    "--duration",
+    String(seconds),
+    "--size",
+    "16",
+    "--json",
+    ...extra,
+  ]);
+const rawLoad = (port, mode, sessions, seconds) =>
+  runJson(here("./raw-client.mjs"), [String(port), mode, String(sessions), String(Math.round(seconds * 1000)), "16"]);
 
 /** Alternates ours and the baseline `trials` times; keeps the best of each by `pick`. */
 async function paired(trials, ours, baseline, pick) {
@@ -65,7 +81,11 @@ async function paired(trials, ours, baseline, pick) {
 }
 
 async function withWorkersServer(workers, body, extra = []) {
-  const child = spawn(process.execPath, [SERVER_CLI, "--port", "0", "--host", "127.0.0.1", "--key", KEY, "--mode", "echo", "--quiet", "--workers", String(workers), ...extra], { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(
+    process.execPath,
+    [SERVER_CLI, "--port", "0", "--host", "127.0.0.1", "--key", KEY, "--mode", "echo", "--quiet", "--workers", String(workers), ...extra],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
   const port = await new Promise((resolve, reject) => {
     let seen = "";
     child.stdout.on("data", (b) => {
@@ -99,7 +119,12 @@ export async function benchServer({ quick = false } = {}) {
   const raw = await startChild({ kind: "raw" });
   try {
     // Sequential handshakes: one loop of connect → handshake → (Disconnect in the background).
-    const [hs, hsRaw] = await paired(trials, () => lwstcpLoad(ours.port, "handshake", 1, seconds), () => rawLoad(raw.port, "handshake", 1, seconds), (r) => r.handshakesPerSecond);
+    const [hs, hsRaw] = await paired(
+      trials,
+      () => lwstcpLoad(ours.port, "handshake", 1, seconds),
+      () => rawLoad(raw.port, "handshake", 1, seconds),
+      (r) => r.handshakesPerSecond,
+    );
     results.push({
       name: "Sequential handshakes (1 client loop, separate process)",
       unit: "handshakes/s",
@@ -111,7 +136,12 @@ export async function benchServer({ quick = false } = {}) {
       note: `same-run raw node:net baseline (connect + 25/25/33-byte exchange, no crypto): ${hsRaw.handshakesPerSecond}/s → ours/raw ${(hs.handshakesPerSecond / hsRaw.handshakesPerSecond).toFixed(2)}; p50 ${hs.handshakeLatency.p50} ms (raw ${hsRaw.handshakeLatency.p50} ms)`,
     });
     // 16-byte round trips on one session, closed loop.
-    const [rt, rtRaw] = await paired(trials, () => lwstcpLoad(ours.port, "echo", 1, seconds), () => rawLoad(raw.port, "echo", 1, seconds), (r) => r.messagesPerSecond);
+    const [rt, rtRaw] = await paired(
+      trials,
+      () => lwstcpLoad(ours.port, "echo", 1, seconds),
+      () => rawLoad(raw.port, "echo", 1, seconds),
+      (r) => r.messagesPerSecond,
+    );
     results.push({
       name: "16-byte round trips on one session (closed loop)",
       unit: "round trips/s",
@@ -123,7 +153,12 @@ export async function benchServer({ quick = false } = {}) {
       note: `same-run raw node:net echo (19-byte packets, no crypto): ${rtRaw.messagesPerSecond}/s → ours/raw ${(rt.messagesPerSecond / rtRaw.messagesPerSecond).toFixed(2)}; p50 ${rt.roundTripLatency.p50} ms, p99 ${rt.roundTripLatency.p99} ms`,
     });
     // Aggregate with 1,000 sessions, each one message in flight.
-    const [agg, aggRaw] = await paired(trials, () => lwstcpLoad(ours.port, "echo", 1000, seconds), () => rawLoad(raw.port, "echo", 1000, seconds), (r) => r.messagesPerSecond);
+    const [agg, aggRaw] = await paired(
+      trials,
+      () => lwstcpLoad(ours.port, "echo", 1000, seconds),
+      () => rawLoad(raw.port, "echo", 1000, seconds),
+      (r) => r.messagesPerSecond,
+    );
     results.push({
       name: "Aggregate 16-byte messages, 1,000 sessions (closed loop each)",
       unit: "round trips/s",
@@ -134,7 +169,12 @@ export async function benchServer({ quick = false } = {}) {
       note: `p50 ${agg.roundTripLatency.p50} ms, p99 ${agg.roundTripLatency.p99} ms; the C++ server cannot hold 1,000 sessions with 2 threads each comfortably (anchor max ≈ ${ANCHOR.maxSessions})`,
     });
     // 100 concurrent handshake loops: latency under load.
-    const [conc, concRaw] = await paired(trials, () => lwstcpLoad(ours.port, "handshake", 100, seconds), () => rawLoad(raw.port, "handshake", 100, seconds), (r) => -r.handshakeLatency.p99);
+    const [conc, concRaw] = await paired(
+      trials,
+      () => lwstcpLoad(ours.port, "handshake", 100, seconds),
+      () => rawLoad(raw.port, "handshake", 100, seconds),
+      (r) => -r.handshakeLatency.p99,
+    );
     results.push({
       name: "Handshake p99 latency, 100 concurrent clients",
       unit: "ms",
@@ -159,9 +199,10 @@ export async function benchServer({ quick = false } = {}) {
       // The load holds its sessions this long once all are open: the measurement window plus a
       // margin for the GC and IPC before it (the run waits for the load to finish).
       const hold = idleWindowS + 3;
-      const load = kind === "lwstcp"
-        ? lwstcpLoad(server.port, "idle", idleSessions, hold, ["--connect-concurrency", "200"])
-        : runJson(here("./raw-client.mjs"), [String(server.port), "idle", String(idleSessions), String(hold * 1000), String(KEEP_ALIVE_MS)]);
+      const load =
+        kind === "lwstcp"
+          ? lwstcpLoad(server.port, "idle", idleSessions, hold, ["--connect-concurrency", "200"])
+          : runJson(here("./raw-client.mjs"), [String(server.port), "idle", String(idleSessions), String(hold * 1000), String(KEEP_ALIVE_MS)]);
       let s = await stats(server.child);
       const t0 = performance.now();
       while (s.sessions < idleSessions && performance.now() - t0 < 60000) {
@@ -198,8 +239,10 @@ export async function benchServer({ quick = false } = {}) {
           note: `${w1.sessions < opened ? `WARNING: only ${w1.sessions} sessions left at the end of the window; ` : ""}over ${idleWindowS} s from process.cpuUsage (user ${userPercent.toFixed(2)} %, kernel ${(cpuPercent - userPercent).toFixed(2)} %); the C++ process stops at ≈ ${ANCHOR.maxSessions} sessions (fd ≥ 1024)`,
         });
       } else {
-        results.at(-2).note += `; raw node:net sockets, same run: heap ${(heapPerSession / 1024).toFixed(2)} KB, RSS ${(rssPerSession / 1024).toFixed(1)} KB per socket`;
-        results.at(-1).note += `; raw node:net sockets with the same 1-byte keep-alive traffic, same run: ${cpuPercent.toFixed(2)} % (user ${userPercent.toFixed(2)} %)`;
+        results.at(-2).note +=
+          `; raw node:net sockets, same run: heap ${(heapPerSession / 1024).toFixed(2)} KB, RSS ${(rssPerSession / 1024).toFixed(1)} KB per socket`;
+        results.at(-1).note +=
+          `; raw node:net sockets with the same 1-byte keep-alive traffic, same run: ${cpuPercent.toFixed(2)} % (user ${userPercent.toFixed(2)} %)`;
       }
       await load;
     } finally {
@@ -229,12 +272,21 @@ export async function benchServer({ quick = false } = {}) {
   // 20,000 and cannot be raised in this container), so lwstcp-server --workers 2 holds 10,000
   // each (--max-sessions 12000), loaded by two lwstcp-bench processes of 10,000 idle sessions.
   if (!quick) {
-    const held = await withWorkersServer(2, async (port) => {
-      const runs = await Promise.all([0, 1].map(() => lwstcpLoad(port, "idle", 10000, 5, ["--connect-concurrency", "200"])));
-      const reasons = {};
-      for (const r of runs) for (const [reason, n] of Object.entries(r.handshakeFailureReasons)) reasons[reason] = (reasons[reason] || 0) + n;
-      return { opened: runs.reduce((a, r) => a + r.sessionsOpened, 0), failed: runs.reduce((a, r) => a + r.handshakeFailures, 0), reasons, errors: runs.reduce((a, r) => a + r.errors, 0) };
-    }, ["--max-sessions", "12000"]); // round-robin is not exact: room above 10,000 per worker
+    const held = await withWorkersServer(
+      2,
+      async (port) => {
+        const runs = await Promise.all([0, 1].map(() => lwstcpLoad(port, "idle", 10000, 5, ["--connect-concurrency", "200"])));
+        const reasons = {};
+        for (const r of runs) for (const [reason, n] of Object.entries(r.handshakeFailureReasons)) reasons[reason] = (reasons[reason] || 0) + n;
+        return {
+          opened: runs.reduce((a, r) => a + r.sessionsOpened, 0),
+          failed: runs.reduce((a, r) => a + r.handshakeFailures, 0),
+          reasons,
+          errors: runs.reduce((a, r) => a + r.errors, 0),
+        };
+      },
+      ["--max-sessions", "12000"],
+    ); // round-robin is not exact: room above 10,000 per worker
     results.push({
       name: "20,000 concurrent sessions: lwstcp-server --workers 2 (10,000 per worker)",
       unit: "sessions held",

@@ -7,8 +7,8 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createKeySchedule, encryptBlocks } from "../build/firmware/core/xtea.js";
 import { DEMO_KEY_WORDS, parseKey } from "../build/firmware/core/keys.js";
+import { createKeySchedule, encryptBlocks } from "../build/firmware/core/xtea.js";
 import { measureDeviceOps } from "./device-ops.mjs";
 
 const here = fileURLToPath(new URL(".", import.meta.url));

@@ -13,8 +13,7 @@ export interface BoardFacts {
 
 declare const __LWSTCP_BOARD_FACTS__: { [board: string]: BoardFacts } | undefined;
 
-export const BOARD_FACTS: { [board: string]: BoardFacts } =
-  typeof __LWSTCP_BOARD_FACTS__ === "undefined" ? {} : __LWSTCP_BOARD_FACTS__;
+export const BOARD_FACTS: { [board: string]: BoardFacts } = typeof __LWSTCP_BOARD_FACTS__ === "undefined" ? {} : __LWSTCP_BOARD_FACTS__;
 
 /** The facts of the board this code runs on, from process.env.BOARD. */
 export function currentBoard(): { name: string; facts: BoardFacts | undefined } {

@@ -17,12 +17,12 @@
 // setters (setOnX, and the settings shared by client and server) are made by a loop over
 // their names instead of being written out; the interfaces below give them their types.
 
+import { currentBoard } from "./board-facts.js";
 import { ROLE_CLIENT, ROLE_SERVER } from "./core/connection.js";
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_INACTIVITY_TIMEOUT_MS, DEFAULT_KEEP_ALIVE_INTERVAL_MS, DEFAULT_ROUNDS } from "./core/constants.js";
 import { type KeyInput, parseKey, validateHandshakeTimeout, validateKeepAlive } from "./core/keys.js";
+import { type Profile, type ProtocolConnection, parseProfile } from "./core/v2/profile.js";
 import { createKeySchedule, type KeySchedule, validateRounds } from "./core/xtea.js";
-import { parseProfile, type Profile, type ProtocolConnection } from "./core/v2/profile.js";
-import { currentBoard } from "./board-facts.js";
 import { createEntropyPool, type EntropyPool } from "./entropy.js";
 import { attachSocket, type ConnectionFactory, type DeviceOptions, type EspruinoSocket, type TransportEvents } from "./transport.js";
 
@@ -265,24 +265,30 @@ export class LightweightSecureClient {
       if (connected) call(self.onDisconnected, reason);
       self.retry();
     };
-    const connection = (this.connection = attachSocket(socket, ROLE_CLIENT, options, {
-      handshakeSucceeded: function () {
-        self.attempt = 0;
-        call(self.onHandshakeSuccess);
+    const connection = (this.connection = attachSocket(
+      socket,
+      ROLE_CLIENT,
+      options,
+      {
+        handshakeSucceeded: function () {
+          self.attempt = 0;
+          call(self.onHandshakeSuccess);
+        },
+        handshakeFailed: function (reason) {
+          finished(reason, true);
+        },
+        message: function (text) {
+          call(self.onMessageReceived, text);
+        },
+        ended: function (reason) {
+          finished(reason, false);
+        },
+        error: function (text) {
+          call(self.onError, text);
+        },
       },
-      handshakeFailed: function (reason) {
-        finished(reason, true);
-      },
-      message: function (text) {
-        call(self.onMessageReceived, text);
-      },
-      ended: function (reason) {
-        finished(reason, false);
-      },
-      error: function (text) {
-        call(self.onError, text);
-      },
-    }, settings.create));
+      settings.create,
+    ));
     return true;
   }
 
@@ -309,10 +315,13 @@ export class LightweightSecureClient {
     // 1 s, 2 s, 4 s … capped; the shift count stays far below 32.
     const step = Math.min(this.reconnectMaxMs, this.reconnectMinMs * (1 << Math.min(this.attempt++, 16)));
     const half = Math.floor(step / 2);
-    this.retryTimer = setTimeout(function () {
-      self.retryTimer = undefined;
-      if (self.wanted) self.connectToServer();
-    }, half + (entropy().word() % (step - half + 1)));
+    this.retryTimer = setTimeout(
+      function () {
+        self.retryTimer = undefined;
+        if (self.wanted) self.connectToServer();
+      },
+      half + (entropy().word() % (step - half + 1)),
+    );
   }
 
   private cancelRetry(): void {

@@ -42,7 +42,13 @@ export interface TransportEvents {
  * it; the caller sends, disconnects and asks its state through it. Call `start()` on it to
  * begin the handshake.
  */
-export function attachSocket(socket: EspruinoSocket, role: number, options: DeviceOptions, events: TransportEvents, create?: ConnectionFactory): ProtocolConnection {
+export function attachSocket(
+  socket: EspruinoSocket,
+  role: number,
+  options: DeviceOptions,
+  events: TransportEvents,
+  create?: ConnectionFactory,
+): ProtocolConnection {
   let open = true;
   /** Why we ended the socket ourselves without the connection deciding it (out of memory). */
   let failure: string | undefined;
@@ -111,8 +117,11 @@ export function attachSocket(socket: EspruinoSocket, role: number, options: Devi
     events.error("socket error " + (err ? err.code + " " + err.message : ""));
     connection.transportClosed(REASON_SOCKET_ERROR);
   });
-  timer = setInterval(function () {
-    connection.tick();
-  }, pollIntervalMs(connection.keepAliveIntervalMs, connection.inactivityTimeoutMs, connection.handshakeTimeoutMs));
+  timer = setInterval(
+    function () {
+      connection.tick();
+    },
+    pollIntervalMs(connection.keepAliveIntervalMs, connection.inactivityTimeoutMs, connection.handshakeTimeoutMs),
+  );
   return connection;
 }

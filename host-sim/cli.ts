@@ -55,7 +55,10 @@ async function main(): Promise<void> {
       help: { type: "boolean", default: false },
     },
   });
-  if (values.help) { process.stdout.write(USAGE + "\n"); return; }
+  if (values.help) {
+    process.stdout.write(USAGE + "\n");
+    return;
+  }
   const port = Number(values.port);
   if (!Number.isInteger(port) || port <= 0 || port > 65535) fail("--port is required (1..65535)");
   if (values.app !== "fizzbuzz" && values.app !== "echo-server") fail(`--app must be fizzbuzz or echo-server, not ${values.app}`);
@@ -67,8 +70,11 @@ async function main(): Promise<void> {
   if (!values.key) process.stdout.write(`host-sim: no --key given, using the simulation-only key ${SIMULATION_KEY}\n`);
 
   const config: FirmwareConfig = {
-    ssid: "lwstcp-sim", password: "lwstcp-sim-password",
-    host: values.host, port, key,
+    ssid: "lwstcp-sim",
+    password: "lwstcp-sim-password",
+    host: values.host,
+    port,
+    key,
     role: values.app === "echo-server" ? "server" : "client",
     ...(values.count ? { count: Number(values.count) } : {}),
     ...(values.rounds ? { rounds: Number(values.rounds) } : {}),
@@ -78,10 +84,16 @@ async function main(): Promise<void> {
   for (let i = 1; i <= deviceCount; i++) {
     const name = `dev${i}`;
     try {
-      devices.push(await bootFirmware({
-        name, prefix: true, console: (line) => process.stdout.write(line + "\n"),
-        app: { path: values.bundle! }, library: { path: values.library! }, config,
-      }));
+      devices.push(
+        await bootFirmware({
+          name,
+          prefix: true,
+          console: (line) => process.stdout.write(line + "\n"),
+          app: { path: values.bundle! },
+          library: { path: values.library! },
+          config,
+        }),
+      );
     } catch (error) {
       for (const device of devices) device.stop();
       fail(`[${name}] ${(error as Error).message}`);
@@ -98,17 +110,21 @@ async function main(): Promise<void> {
     for (const device of devices) {
       const failure = device.failure ? `, FAILED ${device.failure.kind}: ${device.failure.message}` : "";
       problems += device.uncaught.length + (device.failure ? 1 : 0);
-      process.stdout.write(`[${device.name}] summary: handshakes ${countLines(device, SUMMARY_PATTERNS.handshakes)}` +
-        `, failed handshakes ${countLines(device, SUMMARY_PATTERNS.failedHandshakes)}` +
-        `, messages ${countLines(device, SUMMARY_PATTERNS.messages)}` +
-        `, reconnects ${reconnects(device, config.role)}` +
-        `, uncaught errors ${device.uncaught.length}, peak JsVars ${device.peakJsVars}/${device.memory().total}${failure}\n`);
+      process.stdout.write(
+        `[${device.name}] summary: handshakes ${countLines(device, SUMMARY_PATTERNS.handshakes)}` +
+          `, failed handshakes ${countLines(device, SUMMARY_PATTERNS.failedHandshakes)}` +
+          `, messages ${countLines(device, SUMMARY_PATTERNS.messages)}` +
+          `, reconnects ${reconnects(device, config.role)}` +
+          `, uncaught errors ${device.uncaught.length}, peak JsVars ${device.peakJsVars}/${device.memory().total}${failure}\n`,
+      );
       device.stop();
     }
     const sum = (pattern: RegExp) => devices.reduce((n, d) => n + countLines(d, pattern), 0);
-    process.stdout.write(`summary: ${devices.length} device(s), handshakes ${sum(SUMMARY_PATTERNS.handshakes)}, ` +
-      `messages ${sum(SUMMARY_PATTERNS.messages)}, reconnects ${devices.reduce((n, d) => n + reconnects(d, config.role), 0)}, ` +
-      `peak JsVars ${Math.max(...devices.map((d) => d.peakJsVars))}, problems ${problems}\n`);
+    process.stdout.write(
+      `summary: ${devices.length} device(s), handshakes ${sum(SUMMARY_PATTERNS.handshakes)}, ` +
+        `messages ${sum(SUMMARY_PATTERNS.messages)}, reconnects ${devices.reduce((n, d) => n + reconnects(d, config.role), 0)}, ` +
+        `peak JsVars ${Math.max(...devices.map((d) => d.peakJsVars))}, problems ${problems}\n`,
+    );
     process.exitCode = problems > 0 ? 1 : 0;
   };
 

@@ -1,8 +1,8 @@
 // What every part of a simulated device (net, Wifi, require, memory…) may reach of the device itself.
 import type vm from "node:vm";
 import type { ContextIntrinsics } from "./globals.js";
-import type { EventLoop } from "./loop.js";
 import type { Board, EspruinoRand } from "./hwrand.js";
+import type { EventLoop } from "./loop.js";
 
 /** Why a device stopped on its own, as a board would. */
 export type FailureKind = "out-of-memory" | "interpreter-crash";

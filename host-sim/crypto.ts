@@ -47,7 +47,10 @@ function ctr(cipher: BlockCipher, input: Uint8Array): Uint8Array {
   for (let offset = 0; offset < input.length; offset += BLOCK) {
     const stream = cipher(counter);
     for (let i = 0; i < BLOCK && offset + i < input.length; i++) out[offset + i] = input[offset + i] ^ stream[i];
-    for (let i = BLOCK - 1; i >= 0; i--) { counter[i] = (counter[i] + 1) & 0xff; if (counter[i] !== 0) break; }
+    for (let i = BLOCK - 1; i >= 0; i--) {
+      counter[i] = (counter[i] + 1) & 0xff;
+      if (counter[i] !== 0) break;
+    }
   }
   return out;
 }
@@ -70,7 +73,10 @@ function aes(core: DeviceCore, decrypt: boolean, message: unknown, keyArg: unkno
   const opts = (options ?? {}) as { mode?: unknown; iv?: unknown };
   const mode = opts.mode === undefined ? "CBC" : String(opts.mode);
   if (!["CBC", "ECB", "CTR", "CFB", "OFB"].includes(mode)) throw new core.intrinsics.Error(`Unknown Crypto mode "${mode}"`);
-  if (![16, 24, 32].includes(key.length)) { core.print("ERROR: Unknown error: -0x20"); return undefined; }
+  if (![16, 24, 32].includes(key.length)) {
+    core.print("ERROR: Unknown error: -0x20");
+    return undefined;
+  }
   const input = bytesOf(message);
   const iv = new Uint8Array(BLOCK);
   if (opts.iv !== undefined) iv.set(bytesOf(opts.iv).subarray(0, BLOCK));
@@ -86,7 +92,10 @@ function aes(core: DeviceCore, decrypt: boolean, message: unknown, keyArg: unkno
       break;
     }
     case "CBC": {
-      if (input.length % BLOCK !== 0) { core.print("ERROR: Invalid input length"); return undefined; }
+      if (input.length % BLOCK !== 0) {
+        core.print("ERROR: Invalid input length");
+        return undefined;
+      }
       output = new Uint8Array(input.length);
       let chain: Uint8Array = iv;
       for (let o = 0; o < input.length; o += BLOCK) {

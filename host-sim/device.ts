@@ -3,10 +3,10 @@
 import vm from "node:vm";
 import type { DeviceCore, DeviceFailure, DeviceResource, FailureKind } from "./core.js";
 import { createAES, createCryptoModule } from "./crypto.js";
-import { deliverToProcess, describeThrown, installEspruinoApi, type ErrorFlag, type MemoryReport } from "./espruino-api.js";
+import { deliverToProcess, describeThrown, type ErrorFlag, installEspruinoApi, type MemoryReport } from "./espruino-api.js";
 import { installEvents } from "./events.js";
 import { defineGlobal, shapeBuiltins } from "./globals.js";
-import { EspruinoRand, type Board } from "./hwrand.js";
+import { type Board, EspruinoRand } from "./hwrand.js";
 import { EventLoop, type UncaughtRecord } from "./loop.js";
 import { MemoryEstimator } from "./memory.js";
 import { createModuleSystem } from "./modules.js";
@@ -14,9 +14,9 @@ import { createNetModule, type NetHooks } from "./net.js";
 import { createStorageModule, FlashStorage } from "./storage.js";
 import { createWifiModule, type WifiHooks, type WifiScript } from "./wifi.js";
 
+export type { DeviceFailure } from "./core.js";
 export type { Board } from "./hwrand.js";
 export type { UncaughtRecord } from "./loop.js";
-export type { DeviceFailure } from "./core.js";
 
 /** JsVars per board (ESPRUINO.md §8): ESP32.py and ESP32S3 16383, ESP32C3_IDF4.py 4095. */
 export const DEFAULT_JSVARS: Record<Board, number> = { ESP32: 16383, ESP32S3: 16383, ESP32C3: 4095 };
@@ -105,7 +105,12 @@ export function createDevice(options: DeviceOptions = {}): Device {
   });
 
   const core: DeviceCore = {
-    name, board, context, intrinsics, loop, resources,
+    name,
+    board,
+    context,
+    intrinsics,
+    loop,
+    resources,
     rand: new EspruinoRand(),
     print,
     fail: (kind: FailureKind, message: string) => fail(kind, message),
@@ -118,7 +123,11 @@ export function createDevice(options: DeviceOptions = {}): Device {
   define("Server", vm.runInContext("(function Server() {})", context));
 
   const modulesLoaded: unknown[] = [];
-  const memory = new MemoryEstimator(core, () => storage.executedSources, () => modulesLoaded);
+  const memory = new MemoryEstimator(
+    core,
+    () => storage.executedSources,
+    () => modulesLoaded,
+  );
   const api = installEspruinoApi(core, memory, () => budget, define);
   errorFlags = api.errorFlags;
 
@@ -159,7 +168,13 @@ export function createDevice(options: DeviceOptions = {}): Device {
     const now = Date.now();
     if (!force && now - lastMemoryCheck < memoryCheckMs) {
       // Throttled: make sure this work is still checked once the interval has passed, even if the device goes idle.
-      deferredCheck ??= setTimeout(() => { deferredCheck = undefined; checkMemory(false); }, memoryCheckMs - (now - lastMemoryCheck));
+      deferredCheck ??= setTimeout(
+        () => {
+          deferredCheck = undefined;
+          checkMemory(false);
+        },
+        memoryCheckMs - (now - lastMemoryCheck),
+      );
       return;
     }
     const usage = memory.usage(budget + 1);
@@ -181,12 +196,20 @@ export function createDevice(options: DeviceOptions = {}): Device {
   }
 
   return {
-    name, board, storage,
+    name,
+    board,
+    storage,
     consoleLines: lines,
     uncaught: loop.uncaught,
-    get failure() { return failure; },
-    get peakJsVars() { return peak; },
-    get stopped() { return stopped; },
+    get failure() {
+      return failure;
+    },
+    get peakJsVars() {
+      return peak;
+    },
+    get stopped() {
+      return stopped;
+    },
     wifi: wifi.hooks,
     net: net.hooks,
     run(source: string, filename = "upload.js") {
@@ -210,13 +233,19 @@ export function createDevice(options: DeviceOptions = {}): Device {
       const already = lines.find(matches);
       if (already !== undefined) return Promise.resolve(already);
       return new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => { lineWatchers.delete(watch); reject(new Error(`${name}: no console line matching ${pattern} within ${timeoutMs} ms; console:\n${lines.join("\n")}`)); }, timeoutMs);
+        const timer = setTimeout(() => {
+          lineWatchers.delete(watch);
+          reject(new Error(`${name}: no console line matching ${pattern} within ${timeoutMs} ms; console:\n${lines.join("\n")}`));
+        }, timeoutMs);
         const watch = (line: string) => {
           if (stopped && !matches(line)) {
-            clearTimeout(timer); lineWatchers.delete(watch);
+            clearTimeout(timer);
+            lineWatchers.delete(watch);
             reject(new Error(`${name} stopped before printing ${pattern}${failure ? ` (${failure.kind}: ${failure.message})` : ""}`));
           } else if (matches(line)) {
-            clearTimeout(timer); lineWatchers.delete(watch); resolve(line);
+            clearTimeout(timer);
+            lineWatchers.delete(watch);
+            resolve(line);
           }
         };
         lineWatchers.add(watch);

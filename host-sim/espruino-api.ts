@@ -2,15 +2,19 @@
 import { performance } from "node:perf_hooks";
 import vm from "node:vm";
 import type { DeviceCore } from "./core.js";
+import { bytesOf } from "./crypto.js";
 import { listenersOf } from "./events.js";
 import { peek32 } from "./hwrand.js";
 import type { MemoryEstimator } from "./memory.js";
-import { bytesOf } from "./crypto.js";
 
 /** Error flag names Espruino reports through E.getErrorFlags() (src/jsutils.h). */
 export type ErrorFlag = "FIFO_FULL" | "BUFFER_FULL" | "CALLBACK" | "LOW_MEMORY" | "MEMORY" | "MEMORY_BUSY" | "UART_OVERFLOW";
 
-export interface MemoryReport { free: number; usage: number; total: number }
+export interface MemoryReport {
+  free: number;
+  usage: number;
+  total: number;
+}
 
 export interface ApiState {
   readonly errorFlags: Set<ErrorFlag>;
@@ -44,8 +48,7 @@ export function describeThrown(core: DeviceCore, value: unknown): string {
   return typeof value === "string" ? JSON.stringify(value) : formatValue(core, value);
 }
 
-export function installEspruinoApi(core: DeviceCore, memory: MemoryEstimator, budget: () => number,
-                                   define: (name: string, value: unknown) => void): ApiState {
+export function installEspruinoApi(core: DeviceCore, memory: MemoryEstimator, budget: () => number, define: (name: string, value: unknown) => void): ApiState {
   const { intrinsics, loop } = core;
   const errorFlags = new Set<ErrorFlag>();
   const memoryReport = (): MemoryReport => {
@@ -73,11 +76,16 @@ export function installEspruinoApi(core: DeviceCore, memory: MemoryEstimator, bu
   };
   define("setTimeout", (fn: unknown, ms?: unknown, ...args: unknown[]) => loop.setTimer(asCallback(fn), ms, args, false));
   define("setInterval", (fn: unknown, ms?: unknown, ...args: unknown[]) => loop.setTimer(asCallback(fn), ms, args, true));
-  const clearer = (name: string) => (...ids: unknown[]) => {
-    if (ids.length === 0) { loop.clearAllTimers(); return; } // no argument: every timeout *and* interval
-    if (ids[0] === undefined) throw new intrinsics.Error(`${name}(undefined) not allowed. Use ${name}() instead`);
-    if (ids[0] !== null) loop.clearTimer(ids[0]);
-  };
+  const clearer =
+    (name: string) =>
+    (...ids: unknown[]) => {
+      if (ids.length === 0) {
+        loop.clearAllTimers();
+        return;
+      } // no argument: every timeout *and* interval
+      if (ids[0] === undefined) throw new intrinsics.Error(`${name}(undefined) not allowed. Use ${name}() instead`);
+      if (ids[0] !== null) loop.clearTimer(ids[0]);
+    };
   define("clearTimeout", clearer("clearTimeout"));
   define("clearInterval", clearer("clearInterval"));
   define("changeInterval", (id: unknown, ms: unknown) => loop.changeInterval(id, ms));
@@ -100,8 +108,7 @@ export function installEspruinoApi(core: DeviceCore, memory: MemoryEstimator, bu
   const collectBytes = (args: unknown[], out: number[]) => {
     for (const arg of args) {
       if (typeof arg === "number") out.push(arg & 0xff);
-      else if (typeof arg === "object" && arg !== null && !Array.isArray(arg) && !ArrayBuffer.isView(arg) &&
-               "data" in arg && "count" in arg) {
+      else if (typeof arg === "object" && arg !== null && !Array.isArray(arg) && !ArrayBuffer.isView(arg) && "data" in arg && "count" in arg) {
         const { data, count } = arg as { data: unknown; count: number };
         for (let i = 0; i < count; i++) collectBytes([data], out);
       } else if (Array.isArray(arg)) collectBytes(arg, out);
@@ -110,14 +117,32 @@ export function installEspruinoApi(core: DeviceCore, memory: MemoryEstimator, bu
   };
   const E = new intrinsics.Object() as Record<string, unknown>;
   Object.assign(E, {
-    toString: (...args: unknown[]) => { const out: number[] = []; collectBytes(args, out); return Buffer.from(out).toString("latin1"); },
-    toUint8Array: (...args: unknown[]) => { const out: number[] = []; collectBytes(args, out); return new intrinsics.Uint8Array(out); },
+    toString: (...args: unknown[]) => {
+      const out: number[] = [];
+      collectBytes(args, out);
+      return Buffer.from(out).toString("latin1");
+    },
+    toUint8Array: (...args: unknown[]) => {
+      const out: number[] = [];
+      collectBytes(args, out);
+      return new intrinsics.Uint8Array(out);
+    },
     // On the device the buffer shares memory with the string; strings are immutable in V8, so this is a copy.
-    toArrayBuffer: (text: unknown) => { const out = new intrinsics.Uint8Array(bytesOf(String(text))); return out.buffer; },
+    toArrayBuffer: (text: unknown) => {
+      const out = new intrinsics.Uint8Array(bytesOf(String(text)));
+      return out.buffer;
+    },
     hwRand: () => core.rand.next(),
-    srand: (seed: unknown) => { core.rand.seed(Number(seed)); },
+    srand: (seed: unknown) => {
+      core.rand.seed(Number(seed));
+    },
     getSizeOf: (value: unknown) => memory.sizeOf(value),
-    getErrorFlags: () => { const flags = new intrinsics.Array<string>(); flags.push(...errorFlags); errorFlags.clear(); return flags; },
+    getErrorFlags: () => {
+      const flags = new intrinsics.Array<string>();
+      flags.push(...errorFlags);
+      errorFlags.clear();
+      return flags;
+    },
     setFlags: () => undefined,
     getFlags: () => new intrinsics.Object(),
     setTimeZone: () => undefined,
@@ -127,7 +152,11 @@ export function installEspruinoApi(core: DeviceCore, memory: MemoryEstimator, bu
   // ---- process --------------------------------------------------------------------------------------
   const processObject = new intrinsics.Object() as Record<string, unknown>;
   const env = new intrinsics.Object() as Record<string, unknown>;
-  Object.assign(env, { VERSION: "2v29", BOARD: core.board, MODULES: "timer,Flash,Storage,heatshrink,fs,net,dgram,tls,http,NetworkJS,Wifi,TelnetServer,crypto,neopixel" });
+  Object.assign(env, {
+    VERSION: "2v29",
+    BOARD: core.board,
+    MODULES: "timer,Flash,Storage,heatshrink,fs,net,dgram,tls,http,NetworkJS,Wifi,TelnetServer,crypto,neopixel",
+  });
   Object.assign(processObject, {
     version: "2v29",
     env,
@@ -145,7 +174,11 @@ export function deliverToProcess(core: DeviceCore, error: unknown): boolean {
   const listeners = listenersOf(processObject, "uncaughtException");
   if (listeners.length === 0) return false;
   for (const listener of listeners) {
-    try { Reflect.apply(listener, processObject, [error]); } catch (again) { core.print("Uncaught " + describeThrown(core, again)); }
+    try {
+      Reflect.apply(listener, processObject, [error]);
+    } catch (again) {
+      core.print("Uncaught " + describeThrown(core, again));
+    }
   }
   return true;
 }

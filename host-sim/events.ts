@@ -3,7 +3,9 @@
 // emit() is asynchronous, passes at most 4 arguments, and a throwing listener does not stop the next.
 import type { DeviceCore } from "./core.js";
 
-export function listenerKey(event: string): string { return "#on" + event; }
+export function listenerKey(event: string): string {
+  return "#on" + event;
+}
 
 /** The listeners for `event` right now, captured as Espruino captures them at emit time. */
 export function listenersOf(target: object, event: string): Function[] {
@@ -28,7 +30,8 @@ function addListener(core: DeviceCore, target: Record<string, unknown>, event: s
     list.push(...(prepend ? [fn, stored] : [stored, fn]));
     target[key] = list;
   } else if (Array.isArray(stored)) {
-    if (prepend) stored.unshift(fn); else stored.push(fn);
+    if (prepend) stored.unshift(fn);
+    else stored.push(fn);
   }
 }
 
@@ -36,14 +39,22 @@ function addListener(core: DeviceCore, target: Record<string, unknown>, event: s
 export function installEvents(core: DeviceCore): void {
   const proto = core.intrinsics.Object.prototype;
   const methods: Record<string, Function> = {
-    on(this: Record<string, unknown>, event: string, fn: unknown) { addListener(core, this, event, fn, false); },
-    addListener(this: Record<string, unknown>, event: string, fn: unknown) { addListener(core, this, event, fn, false); },
-    prependListener(this: Record<string, unknown>, event: string, fn: unknown) { addListener(core, this, event, fn, true); },
+    on(this: Record<string, unknown>, event: string, fn: unknown) {
+      addListener(core, this, event, fn, false);
+    },
+    addListener(this: Record<string, unknown>, event: string, fn: unknown) {
+      addListener(core, this, event, fn, false);
+    },
+    prependListener(this: Record<string, unknown>, event: string, fn: unknown) {
+      addListener(core, this, event, fn, true);
+    },
     emit(this: object, event: string, ...args: unknown[]) {
       if (args.length > 4) throw new core.intrinsics.TypeError("Too many arguments (>4)");
       const listeners = listenersOf(this, String(event));
       if (listeners.length === 0) return;
-      core.loop.enqueue(() => { for (const l of listeners) core.loop.invoke(l, this, args); });
+      core.loop.enqueue(() => {
+        for (const l of listeners) core.loop.invoke(l, this, args);
+      });
     },
     removeListener(this: Record<string, unknown>, event: string, fn: unknown) {
       const key = listenerKey(String(event));
@@ -56,7 +67,10 @@ export function installEvents(core: DeviceCore): void {
       }
     },
     removeAllListeners(this: Record<string, unknown>, event?: string) {
-      if (event !== undefined) { delete this[listenerKey(String(event))]; return; }
+      if (event !== undefined) {
+        delete this[listenerKey(String(event))];
+        return;
+      }
       for (const key of Object.keys(this)) if (key.startsWith("#on")) delete this[key];
     },
   };

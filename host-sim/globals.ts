@@ -25,27 +25,65 @@ export interface ContextIntrinsics {
 
 // Members Espruino lacks (ESPRUINO.md §2.2, §2.3, checklist §9). Deleted outright.
 const ABSENT_MEMBERS: Record<string, readonly string[]> = {
-  "Object": ["freeze", "seal", "preventExtensions", "isFrozen", "isSealed", "isExtensible", "is",
-    "getOwnPropertySymbols", "hasOwn", "groupBy"],
-  "Array": ["from", "of"],
-  "Array.prototype": ["lastIndexOf", "reduceRight", "findLast", "findLastIndex", "entries", "keys", "values",
-    "flat", "flatMap", "at", "copyWithin", "toSorted", "toReversed", "with", "toSpliced", "toLocaleString"],
-  "String": ["fromCodePoint", "raw"],
-  "String.prototype": ["trimStart", "trimEnd", "trimLeft", "trimRight", "codePointAt", "normalize",
-    "localeCompare", "matchAll", "search", "at", "isWellFormed", "toWellFormed"],
-  "Number": ["isInteger", "isFinite", "isNaN", "isSafeInteger", "parseInt", "parseFloat",
-    "MAX_SAFE_INTEGER", "MIN_SAFE_INTEGER", "EPSILON"],
+  Object: ["freeze", "seal", "preventExtensions", "isFrozen", "isSealed", "isExtensible", "is", "getOwnPropertySymbols", "hasOwn", "groupBy"],
+  Array: ["from", "of"],
+  "Array.prototype": [
+    "lastIndexOf",
+    "reduceRight",
+    "findLast",
+    "findLastIndex",
+    "entries",
+    "keys",
+    "values",
+    "flat",
+    "flatMap",
+    "at",
+    "copyWithin",
+    "toSorted",
+    "toReversed",
+    "with",
+    "toSpliced",
+    "toLocaleString",
+  ],
+  String: ["fromCodePoint", "raw"],
+  "String.prototype": [
+    "trimStart",
+    "trimEnd",
+    "trimLeft",
+    "trimRight",
+    "codePointAt",
+    "normalize",
+    "localeCompare",
+    "matchAll",
+    "search",
+    "at",
+    "isWellFormed",
+    "toWellFormed",
+  ],
+  Number: ["isInteger", "isFinite", "isNaN", "isSafeInteger", "parseInt", "parseFloat", "MAX_SAFE_INTEGER", "MIN_SAFE_INTEGER", "EPSILON"],
   "Number.prototype": ["toPrecision", "toExponential", "toLocaleString"],
-  "Math": ["imul", "clz32", "trunc", "cbrt", "log2", "log10", "log1p", "expm1", "hypot", "fround",
-    "sinh", "cosh", "tanh", "asinh", "acosh", "atanh"],
-  "Promise": ["race", "allSettled", "any", "withResolvers"],
+  Math: ["imul", "clz32", "trunc", "cbrt", "log2", "log10", "log1p", "expm1", "hypot", "fround", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh"],
+  Promise: ["race", "allSettled", "any", "withResolvers"],
   "Promise.prototype": ["finally"],
-  "ArrayBuffer": ["isView"],
+  ArrayBuffer: ["isView"],
   "ArrayBuffer.prototype": ["slice", "resize", "transfer", "transferToFixedLength"],
-  "TypedArray": ["from", "of"],
-  "TypedArray.prototype": ["lastIndexOf", "copyWithin", "at", "entries", "keys", "values", "toSorted",
-    "toReversed", "with", "findLast", "findLastIndex", "toLocaleString", "reduceRight"],
-  "Date": ["UTC"],
+  TypedArray: ["from", "of"],
+  "TypedArray.prototype": [
+    "lastIndexOf",
+    "copyWithin",
+    "at",
+    "entries",
+    "keys",
+    "values",
+    "toSorted",
+    "toReversed",
+    "with",
+    "findLast",
+    "findLastIndex",
+    "toLocaleString",
+    "reduceRight",
+  ],
+  Date: ["UTC"],
 };
 
 const PRELUDE = `(function (allowedNames, absentMembers) {
@@ -142,8 +180,10 @@ const PRELUDE = `(function (allowedNames, absentMembers) {
 
 /** Applies Espruino's built-in shape to `context` and returns the context-realm intrinsics the host needs. */
 export function shapeBuiltins(context: vm.Context): ContextIntrinsics {
-  const shape = vm.runInContext(PRELUDE, context, { filename: "host-sim:prelude" }) as
-    (names: readonly string[], absent: Record<string, readonly string[]>) => ContextIntrinsics;
+  const shape = vm.runInContext(PRELUDE, context, { filename: "host-sim:prelude" }) as (
+    names: readonly string[],
+    absent: Record<string, readonly string[]>,
+  ) => ContextIntrinsics;
   return shape(ESP32_GLOBAL_NAMES, ABSENT_MEMBERS);
 }
 

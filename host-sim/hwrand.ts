@@ -36,7 +36,9 @@ export const HARDWARE_RNG_REGISTER: Record<Board, number> = {
 
 /** peek32(addr): the RNG register gives true randomness; any other address is not simulated. */
 export function peek32(board: Board, address: number): number {
-  if ((address >>> 0) === HARDWARE_RNG_REGISTER[board]) return randomBytes(4).readUInt32LE(0);
-  throw new Error(`peek32(0x${(address >>> 0).toString(16)}): the simulator only models the ${board} hardware RNG ` +
-    `register 0x${HARDWARE_RNG_REGISTER[board].toString(16)}; reading other memory on a device returns whatever is there`);
+  if (address >>> 0 === HARDWARE_RNG_REGISTER[board]) return randomBytes(4).readUInt32LE(0);
+  throw new Error(
+    `peek32(0x${(address >>> 0).toString(16)}): the simulator only models the ${board} hardware RNG ` +
+      `register 0x${HARDWARE_RNG_REGISTER[board].toString(16)}; reading other memory on a device returns whatever is there`,
+  );
 }

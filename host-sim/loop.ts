@@ -41,9 +41,15 @@ export class EventLoop {
 
   constructor(private readonly host: LoopHost) {}
 
-  get isStopped(): boolean { return this.stopped; }
-  get timerCount(): number { return this.timers.size; }
-  timerCallbacks(): Array<{ callback: Function; args: unknown[] }> { return [...this.timers.values()]; }
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+  get timerCount(): number {
+    return this.timers.size;
+  }
+  timerCallbacks(): Array<{ callback: Function; args: unknown[] }> {
+    return [...this.timers.values()];
+  }
 
   /** Calls device code; an exception is handled as Espruino handles an uncaught one. */
   invoke(fn: Function, thisArg: unknown, args: readonly unknown[]): void {
@@ -70,8 +76,13 @@ export class EventLoop {
     this.requestPass();
   }
 
-  addPassHook(hook: PassHook): void { this.passHooks.add(hook); this.requestPass(); }
-  removePassHook(hook: PassHook): void { this.passHooks.delete(hook); }
+  addPassHook(hook: PassHook): void {
+    this.passHooks.add(hook);
+    this.requestPass();
+  }
+  removePassHook(hook: PassHook): void {
+    this.passHooks.delete(hook);
+  }
 
   requestPass(): void {
     if (this.stopped || this.passScheduled) return;
@@ -83,9 +94,13 @@ export class EventLoop {
     if (this.stopped) return;
     const jobs = this.queue;
     this.queue = [];
-    for (const job of jobs) { if (!this.stopped) job(); }
+    for (const job of jobs) {
+      if (!this.stopped) job();
+    }
     let more = this.queue.length > 0;
-    for (const hook of [...this.passHooks]) { if (!this.stopped && hook()) more = true; }
+    for (const hook of [...this.passHooks]) {
+      if (!this.stopped && hook()) more = true;
+    }
     this.host.afterWork();
     if (more) this.requestPass();
   }

@@ -27,8 +27,7 @@ export function stringJsVars(length: number): number {
 }
 
 function isInlineValue(value: unknown): boolean {
-  return value === undefined || value === null || typeof value === "boolean" ||
-    (typeof value === "number" && (value | 0) === value);
+  return value === undefined || value === null || typeof value === "boolean" || (typeof value === "number" && (value | 0) === value);
 }
 
 export class MemoryEstimator {
@@ -36,8 +35,11 @@ export class MemoryEstimator {
   private readonly builtinKeys = new Map<object, Set<string>>();
   private readonly functionCost = new WeakMap<Function, number>();
 
-  constructor(private readonly core: DeviceCore, private readonly flashSources: () => readonly string[],
-              private readonly extraRoots: () => unknown[]) {}
+  constructor(
+    private readonly core: DeviceCore,
+    private readonly flashSources: () => readonly string[],
+    private readonly extraRoots: () => unknown[],
+  ) {}
 
   /** Records every object reachable at boot as built-in; call once after the globals are installed. */
   snapshotBuiltins(): void {
@@ -61,7 +63,10 @@ export class MemoryEstimator {
     const roots: unknown[] = [this.core.intrinsics.global, ...this.extraRoots()];
     let hidden = 0;
     for (const timer of this.core.loop.timerCallbacks()) roots.push(timer.callback, timer.args);
-    for (const resource of this.core.resources) { roots.push(resource.jsObject); hidden += resource.hiddenJsVars(); }
+    for (const resource of this.core.resources) {
+      roots.push(resource.jsObject);
+      hidden += resource.hiddenJsVars();
+    }
     hidden += this.core.loop.timerCount * 3; // each timer is an object {time, interval, callback} in the timer array
     return BASELINE_JSVARS + hidden + this.walk(roots, limit);
   }
@@ -77,8 +82,14 @@ export class MemoryEstimator {
     let total = 0;
     while (pending.length > 0 && total <= limit) {
       const value = pending.pop();
-      if (typeof value === "string") { total += stringJsVars(value.length); continue; }
-      if (typeof value === "number") { total += (value | 0) === value ? 0 : 1; continue; }
+      if (typeof value === "string") {
+        total += stringJsVars(value.length);
+        continue;
+      }
+      if (typeof value === "number") {
+        total += (value | 0) === value ? 0 : 1;
+        continue;
+      }
       if (!isObjectLike(value)) continue;
       const obj = value as object;
       if (seen.has(obj)) continue;
@@ -97,8 +108,12 @@ export class MemoryEstimator {
         total += /^\d+$/.test(name) ? 1 : stringJsVars(name.length);
         const d = Object.getOwnPropertyDescriptor(obj, name);
         if (!d) continue;
-        if ("value" in d) { if (!isInlineValue(d.value)) pending.push(d.value); }
-        else { if (d.get) pending.push(d.get); if (d.set) pending.push(d.set); }
+        if ("value" in d) {
+          if (!isInlineValue(d.value)) pending.push(d.value);
+        } else {
+          if (d.get) pending.push(d.get);
+          if (d.set) pending.push(d.set);
+        }
       }
     }
     return total;
@@ -120,7 +135,11 @@ export class MemoryEstimator {
     const cached = this.functionCost.get(fn);
     if (cached !== undefined) return cached;
     let source: string;
-    try { source = this.core.intrinsics.functionSource(fn); } catch { source = ""; }
+    try {
+      source = this.core.intrinsics.functionSource(fn);
+    } catch {
+      source = "";
+    }
     const native = source.endsWith("{ [native code] }");
     const inFlash = native || this.flashSources().some((text) => text.includes(source));
     const cost = 2 + (inFlash ? 0 : stringJsVars(source.length));

@@ -2,8 +2,8 @@
 // cached module (Modules.addCached) → built-in native module → Storage file → error.
 import vm from "node:vm";
 import type { DeviceCore } from "./core.js";
-import type { FlashStorage } from "./storage.js";
 import { ESP32_BUILTIN_MODULES } from "./espruino-globals.js";
+import type { FlashStorage } from "./storage.js";
 
 export interface ModuleSystem {
   require(name: string): unknown;
@@ -65,8 +65,14 @@ export function createModuleSystem(core: DeviceCore, storage: FlashStorage, buil
       for (const [name, value] of instances) out[name] = value;
       return out;
     },
-    removeCached(name: unknown) { cachedSources.delete(String(name)); instances.delete(String(name)); },
-    removeAllCached() { cachedSources.clear(); instances.clear(); },
+    removeCached(name: unknown) {
+      cachedSources.delete(String(name));
+      instances.delete(String(name));
+    },
+    removeAllCached() {
+      cachedSources.clear();
+      instances.clear();
+    },
   });
 
   return { require, Modules, loaded: () => [...instances.values()] };

@@ -19,4 +19,3 @@ export type FromWorker =
   | { ev: "error"; id: number; code: string; message: string }
   | { ev: "close"; id: number; hadError: boolean }
   | { ev: "written"; id: number };
-

@@ -10,7 +10,9 @@ import { CONNECT_NO_HOST, CONNECT_OK, CONNECT_PENDING, CONNECT_REFUSED, CONNECT_
 
 const sockets = new Map<number, net.Socket>();
 
-function post(message: FromWorker): void { parentPort!.postMessage(message); }
+function post(message: FromWorker): void {
+  parentPort!.postMessage(message);
+}
 
 function connect(request: Extract<ToWorker, { op: "connect" }>): void {
   const state = new Int32Array(request.state);
@@ -38,7 +40,10 @@ function connect(request: Extract<ToWorker, { op: "connect" }>): void {
 }
 
 parentPort!.on("message", (message: ToWorker) => {
-  if (message.op === "connect") { connect(message); return; }
+  if (message.op === "connect") {
+    connect(message);
+    return;
+  }
   const socket = sockets.get(message.id);
   if (!socket) return;
   if (message.op === "write") socket.write(message.data, () => post({ ev: "written", id: message.id }));

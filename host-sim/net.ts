@@ -7,9 +7,7 @@ import { Worker } from "node:worker_threads";
 import type { DeviceCore, DeviceResource } from "./core.js";
 import { fireEvent, listenersOf } from "./events.js";
 import { stringJsVars } from "./memory.js";
-import {
-  CONNECT_NO_HOST, CONNECT_OK, CONNECT_PENDING, CONNECT_STATE, type FromWorker, type ToWorker,
-} from "./net-worker-protocol.js";
+import { CONNECT_NO_HOST, CONNECT_OK, CONNECT_PENDING, CONNECT_STATE, type FromWorker, type ToWorker } from "./net-worker-protocol.js";
 
 /** net->chunkSize in network_esp32.c and network_linux.c. */
 export const CHUNK_SIZE = 536;
@@ -52,19 +50,28 @@ class NetworkThread {
     const sink = this.sinks.get(message.id);
     if (!sink) return;
     switch (message.ev) {
-      case "data": sink.data(message.data); break;
-      case "end": sink.end(); break;
-      case "error": sink.error(message.code, message.message); break;
+      case "data":
+        sink.data(message.data);
+        break;
+      case "end":
+        sink.end();
+        break;
+      case "error":
+        sink.error(message.code, message.message);
+        break;
       case "close":
         this.sinks.delete(message.id);
         if (this.sinks.size === 0) this.worker.unref();
         sink.close(message.hadError);
         break;
-      case "written": break;
+      case "written":
+        break;
     }
   }
 
-  private send(message: ToWorker): void { this.worker.postMessage(message); }
+  private send(message: ToWorker): void {
+    this.worker.postMessage(message);
+  }
 
   /** Blocks the calling thread until the TCP handshake succeeds or fails, like lwIP's connect(). */
   connect(host: string, port: number): { outcome: number; transport?: Transport } {
@@ -75,10 +82,10 @@ class NetworkThread {
     const early: Array<(sink: TransportSink) => void> = [];
     let attached: TransportSink | undefined;
     this.sinks.set(id, {
-      data: (b) => attached ? attached.data(b) : early.push((s) => s.data(b)),
-      end: () => attached ? attached.end() : early.push((s) => s.end()),
-      error: (c, m) => attached ? attached.error(c, m) : early.push((s) => s.error(c, m)),
-      close: (h) => attached ? attached.close(h) : early.push((s) => s.close(h)),
+      data: (b) => (attached ? attached.data(b) : early.push((s) => s.data(b))),
+      end: () => (attached ? attached.end() : early.push((s) => s.end())),
+      error: (c, m) => (attached ? attached.error(c, m) : early.push((s) => s.error(c, m))),
+      close: (h) => (attached ? attached.close(h) : early.push((s) => s.close(h))),
     });
     this.worker.ref();
     this.send({ op: "connect", id, host, port, state });
@@ -95,20 +102,27 @@ class NetworkThread {
       write: (data) => this.send({ op: "write", id, data }),
       end: () => this.send({ op: "end", id }),
       destroy: () => this.send({ op: "destroy", id }),
-      attach: (sink) => { attached = sink; for (const replay of early.splice(0)) replay(sink); },
+      attach: (sink) => {
+        attached = sink;
+        for (const replay of early.splice(0)) replay(sink);
+      },
     };
     return { outcome, transport };
   }
 }
 
 let networkThread: NetworkThread | undefined;
-function theNetworkThread(): NetworkThread { return (networkThread ??= new NetworkThread()); }
+function theNetworkThread(): NetworkThread {
+  return (networkThread ??= new NetworkThread());
+}
 
 // ---- server-side connections: node sockets accepted on this thread -------------------------------
 
 function localTransport(socket: net.Socket): Transport {
   return {
-    write: (data) => { if (!socket.destroyed) socket.write(data); },
+    write: (data) => {
+      if (!socket.destroyed) socket.write(data);
+    },
     end: () => socket.end(),
     destroy: () => socket.destroy(),
     attach: (sink) => {
@@ -139,17 +153,34 @@ class SimSocket implements DeviceResource {
   connectCallbackGiven = false;
   private readonly pass = () => this.onePass();
 
-  constructor(private readonly core: DeviceCore, private readonly transport: Transport, jsObject: Record<string, unknown>) {
+  constructor(
+    private readonly core: DeviceCore,
+    private readonly transport: Transport,
+    jsObject: Record<string, unknown>,
+  ) {
     this.jsObject = jsObject;
     transport.attach({
-      data: (bytes) => { if (this.frozen || this.state === "closed") return; this.rx.push(bytes); this.rxBytes += bytes.length; core.loop.requestPass(); },
-      end: () => { if (this.frozen) return; this.peerEnded = true; core.loop.requestPass(); },
+      data: (bytes) => {
+        if (this.frozen || this.state === "closed") return;
+        this.rx.push(bytes);
+        this.rxBytes += bytes.length;
+        core.loop.requestPass();
+      },
+      end: () => {
+        if (this.frozen) return;
+        this.peerEnded = true;
+        core.loop.requestPass();
+      },
       error: (code, message) => {
         if (this.frozen || this.failure) return;
         this.failure = { code: code === "ECONNRESET" || code === "EPIPE" ? SOCKET_ERR_RESET : SOCKET_ERR_UNKNOWN, message };
         core.loop.requestPass();
       },
-      close: () => { if (this.frozen) return; this.peerEnded = true; core.loop.requestPass(); },
+      close: () => {
+        if (this.frozen) return;
+        this.peerEnded = true;
+        core.loop.requestPass();
+      },
     });
     core.resources.add(this);
     core.loop.addPassHook(this.pass);
@@ -163,7 +194,10 @@ class SimSocket implements DeviceResource {
     if (this.state !== "open") throw new this.core.intrinsics.Error("This socket is closed");
     // jsvAsString: a Uint8Array [9,9] goes out as the three bytes "9,9" (§5 table).
     const bytes = Buffer.from(String(data), "latin1");
-    if (bytes.length > 0) { this.tx.push(bytes); this.txBytes += bytes.length; }
+    if (bytes.length > 0) {
+      this.tx.push(bytes);
+      this.txBytes += bytes.length;
+    }
     this.drainPending = true;
     this.core.loop.requestPass();
     return false;
@@ -176,7 +210,9 @@ class SimSocket implements DeviceResource {
     this.core.loop.requestPass();
   }
 
-  available(): number { return this.rxBytes; }
+  available(): number {
+    return this.rxBytes;
+  }
 
   read(count?: number): string {
     return Buffer.from(this.takeReceived(count ?? this.rxBytes)).toString("latin1");
@@ -190,7 +226,8 @@ class SimSocket implements DeviceResource {
       const take = Math.min(head.length, out.length - filled);
       out.set(head.subarray(0, take), filled);
       filled += take;
-      if (take === head.length) this.rx.shift(); else this.rx[0] = head.subarray(take);
+      if (take === head.length) this.rx.shift();
+      else this.rx[0] = head.subarray(take);
     }
     this.rxBytes -= filled;
     return out;
@@ -224,7 +261,8 @@ class SimSocket implements DeviceResource {
     if (this.txBytes > 0) {
       const head = this.tx[0];
       const chunk = head.subarray(0, CHUNK_SIZE);
-      if (chunk.length === head.length) this.tx.shift(); else this.tx[0] = head.subarray(CHUNK_SIZE);
+      if (chunk.length === head.length) this.tx.shift();
+      else this.tx[0] = head.subarray(CHUNK_SIZE);
       this.txBytes -= chunk.length;
       this.transport.write(chunk.slice());
     } else if (this.drainPending) {
@@ -265,10 +303,15 @@ class SimServer implements DeviceResource {
   readonly listening: Promise<number>;
   private markListening!: (port: number) => void;
 
-  constructor(private readonly core: DeviceCore, readonly jsObject: Record<string, unknown>,
-              onConnection: (socket: net.Socket) => void) {
+  constructor(
+    private readonly core: DeviceCore,
+    readonly jsObject: Record<string, unknown>,
+    onConnection: (socket: net.Socket) => void,
+  ) {
     this.server = net.createServer((socket) => onConnection(socket));
-    this.listening = new Promise((resolve) => { this.markListening = resolve; });
+    this.listening = new Promise((resolve) => {
+      this.markListening = resolve;
+    });
     this.server.on("error", (error: Error) => core.print(`ERROR: ${error.message}`));
     core.resources.add(this);
   }
@@ -277,7 +320,9 @@ class SimServer implements DeviceResource {
     this.server.listen(port, () => this.markListening((this.server.address() as net.AddressInfo).port));
   }
 
-  hiddenJsVars(): number { return 1; }
+  hiddenJsVars(): number {
+    return 1;
+  }
 
   dispose(): void {
     this.core.resources.delete(this);
@@ -317,10 +362,18 @@ export function createNetModule(core: DeviceCore): { module: object; hooks: NetH
   const baseOn = intrinsics.Object.prototype as unknown as { on: Function };
 
   Object.assign(SocketClass.prototype, {
-    write(this: object, data: unknown) { return simOf(this).write(data); },
-    end(this: object, data?: unknown) { simOf(this).end(data); },
-    available(this: object) { return simOf(this).available(); },
-    read(this: object, count?: number) { return simOf(this).read(count); },
+    write(this: object, data: unknown) {
+      return simOf(this).write(data);
+    },
+    end(this: object, data?: unknown) {
+      simOf(this).end(data);
+    },
+    available(this: object) {
+      return simOf(this).available();
+    },
+    read(this: object, count?: number) {
+      return simOf(this).read(count);
+    },
     on(this: object, event: string, fn: unknown) {
       const sim = sockets.get(this);
       if (sim && String(event) === "connect" && sim.connectCallbackGiven) {
@@ -348,7 +401,9 @@ export function createNetModule(core: DeviceCore): { module: object; hooks: NetH
       servers.set(Number(port), server);
       return this;
     },
-    close(this: Record<string, unknown>) { serverOf.get(this)?.dispose(); },
+    close(this: Record<string, unknown>) {
+      serverOf.get(this)?.dispose();
+    },
   });
   const serverOf = new WeakMap<object, SimServer>();
 
@@ -376,7 +431,10 @@ export function createNetModule(core: DeviceCore): { module: object; hooks: NetH
   module.createServer = (callback?: unknown) => {
     const obj = Reflect.construct(ServerClass as unknown as Function, []) as Record<string, unknown>;
     const server = new SimServer(core, obj, (socket) => {
-      if (core.loop.isStopped) { socket.destroy(); return; }
+      if (core.loop.isStopped) {
+        socket.destroy();
+        return;
+      }
       const sim = wrapSocket(localTransport(socket));
       if (typeof callback === "function") core.loop.enqueue(() => core.loop.invoke(callback, undefined, [sim.jsObject]));
     });

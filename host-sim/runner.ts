@@ -52,7 +52,8 @@ function readBundle(input: BundleInput): { source: string; filename: string } {
 export async function bootFirmware(options: FirmwareOptions): Promise<Device> {
   const app = readBundle(options.app);
   const library = options.library === null ? undefined : readBundle(options.library ?? { path: DEFAULT_LIBRARY_PATH });
-  const v2Input = options.v2Library === undefined ? (options.config && options.config.profile === "v2" ? { path: DEFAULT_V2_LIBRARY_PATH } : null) : options.v2Library;
+  const v2Input =
+    options.v2Library === undefined ? (options.config && options.config.profile === "v2" ? { path: DEFAULT_V2_LIBRARY_PATH } : null) : options.v2Library;
   const v2Library = v2Input ? readBundle(v2Input) : undefined;
   if (options.staticCheck !== false) {
     if (library) await assertRunsOnEspruino(library.source, library.filename, { module: true });
@@ -63,9 +64,7 @@ export async function bootFirmware(options: FirmwareOptions): Promise<Device> {
   if (library) storage[LIBRARY_STORAGE_NAME] = library.source;
   if (v2Library) storage[V2_LIBRARY_STORAGE_NAME] = v2Library.source;
   if (options.config) storage[CONFIG_STORAGE_NAME] = JSON.stringify(options.config);
-  const wifi = options.config
-    ? { ssid: options.config.ssid, password: options.config.password, ...options.wifi }
-    : options.wifi;
+  const wifi = options.config ? { ssid: options.config.ssid, password: options.config.password, ...options.wifi } : options.wifi;
   const device = createDevice({ ...options, storage, wifi });
   device.run(app.source, app.filename);
   return device;

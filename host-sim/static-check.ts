@@ -4,9 +4,20 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
-export interface CheckProblem { code: string; message: string; line: number }
-export interface CheckResult { ok: boolean; problems: CheckProblem[] }
-export interface CheckOptions { module?: boolean; globals?: string[]; allowMathRandom?: boolean }
+export interface CheckProblem {
+  code: string;
+  message: string;
+  line: number;
+}
+export interface CheckResult {
+  ok: boolean;
+  problems: CheckProblem[];
+}
+export interface CheckOptions {
+  module?: boolean;
+  globals?: string[];
+  allowMathRandom?: boolean;
+}
 
 type Checker = (source: string, options?: CheckOptions) => CheckResult;
 

@@ -11,10 +11,18 @@ export class FlashStorage {
     for (const [name, text] of Object.entries(initial)) this.files.set(name, text);
   }
 
-  read(name: string): string | undefined { return this.files.get(name); }
-  write(name: string, data: string): void { this.files.set(name, data); }
-  erase(name: string): void { this.files.delete(name); }
-  list(): string[] { return [...this.files.keys()]; }
+  read(name: string): string | undefined {
+    return this.files.get(name);
+  }
+  write(name: string, data: string): void {
+    this.files.set(name, data);
+  }
+  erase(name: string): void {
+    this.files.delete(name);
+  }
+  list(): string[] {
+    return [...this.files.keys()];
+  }
 }
 
 /** The module object the firmware gets from require("Storage"). */
@@ -31,7 +39,10 @@ export function createStorageModule(core: DeviceCore, storage: FlashStorage): ob
     },
     write(name: string, data: unknown, offset?: number, totalSize?: number) {
       const text = toBinary(data);
-      if (offset === undefined) { storage.write(String(name), text); return true; }
+      if (offset === undefined) {
+        storage.write(String(name), text);
+        return true;
+      }
       const old = storage.read(String(name)) ?? "\xff".repeat(totalSize ?? offset + text.length);
       storage.write(String(name), old.slice(0, offset) + text + old.slice(offset + text.length));
       return true;
@@ -57,11 +68,21 @@ export function createStorageModule(core: DeviceCore, storage: FlashStorage): ob
       }
       return out;
     },
-    erase(name: string) { storage.erase(String(name)); },
-    eraseAll() { for (const name of storage.list()) storage.erase(name); },
-    getFree() { return 3 * 1024 * 1024; },
-    compact() { return undefined; },
-    open() { throw new CtxError("Storage.open (StorageFile) is not simulated"); },
+    erase(name: string) {
+      storage.erase(String(name));
+    },
+    eraseAll() {
+      for (const name of storage.list()) storage.erase(name);
+    },
+    getFree() {
+      return 3 * 1024 * 1024;
+    },
+    compact() {
+      return undefined;
+    },
+    open() {
+      throw new CtxError("Storage.open (StorageFile) is not simulated");
+    },
   });
   return module;
 }

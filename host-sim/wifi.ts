@@ -30,7 +30,15 @@ export function createWifiModule(core: DeviceCore, script: WifiScript = {}): { m
   const ap = { ssid: script.ssid ?? "lwstcp-ap", password: script.password ?? "lwstcp-password" };
   const failures = [...(script.failures ?? [])];
   const delay = script.connectDelayMs ?? 30;
-  const mac = "24:0a:c4:" + [0, 0, 0].map(() => Math.floor(Math.random() * 256).toString(16).padStart(2, "0")).join(":");
+  const mac =
+    "24:0a:c4:" +
+    [0, 0, 0]
+      .map(() =>
+        Math.floor(Math.random() * 256)
+          .toString(16)
+          .padStart(2, "0"),
+      )
+      .join(":");
   // Distinct addresses per device name, so logs of many devices can be told apart.
   let nameHash = 0;
   for (const c of core.name) nameHash = (nameHash * 31 + c.charCodeAt(0)) >>> 0;
@@ -42,8 +50,7 @@ export function createWifiModule(core: DeviceCore, script: WifiScript = {}): { m
   const O = () => new core.intrinsics.Object() as Record<string, unknown>;
   const emit = (event: string, info: Record<string, unknown>) => module.emit(event, info);
 
-  const disconnectedInfo = (reason: string) =>
-    Object.assign(O(), { ssid: currentSsid, mac, reason: String(DISCONNECT_REASONS[reason] ?? 0), msg: reason });
+  const disconnectedInfo = (reason: string) => Object.assign(O(), { ssid: currentSsid, mac, reason: String(DISCONNECT_REASONS[reason] ?? 0), msg: reason });
 
   Object.assign(module, {
     connect(ssid: unknown, options: unknown, callback?: unknown) {
@@ -87,9 +94,15 @@ export function createWifiModule(core: DeviceCore, script: WifiScript = {}): { m
     getStatus() {
       return Object.assign(O(), { station, ssid: currentSsid, mode: "sta", rssi: connected ? -55 : 0, powersave: "none" });
     },
-    setConfig() { return undefined; },
-    save() { return undefined; },
-    restore() { return undefined; },
+    setConfig() {
+      return undefined;
+    },
+    save() {
+      return undefined;
+    },
+    restore() {
+      return undefined;
+    },
   });
 
   const hooks: WifiHooks = {
@@ -100,8 +113,12 @@ export function createWifiModule(core: DeviceCore, script: WifiScript = {}): { m
       emit("disconnected", Object.assign(O(), { ssid: currentSsid, mac, reason: String(reason.code), msg: reason.msg }));
       for (const r of [...core.resources]) r.linkLost?.();
     },
-    failNextConnects(...reasons) { failures.push(...reasons); },
-    get connected() { return connected; },
+    failNextConnects(...reasons) {
+      failures.push(...reasons);
+    },
+    get connected() {
+      return connected;
+    },
   };
   return { module, hooks };
 }

@@ -10,8 +10,8 @@
 //      node scripts/espruino-check.mjs --derive [SHARED_JSON]  (rewrite espruino-globals.json)
 
 import { readFileSync, writeFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import * as acorn from "acorn";
 
 /**
@@ -51,20 +51,31 @@ export function deriveEspruinoGlobals(shared) {
 
 /** TypeScript's emitted helpers: each breaks on Espruino (ESPRUINO.md §1.4). */
 const TS_HELPERS = new Set([
-  "__extends", "__awaiter", "__generator", "__spreadArray", "__spreadArrays", "__spread",
-  "__values", "__read", "__rest", "__assign", "__makeTemplateObject", "__classPrivateFieldGet",
-  "__classPrivateFieldSet", "__createBinding", "__importStar", "__importDefault", "__exportStar",
+  "__extends",
+  "__awaiter",
+  "__generator",
+  "__spreadArray",
+  "__spreadArrays",
+  "__spread",
+  "__values",
+  "__read",
+  "__rest",
+  "__assign",
+  "__makeTemplateObject",
+  "__classPrivateFieldGet",
+  "__classPrivateFieldSet",
+  "__createBinding",
+  "__importStar",
+  "__importDefault",
+  "__exportStar",
 ]);
 
 /** Static members ESPRUINO.md §2.2 lists as absent, by receiver. */
 const MISSING_STATICS = {
-  Math: ["imul", "clz32", "trunc", "cbrt", "log2", "log10", "log1p", "expm1", "hypot", "fround",
-    "sinh", "cosh", "tanh", "asinh", "acosh", "atanh"],
-  Number: ["isInteger", "isFinite", "isNaN", "isSafeInteger", "parseInt", "parseFloat",
-    "MAX_SAFE_INTEGER", "MIN_SAFE_INTEGER", "EPSILON"],
+  Math: ["imul", "clz32", "trunc", "cbrt", "log2", "log10", "log1p", "expm1", "hypot", "fround", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh"],
+  Number: ["isInteger", "isFinite", "isNaN", "isSafeInteger", "parseInt", "parseFloat", "MAX_SAFE_INTEGER", "MIN_SAFE_INTEGER", "EPSILON"],
   Array: ["from", "of"],
-  Object: ["freeze", "seal", "preventExtensions", "isFrozen", "isSealed", "isExtensible", "is",
-    "getOwnPropertySymbols"],
+  Object: ["freeze", "seal", "preventExtensions", "isFrozen", "isSealed", "isExtensible", "is", "getOwnPropertySymbols"],
   Promise: ["race", "allSettled", "any"],
   String: ["fromCodePoint", "raw"],
   Date: ["UTC"],
@@ -77,9 +88,23 @@ const MISSING_STATICS = {
  * own method names (terser keeps property names, so these survive minification).
  */
 const MISSING_METHODS = new Set([
-  "finally", "trimStart", "trimEnd", "codePointAt", "normalize", "localeCompare", "matchAll",
-  "reduceRight", "findLast", "findLastIndex", "flatMap", "copyWithin", "toSorted", "toReversed",
-  "toPrecision", "toExponential", "toLocaleString",
+  "finally",
+  "trimStart",
+  "trimEnd",
+  "codePointAt",
+  "normalize",
+  "localeCompare",
+  "matchAll",
+  "reduceRight",
+  "findLast",
+  "findLastIndex",
+  "flatMap",
+  "copyWithin",
+  "toSorted",
+  "toReversed",
+  "toPrecision",
+  "toExponential",
+  "toLocaleString",
 ]);
 
 /** Built-in prototypes whose methods are undefined when read through the prototype (§2.1). */
@@ -118,12 +143,14 @@ export function checkEspruinoSource(source, options = {}) {
   }
   const { globals, absent } = loadGlobals();
   const known = new Set(globals);
-  if (options.module) { known.add("exports"); known.add("module"); }
+  if (options.module) {
+    known.add("exports");
+    known.add("module");
+  }
   for (const g of options.globals || []) known.add(g);
 
   /** @param {ProblemCode} code @param {string} message @param {any} node */
-  const report = (code, message, node) =>
-    problems.push({ code, message, line: node.loc ? node.loc.start.line : 0 });
+  const report = (code, message, node) => problems.push({ code, message, line: node.loc ? node.loc.start.line : 0 });
 
   const root = buildScopes(ast);
   walkReferences(ast, root, (ref) => {
@@ -138,16 +165,13 @@ export function checkEspruinoSource(source, options = {}) {
       if (underTypeof) return; // feature detection is fine
       if (!known.has(name)) {
         const why = absent.has(name) ? "absent on Espruino" : "not an Espruino ESP32 global";
-        report("unknown-global", isWrite
-          ? `assignment to undeclared ${name} creates a global (${why})`
-          : `${name} is ${why}`, node);
+        report("unknown-global", isWrite ? `assignment to undeclared ${name} creates a global (${why})` : `${name} is ${why}`, node);
       }
       return;
     }
     const { binding, owner } = found;
     if (owner === scope.fn && !dominatedBy(binding, node, parents)) {
-      report("use-before-declaration",
-        `${name} is used before its declaration statement has run (Espruino has no hoisting)`, node);
+      report("use-before-declaration", `${name} is used before its declaration statement has run (Espruino has no hoisting)`, node);
     }
   });
 
@@ -161,21 +185,32 @@ export function checkEspruinoSource(source, options = {}) {
     } else if (node.type === "MemberExpression" && !node.computed) {
       const prop = node.property.name;
       const obj = node.object;
-      if (obj.type === "Identifier" && Object.hasOwn(MISSING_STATICS, obj.name) &&
-          MISSING_STATICS[/** @type {keyof MISSING_STATICS} */ (obj.name)].includes(prop)) {
+      if (
+        obj.type === "Identifier" &&
+        Object.hasOwn(MISSING_STATICS, obj.name) &&
+        MISSING_STATICS[/** @type {keyof MISSING_STATICS} */ (obj.name)].includes(prop)
+      ) {
         report("missing-member", `${obj.name}.${prop} does not exist on Espruino`, node);
-      } else if (obj.type === "MemberExpression" && !obj.computed && obj.property.name === "prototype" &&
-          obj.object.type === "Identifier" && PROTOTYPE_LOOKUP_BROKEN.has(obj.object.name) &&
-          !(parent && parent.type === "AssignmentExpression" && parent.left === node)) {
+      } else if (
+        obj.type === "MemberExpression" &&
+        !obj.computed &&
+        obj.property.name === "prototype" &&
+        obj.object.type === "Identifier" &&
+        PROTOTYPE_LOOKUP_BROKEN.has(obj.object.name) &&
+        !(parent && parent.type === "AssignmentExpression" && parent.left === node)
+      ) {
         report("missing-member", `${obj.object.name}.prototype.${prop} is undefined on Espruino (built-ins are found by receiver type)`, node);
       } else if (MISSING_METHODS.has(prop)) {
         report("missing-member", `.${prop} does not exist on Espruino built-ins`, node);
       } else if (prop === "random" && obj.type === "Identifier" && obj.name === "Math" && !options.allowMathRandom) {
         report("math-random", "Math.random is a fixed-seed generator on Espruino; use the entropy pool", node);
       }
-    } else if (node.type === "CallExpression" && node.callee.type === "Identifier" &&
-        (node.callee.name === "clearTimeout" || node.callee.name === "clearInterval") &&
-        node.arguments.length === 0) {
+    } else if (
+      node.type === "CallExpression" &&
+      node.callee.type === "Identifier" &&
+      (node.callee.name === "clearTimeout" || node.callee.name === "clearInterval") &&
+      node.arguments.length === 0
+    ) {
       report("clear-all-timers", `${node.callee.name}() without an id clears every timer on Espruino`, node);
     }
   });
@@ -201,8 +236,10 @@ const isFunction = (node) => node.type === "FunctionDeclaration" || node.type ==
 /** @param {Scope} scope @param {string} name @param {Binding["kind"]} kind @param {any} node @param {any[]} path */
 function declare(scope, name, kind, node, path) {
   let b = scope.names.get(name);
-  if (!b) { b = { kind, decls: [] }; scope.names.set(name, b); }
-  else if (kind === "param" || kind === "function") b.kind = b.kind === "param" ? "param" : kind;
+  if (!b) {
+    b = { kind, decls: [] };
+    scope.names.set(name, b);
+  } else if (kind === "param" || kind === "function") b.kind = b.kind === "param" ? "param" : kind;
   b.decls.push({ node, path });
 }
 
@@ -279,14 +316,26 @@ function dominatedBy(binding, ref, refPath) {
 /** @param {any} parent @param {any} child */
 function isConditionalChild(parent, child) {
   switch (parent.type) {
-    case "IfStatement": return child !== parent.test;
-    case "ForStatement": return child !== parent.init;
-    case "ForInStatement": return child === parent.body;
-    case "WhileStatement": case "DoWhileStatement": return child === parent.body;
-    case "TryStatement": case "SwitchStatement": case "SwitchCase": case "CatchClause": return true;
-    case "ConditionalExpression": return child !== parent.test;
-    case "LogicalExpression": return child === parent.right;
-    default: return false;
+    case "IfStatement":
+      return child !== parent.test;
+    case "ForStatement":
+      return child !== parent.init;
+    case "ForInStatement":
+      return child === parent.body;
+    case "WhileStatement":
+    case "DoWhileStatement":
+      return child === parent.body;
+    case "TryStatement":
+    case "SwitchStatement":
+    case "SwitchCase":
+    case "CatchClause":
+      return true;
+    case "ConditionalExpression":
+      return child !== parent.test;
+    case "LogicalExpression":
+      return child === parent.right;
+    default:
+      return false;
   }
 }
 
@@ -301,13 +350,16 @@ function walkReferences(ast, root, onRef) {
       case "Identifier": {
         const parent = path[path.length - 2];
         onRef({
-          node, scope, parents: path,
+          node,
+          scope,
+          parents: path,
           isWrite: parent && parent.type === "AssignmentExpression" && parent.left === node,
           underTypeof: parent && parent.type === "UnaryExpression" && parent.operator === "typeof",
         });
         return;
       }
-      case "FunctionDeclaration": case "FunctionExpression": {
+      case "FunctionDeclaration":
+      case "FunctionExpression": {
         const inner = node.__scope;
         if (node.id && node.id.name && TS_HELPERS.has(node.id.name)) onRef({ node: node.id, scope, parents: path, isWrite: true, underTypeof: true });
         visit(node.body, inner, [node.body]);
@@ -328,7 +380,8 @@ function walkReferences(ast, root, onRef) {
       case "LabeledStatement":
         visit(node.body, scope, [...path, node.body]);
         return;
-      case "BreakStatement": case "ContinueStatement":
+      case "BreakStatement":
+      case "ContinueStatement":
         return;
       case "CatchClause":
         visit(node.body, node.__scope, [...path, node.body]);

@@ -56,10 +56,16 @@ export function hoistForEspruino(source) {
             // in sloppy-mode JS alike); it stays put and its name is declared like a var.
             vars.add(node.id.name);
           }
-          scope(node.body, node.params.map((/** @type {any} */ p) => p.name));
+          scope(
+            node.body,
+            node.params.map((/** @type {any} */ p) => p.name),
+          );
           return;
         case "FunctionExpression":
-          scope(node.body, node.params.map((/** @type {any} */ p) => p.name));
+          scope(
+            node.body,
+            node.params.map((/** @type {any} */ p) => p.name),
+          );
           return;
         case "VariableDeclarator":
           vars.add(node.id.name);
@@ -105,9 +111,9 @@ export function hoistForEspruino(source) {
       edits.push({ start: node.start, end: node.end, text: () => assignments(node, parent) });
     }
     edits.push({
-      start: at, end: at,
-      text: () => (vars.size ? "var " + [...vars].join(",") + ";" : "") +
-        functions.map((f) => render(f.start, f.end, f)).join(""),
+      start: at,
+      end: at,
+      text: () => (vars.size ? "var " + [...vars].join(",") + ";" : "") + functions.map((f) => render(f.start, f.end, f)).join(""),
     });
   };
 
@@ -116,14 +122,15 @@ export function hoistForEspruino(source) {
    * @param {any} node VariableDeclaration @param {any} parent
    */
   const assignments = (node, parent) => {
-    const inForHead = (parent.type === "ForStatement" && parent.init === node) ||
-      (parent.type === "ForInStatement" && parent.left === node);
+    const inForHead = (parent.type === "ForStatement" && parent.init === node) || (parent.type === "ForInStatement" && parent.left === node);
     if (parent.type === "ForInStatement" && parent.left === node) return node.declarations[0].id.name;
-    const parts = node.declarations.filter((/** @type {any} */ d) => d.init).map((/** @type {any} */ d) => {
-      const value = render(d.init.start, d.init.end);
-      // A comma expression is parenthesised in the source, outside the node's range.
-      return d.id.name + "=" + (d.init.type === "SequenceExpression" ? "(" + value + ")" : value);
-    });
+    const parts = node.declarations
+      .filter((/** @type {any} */ d) => d.init)
+      .map((/** @type {any} */ d) => {
+        const value = render(d.init.start, d.init.end);
+        // A comma expression is parenthesised in the source, outside the node's range.
+        return d.id.name + "=" + (d.init.type === "SequenceExpression" ? "(" + value + ")" : value);
+      });
     const hadSemicolon = source[node.end - 1] === ";";
     if (inForHead) return parts.join(",");
     if (parts.length === 0) {
@@ -181,10 +188,14 @@ export function hoistForEspruino(source) {
 function topLevelDeclarators(fnBody) {
   const found = new Map();
   for (const stmt of fnBody.body) {
-    const decl = stmt.type === "VariableDeclaration" ? stmt
-      : stmt.type === "ForStatement" && stmt.init && stmt.init.type === "VariableDeclaration" ? stmt.init
-      : stmt.type === "ForInStatement" && stmt.left.type === "VariableDeclaration" ? stmt.left
-      : null;
+    const decl =
+      stmt.type === "VariableDeclaration"
+        ? stmt
+        : stmt.type === "ForStatement" && stmt.init && stmt.init.type === "VariableDeclaration"
+          ? stmt.init
+          : stmt.type === "ForInStatement" && stmt.left.type === "VariableDeclaration"
+            ? stmt.left
+            : null;
     if (!decl) continue;
     for (const d of decl.declarations) if (!found.has(d.id.name)) found.set(d.id.name, d);
   }
@@ -221,12 +232,21 @@ function mentionedBefore(fnBody, name, before, self) {
 function isReference(node, parent) {
   if (!parent) return true;
   switch (parent.type) {
-    case "MemberExpression": return parent.computed || parent.object === node;
-    case "Property": return parent.computed || parent.value === node;
-    case "FunctionDeclaration": case "FunctionExpression": return false; // its name or a param
-    case "LabeledStatement": case "BreakStatement": case "ContinueStatement": return false;
-    case "CatchClause": return false;
-    default: return true;
+    case "MemberExpression":
+      return parent.computed || parent.object === node;
+    case "Property":
+      return parent.computed || parent.value === node;
+    case "FunctionDeclaration":
+    case "FunctionExpression":
+      return false; // its name or a param
+    case "LabeledStatement":
+    case "BreakStatement":
+    case "ContinueStatement":
+      return false;
+    case "CatchClause":
+      return false;
+    default:
+      return true;
   }
 }
 

@@ -24,7 +24,8 @@ export function aliasPrototypes(source) {
   let counter = 0;
   const freshName = () => {
     let name;
-    do name = "P" + (counter++).toString(36); while (used.has(name));
+    do name = "P" + (counter++).toString(36);
+    while (used.has(name));
     used.add(name);
     return name;
   };
@@ -80,8 +81,7 @@ function assigns(body, name) {
       }
       if (child.type === "AssignmentExpression" || child.type === "UpdateExpression") {
         const target = child.type === "AssignmentExpression" ? child.left : child.argument;
-        if ((target.type === "Identifier" && target.name === name) ||
-            (isPrototypeAccess(target) && target.object.name === name)) found = true;
+        if ((target.type === "Identifier" && target.name === name) || (isPrototypeAccess(target) && target.object.name === name)) found = true;
       }
       visit(child);
     });
@@ -96,21 +96,24 @@ function declares(fn, name) {
   if (fn.params.some((/** @type {any} */ p) => p.name === name)) return true;
   let found = false;
   forEachInScope(fn.body, (node) => {
-    if ((node.type === "VariableDeclarator" && node.id.name === name)) found = true;
+    if (node.type === "VariableDeclarator" && node.id.name === name) found = true;
   });
-  const inner = (/** @type {any} */ node) => eachChild(node, (child) => {
-    if (child.type === "FunctionDeclaration") { if (child.id.name === name) found = true; return; }
-    if (child.type === "FunctionExpression") return;
-    inner(child);
-  });
+  const inner = (/** @type {any} */ node) =>
+    eachChild(node, (child) => {
+      if (child.type === "FunctionDeclaration") {
+        if (child.id.name === name) found = true;
+        return;
+      }
+      if (child.type === "FunctionExpression") return;
+      inner(child);
+    });
   inner(fn.body);
   return found;
 }
 
 /** `X.prototype` with X an identifier. @param {any} node */
 function isPrototypeAccess(node) {
-  return node.type === "MemberExpression" && !node.computed && node.object.type === "Identifier" &&
-    node.property.name === "prototype";
+  return node.type === "MemberExpression" && !node.computed && node.object.type === "Identifier" && node.property.name === "prototype";
 }
 
 /** Visits the nodes of one scope, not entering nested functions. @param {any} node @param {(n: any) => void} fn */

@@ -52,13 +52,14 @@ export function parseFlashArgs(argv) {
  */
 export function espruinoArgs(options) {
   const board = readBoards().find((b) => b.board === options.board);
-  if (!board) throw new Error(`no board ${options.board} in boards/ (known: ${readBoards().map((b) => b.board).join(", ")})`);
+  if (!board)
+    throw new Error(
+      `no board ${options.board} in boards/ (known: ${readBoards()
+        .map((b) => b.board)
+        .join(", ")})`,
+    );
   const app = join("dist", board.app);
-  const args = [
-    "--board", relative(ROOT, board.file),
-    "--storage", `lwstcp:${join("dist", "lwstcp.js")}`,
-    "--storage", `lwstcp-config.json:${options.config}`,
-  ];
+  const args = ["--board", relative(ROOT, board.file), "--storage", `lwstcp:${join("dist", "lwstcp.js")}`, "--storage", `lwstcp-config.json:${options.config}`];
   if (configProfile(options.config) === "v2") args.push("--storage", `lwstcp-v2:${join("dist", "lwstcp-v2.js")}`);
   if (options.save) args.push("--storage", `.bootcde:${app}`, "-e", "load()");
   else args.push(app);
@@ -92,8 +93,7 @@ export function flash(argv) {
     console.error(`flash: ${options.config} not found: copy boards/config.example.json to boards/config.json and fill in your Wi-Fi and server`);
     return 2;
   }
-  const run = (/** @type {string} */ cmd, /** @type {string[]} */ args) =>
-    spawnSync(cmd, args, { cwd: ROOT, stdio: "inherit" }).status ?? 1;
+  const run = (/** @type {string} */ cmd, /** @type {string[]} */ args) => spawnSync(cmd, args, { cwd: ROOT, stdio: "inherit" }).status ?? 1;
   if (options.build && run(process.execPath, [join(ROOT, "node_modules", "rollup", "dist", "bin", "rollup"), "-c"]) !== 0) {
     console.error("flash: the firmware build failed");
     return 1;

@@ -16,8 +16,16 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const output = process.argv[2] || join(root, "docs", "vectors", "lwstcp-v2.json");
 
 const hex = (b) => Buffer.from(b).toString("hex");
-const seq = (n) => { const b = Buffer.alloc(8); b.writeBigUInt64BE(BigInt(n)); return b; };
-const u16 = (n) => { const b = Buffer.alloc(2); b.writeUInt16BE(n); return b; };
+const seq = (n) => {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64BE(BigInt(n));
+  return b;
+};
+const u16 = (n) => {
+  const b = Buffer.alloc(2);
+  b.writeUInt16BE(n);
+  return b;
+};
 const range = (start, n) => Buffer.from(Array.from({ length: n }, (_, i) => (start + i) & 255));
 
 const psk = range(0x00, 32);
@@ -42,11 +50,15 @@ for (const [name, label] of Object.entries(LABELS)) keys[name] = Buffer.from(hkd
 const serverHello = Buffer.concat([Buffer.from([0x12]), ns]);
 const clientTranscript = Buffer.concat([serverHello, Buffer.from([0x13]), nc]);
 const clientProof = createHmac("sha256", keys.clientProof)
-  .update(Buffer.concat([Buffer.from("lwstcp v2 client finished"), clientTranscript])).digest().subarray(0, 16);
+  .update(Buffer.concat([Buffer.from("lwstcp v2 client finished"), clientTranscript]))
+  .digest()
+  .subarray(0, 16);
 const clientHello = Buffer.concat([Buffer.from([0x13]), nc, clientProof]);
 const serverTranscript = Buffer.concat([clientTranscript, clientProof]);
 const serverProof = createHmac("sha256", keys.serverProof)
-  .update(Buffer.concat([Buffer.from("lwstcp v2 server finished"), serverTranscript])).digest().subarray(0, 16);
+  .update(Buffer.concat([Buffer.from("lwstcp v2 server finished"), serverTranscript]))
+  .digest()
+  .subarray(0, 16);
 const serverFinished = Buffer.concat([Buffer.from([0x14]), serverProof]);
 
 function record(direction, sequence, type, plaintext) {
@@ -63,7 +75,10 @@ function record(direction, sequence, type, plaintext) {
     ciphertext = Buffer.concat([cbc.update(padded), cbc.final()]);
   }
   const header = Buffer.concat([Buffer.from([type]), u16(plaintext.length)]);
-  const tag = createHmac("sha256", macKey).update(Buffer.concat([seq(sequence), header, ciphertext])).digest().subarray(0, 16);
+  const tag = createHmac("sha256", macKey)
+    .update(Buffer.concat([seq(sequence), header, ciphertext]))
+    .digest()
+    .subarray(0, 16);
   return {
     direction,
     sequence,
@@ -91,7 +106,8 @@ const records = [
 const highSequence = record("c2s", 0x1_0000_0002, 0x11, Buffer.from("sequence above 2^32", "utf8"));
 
 const vectors = {
-  description: "LightweightSecureTCP v2 profile test vectors (docs/PROTOCOL-v2.md), generated with node:crypto by scripts/make-v2-vectors.mjs. All byte strings are hex.",
+  description:
+    "LightweightSecureTCP v2 profile test vectors (docs/PROTOCOL-v2.md), generated with node:crypto by scripts/make-v2-vectors.mjs. All byte strings are hex.",
   psk: hex(psk),
   ns: hex(ns),
   nc: hex(nc),

@@ -18,8 +18,8 @@ import { connect } from "node:net";
 import { pollIntervalMs, REASON_LOCAL_DISCONNECT, ROLE_CLIENT, validateKeepAlive } from "../firmware/core/index.js";
 import { type Backoff, type BackoffOptions, backoffDelay, readBackoff } from "./backoff.js";
 import {
-  connectionOptions,
   type Credentials,
+  connectionOptions,
   getProfile,
   invalidOption,
   type Profile,
@@ -30,7 +30,7 @@ import {
   wipeCredentials,
 } from "./config.js";
 import { ERR_INVALID_OPTION, LwstcpError } from "./errors.js";
-import { handshakeFailure, handshakeSuccess, type HandshakeResult, makeResult } from "./handshake-result.js";
+import { type HandshakeResult, handshakeFailure, handshakeSuccess, makeResult } from "./handshake-result.js";
 import { type Message, sendMessageOn } from "./message.js";
 import { Notifier } from "./notifier.js";
 import { type DriverOwner, formatPeer, normalizeAddress, SocketDriver } from "./socket-driver.js";
@@ -78,7 +78,8 @@ export class LightweightSecureClient extends Notifier implements DriverOwner {
   constructor(host: string, port: number, options: ClientOptions = {}) {
     super();
     if (typeof host !== "string" || host === "") throw new LwstcpError(ERR_INVALID_OPTION, "host must be a non-empty string");
-    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new LwstcpError(ERR_INVALID_OPTION, "port must be a whole number from 1 to 65535, got " + String(port));
+    if (!Number.isInteger(port) || port < 1 || port > 65535)
+      throw new LwstcpError(ERR_INVALID_OPTION, "port must be a whole number from 1 to 65535, got " + String(port));
     this.host = host;
     this.port = port;
     this.settings = readSettings(options);
@@ -93,7 +94,7 @@ export class LightweightSecureClient extends Notifier implements DriverOwner {
 
   /** The profile of the current connection; without one, the profile the next would use. */
   get profile(): Profile {
-    return this.credentials ? this.credentials.profile : this.settings.profile ?? getProfile();
+    return this.credentials ? this.credentials.profile : (this.settings.profile ?? getProfile());
   }
 
   /** A copy of the session key's words while connected; zeros otherwise. */
@@ -175,14 +176,7 @@ export class LightweightSecureClient extends Notifier implements DriverOwner {
     this.credentials = credentials;
     const s = this.settings;
     const socket = connect({ host: this.host, port: this.port, noDelay: true });
-    const driver = new SocketDriver(
-      socket,
-      ROLE_CLIENT,
-      connectionOptions(credentials, s),
-      this,
-      s.closeGraceMs,
-      formatPeer(this.host, this.port),
-    );
+    const driver = new SocketDriver(socket, ROLE_CLIENT, connectionOptions(credentials, s), this, s.closeGraceMs, formatPeer(this.host, this.port));
     this.driver = driver;
     socket.once("connect", () => {
       driver.address = normalizeAddress(socket.remoteAddress);

@@ -8,6 +8,7 @@
 // there, so an instance that asks for v2 and a non-default rounds is refused; the module-level
 // rounds are simply not used by v2 instances). Both ends must use the same profile.
 
+import type { ConnectionOptions } from "../firmware/core/connection.js";
 import {
   createKeySchedule,
   DEFAULT_HANDSHAKE_TIMEOUT_MS,
@@ -22,9 +23,8 @@ import {
   validateRounds,
   wipeKeySchedule,
 } from "../firmware/core/index.js";
-import type { ConnectionOptions } from "../firmware/core/connection.js";
 import type { ConnectionV2Options } from "../firmware/core/v2/connection.js";
-import { DEFAULT_PROFILE, parseProfile, type Profile } from "../firmware/core/v2/profile.js";
+import { DEFAULT_PROFILE, type Profile, parseProfile } from "../firmware/core/v2/profile.js";
 import { nodePrimitives } from "./crypto-v2.js";
 import { ERR_INVALID_OPTION, ERR_NO_HANDSHAKE_KEY, LwstcpError } from "./errors.js";
 import { nodeRandom } from "./random.js";

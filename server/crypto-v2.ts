@@ -33,6 +33,12 @@ export const nodePrimitives: V2Primitives = {
     cbc(true, key, iv, data, at, length, out, outAt);
   },
   sha256(data, at, length, out, outAt) {
-    copyInto(createHash("sha256").update(data.subarray(at, at + length)).digest(), out, outAt);
+    copyInto(
+      createHash("sha256")
+        .update(data.subarray(at, at + length))
+        .digest(),
+      out,
+      outAt,
+    );
   },
 };

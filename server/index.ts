@@ -1,6 +1,31 @@
 // The package's public surface: the desktop server and client, their options and results,
 // the module-level key settings, and the few helpers a user of the CLIs' behaviour needs.
 
+export {
+  DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  DEFAULT_INACTIVITY_TIMEOUT_MS,
+  DEFAULT_KEEP_ALIVE_INTERVAL_MS,
+  DEFAULT_ROUNDS,
+  DEMO_KEY_WORDS,
+  keyToHex,
+  MAX_MESSAGE_LENGTH,
+  NO_INACTIVITY_TIMEOUT,
+  parseKey,
+  REASON_BAD_LENGTH,
+  REASON_BAD_SIZE,
+  REASON_DISCONNECT,
+  REASON_HANDSHAKE_TIMEOUT,
+  REASON_INACTIVITY_TIMEOUT,
+  REASON_LOCAL_DISCONNECT,
+  REASON_PEER_CLOSED,
+  REASON_SOCKET_ERROR,
+  REASON_UNEXPECTED_HANDSHAKE,
+  REASON_UNKNOWN_TYPE,
+  REASON_VERIFY_FAILED,
+  REASON_WRONG_TYPE,
+  REASON_ZERO_LENGTH,
+} from "../firmware/core/index.js";
+export { REASON_MAC_FAILED, REASON_PROFILE_MISMATCH, REASON_PROOF_FAILED } from "../firmware/core/v2/constants.js";
 export type { Backoff, BackoffOptions } from "./backoff.js";
 export { backoffDelay } from "./backoff.js";
 export { type ClientOptions, LightweightSecureClient, type ReconnectInfo } from "./client.js";
@@ -38,28 +63,3 @@ export {
   type ServerStats,
 } from "./server.js";
 export { type MessageCallback, Session } from "./session.js";
-export {
-  DEFAULT_HANDSHAKE_TIMEOUT_MS,
-  DEFAULT_INACTIVITY_TIMEOUT_MS,
-  DEFAULT_KEEP_ALIVE_INTERVAL_MS,
-  DEFAULT_ROUNDS,
-  DEMO_KEY_WORDS,
-  keyToHex,
-  MAX_MESSAGE_LENGTH,
-  NO_INACTIVITY_TIMEOUT,
-  parseKey,
-  REASON_BAD_LENGTH,
-  REASON_BAD_SIZE,
-  REASON_DISCONNECT,
-  REASON_HANDSHAKE_TIMEOUT,
-  REASON_INACTIVITY_TIMEOUT,
-  REASON_LOCAL_DISCONNECT,
-  REASON_PEER_CLOSED,
-  REASON_SOCKET_ERROR,
-  REASON_UNEXPECTED_HANDSHAKE,
-  REASON_UNKNOWN_TYPE,
-  REASON_VERIFY_FAILED,
-  REASON_WRONG_TYPE,
-  REASON_ZERO_LENGTH,
-} from "../firmware/core/index.js";
-export { REASON_MAC_FAILED, REASON_PROFILE_MISMATCH, REASON_PROOF_FAILED } from "../firmware/core/v2/constants.js";

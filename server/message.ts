@@ -31,7 +31,10 @@ export function messageBytes(message: Message): Uint8Array {
 export function sendMessageOn(driver: SocketDriver | null, message: Message, maxQueuedBytes: number, onSent?: () => void): boolean {
   const bytes = messageBytes(message);
   if (!driver || !driver.connection.isOpen) {
-    throw new LwstcpError(ERR_NOT_OPEN, "cannot send: " + (driver && driver.connection.state === 0 ? "the handshake has not completed" : "the session is not open"));
+    throw new LwstcpError(
+      ERR_NOT_OPEN,
+      "cannot send: " + (driver && driver.connection.state === 0 ? "the handshake has not completed" : "the session is not open"),
+    );
   }
   if (driver.queuedBytes + bytes.length > maxQueuedBytes) {
     throw new LwstcpError(

@@ -31,9 +31,11 @@ const DESCRIPTIONS: Record<string, string> = {
   [REASON_BAD_SIZE]: "the peer sent a handshake packet of the wrong size",
   [REASON_VERIFY_FAILED]: "the peer's handshake answer did not verify: it uses a different handshake key or number of rounds",
   [REASON_HANDSHAKE_TIMEOUT]: "the handshake did not finish within the handshake timeout",
-  [REASON_UNKNOWN_TYPE]: "the peer sent a packet of unknown type: the stream cannot be resynchronised (a first packet of TYPE 0x11-0x16 means the peer speaks profile v2: both ends need the same profile)",
+  [REASON_UNKNOWN_TYPE]:
+    "the peer sent a packet of unknown type: the stream cannot be resynchronised (a first packet of TYPE 0x11-0x16 means the peer speaks profile v2: both ends need the same profile)",
   [REASON_PROFILE_MISMATCH]: "the peer speaks the other profile (v1 against v2): both ends need the same profile",
-  [REASON_PROOF_FAILED]: "the peer's handshake proof did not verify: it does not hold this pre-shared key (a fake or misconfigured peer), or the handshake was altered",
+  [REASON_PROOF_FAILED]:
+    "the peer's handshake proof did not verify: it does not hold this pre-shared key (a fake or misconfigured peer), or the handshake was altered",
   [REASON_MAC_FAILED]: "a record's authentication tag did not verify: the stream was altered, replayed, reordered, truncated or forged",
   [REASON_ZERO_LENGTH]: "the peer sent a message with LENGTH 0",
   [REASON_BAD_LENGTH]: "the peer sent a message longer than 65528 bytes",

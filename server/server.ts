@@ -14,8 +14,8 @@
 import { createServer, type Server, type Socket } from "node:net";
 import { pollIntervalMs, ROLE_SERVER, validateHandshakeTimeout, validateKeepAlive } from "../firmware/core/index.js";
 import {
-  connectionOptions,
   type Credentials,
+  connectionOptions,
   getProfile,
   invalidOption,
   type Profile,
@@ -26,7 +26,7 @@ import {
   wipeCredentials,
 } from "./config.js";
 import { ERR_INVALID_OPTION, LwstcpError } from "./errors.js";
-import { handshakeFailure, handshakeSuccess, type HandshakeResult } from "./handshake-result.js";
+import { type HandshakeResult, handshakeFailure, handshakeSuccess } from "./handshake-result.js";
 import { Notifier } from "./notifier.js";
 import { REFUSED_HANDSHAKE_LIMIT, REFUSED_SESSION_LIMIT, REFUSED_STOPPING } from "./reasons.js";
 import { Session } from "./session.js";
@@ -91,7 +91,8 @@ export class LightweightSecureServer extends Notifier implements DriverOwner {
 
   constructor(port: number, options: ServerOptions = {}) {
     super();
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new LwstcpError(ERR_INVALID_OPTION, "port must be a whole number from 0 to 65535, got " + String(port));
+    if (!Number.isInteger(port) || port < 0 || port > 65535)
+      throw new LwstcpError(ERR_INVALID_OPTION, "port must be a whole number from 0 to 65535, got " + String(port));
     this.requestedPort = port;
     this.host = options.host;
     this.settings = readSettings(options);
@@ -102,7 +103,7 @@ export class LightweightSecureServer extends Notifier implements DriverOwner {
 
   /** The profile in use while started; before, the one start() would use. */
   get profile(): Profile {
-    return this.credentials ? this.credentials.profile : this.settings.profile ?? getProfile();
+    return this.credentials ? this.credentials.profile : (this.settings.profile ?? getProfile());
   }
 
   /** The port listened on (the OS's choice when constructed with port 0); 0 before start. */
@@ -242,14 +243,7 @@ export class LightweightSecureServer extends Notifier implements DriverOwner {
     const s = this.settings;
     let driver: SocketDriver;
     try {
-      driver = new SocketDriver(
-        socket,
-        ROLE_SERVER,
-        connectionOptions(this.credentials as Credentials, s),
-        this,
-        s.closeGraceMs,
-        peer,
-      );
+      driver = new SocketDriver(socket, ROLE_SERVER, connectionOptions(this.credentials as Credentials, s), this, s.closeGraceMs, peer);
     } catch (thrown) {
       socket.on("error", () => {});
       socket.destroy();

@@ -190,7 +190,12 @@ export class SocketDriver implements ConnectionSink {
   handshakeFailed(reason: string): void {
     // A v1 client whose very first byte from the server is a v2 ServerHello is talking to a
     // profile v2 server: say so (the v1 core can only call it an unknown TYPE).
-    if (reason === REASON_UNKNOWN_TYPE && this.firstByte === TYPE_V2_SERVER_HELLO && this.connection.role === ROLE_CLIENT && this.connection instanceof Connection) {
+    if (
+      reason === REASON_UNKNOWN_TYPE &&
+      this.firstByte === TYPE_V2_SERVER_HELLO &&
+      this.connection.role === ROLE_CLIENT &&
+      this.connection instanceof Connection
+    ) {
       reason = REASON_PROFILE_MISMATCH;
     }
     this.owner.handshakeFailed(this, reason);

@@ -218,7 +218,12 @@ const scenarios = {
         c.setOnHandshakeFailed(function (r) { print("C" + id + " failed " + r); });
         c.setOnDisconnected(function (r) { print("C" + id + " ended " + r); current = undefined; });
         current = c; c.connectToServer(); }`;
-    const device = await bootFirmware({ name: "jsvars", app: { source: program, filename: "stress.js" }, library: { path: join(root, DEFAULT_LIBRARY_PATH) }, wifi: { connectedAtBoot: true } });
+    const device = await bootFirmware({
+      name: "jsvars",
+      app: { source: program, filename: "stress.js" },
+      library: { path: join(root, DEFAULT_LIBRARY_PATH) },
+      wifi: { connectedAtBoot: true },
+    });
     const idle = [];
     for (let i = 1; i <= count; i++) {
       device.run(`cycle(${i})`);
@@ -251,7 +256,15 @@ const scenarios = {
       c.connectToServer();`;
     const devices = [];
     for (let i = 0; i < count; i++) {
-      devices.push(await bootFirmware({ name: "d" + i, app: { source: program, filename: "stress.js" }, library: { path: join(root, DEFAULT_LIBRARY_PATH) }, wifi: { connectedAtBoot: true }, memoryCheckMs: 2000 }));
+      devices.push(
+        await bootFirmware({
+          name: "d" + i,
+          app: { source: program, filename: "stress.js" },
+          library: { path: join(root, DEFAULT_LIBRARY_PATH) },
+          wifi: { connectedAtBoot: true },
+          memoryCheckMs: 2000,
+        }),
+      );
     }
     await until(() => server.sessionCount === count, 60000, count + " device sessions");
     await server.stop();
@@ -273,7 +286,12 @@ const scenarios = {
       d.stop();
     }
     await server.stop();
-    return { inputs: count, connections: count * 2, failures, note: "reconnected after " + percentile(offsets, 0) + "–" + percentile(offsets, 100) + " ms; most in one 100 ms window: " + herd };
+    return {
+      inputs: count,
+      connections: count * 2,
+      failures,
+      note: "reconnected after " + percentile(offsets, 0) + "–" + percentile(offsets, 100) + " ms; most in one 100 ms window: " + herd,
+    };
   },
 
   async fuzz() {
@@ -319,7 +337,8 @@ const scenarios = {
             await until(() => outcomes.has(raw.peer), 10000, "an outcome");
             raw.socket.destroy();
             const reason = outcomes.get(raw.peer);
-            if (reason.startsWith("ended:") !== shouldOpen) throw new Error("fuzzed handshake outcome " + reason + (shouldOpen ? " for the honest Response" : ""));
+            if (reason.startsWith("ended:") !== shouldOpen)
+              throw new Error("fuzzed handshake outcome " + reason + (shouldOpen ? " for the honest Response" : ""));
           } else {
             const hand = await H.handHandshake(server.port, H.schedule(KEY));
             const packets = valid.map((v) => H.makeMessage(v, hand.sessionKey));
@@ -328,7 +347,8 @@ const scenarios = {
             await until(() => outcomes.has(hand.peer), 10000, "an outcome");
             hand.socket.destroy();
             const got = delivered.get(hand.peer) || [];
-            for (let i = 0; i < packets.length; i++) if (!got[i] || !got[i].equals(Buffer.from(valid[i]))) throw new Error("valid message " + i + " not delivered intact");
+            for (let i = 0; i < packets.length; i++)
+              if (!got[i] || !got[i].equals(Buffer.from(valid[i]))) throw new Error("valid message " + i + " not delivered intact");
           }
           if (!honest.isConnected) throw new Error("the honest client lost its session");
         }),
@@ -370,15 +390,31 @@ for (const name of names) {
   }
   rows.push(row);
   console.log(
-    `${name}: ${row.failures.length ? "FAIL" : "ok"} in ${row.seconds} s — ${row.note}` + (row.failures.length ? "\n  " + row.failures.slice(0, 10).join("\n  ") : ""),
+    `${name}: ${row.failures.length ? "FAIL" : "ok"} in ${row.seconds} s — ${row.note}` +
+      (row.failures.length ? "\n  " + row.failures.slice(0, 10).join("\n  ") : ""),
   );
   if (gc) gc();
 }
 
 const header = ["scenario", "inputs", "connections", "failures", "honest p50 / p99 ms", "peak RSS MB", "peak heap MB", "seconds"];
-const table = [header, ...rows.map((r) => [r.scenario, r.inputs, r.connections, r.failures.length, r.honestP50ms === undefined ? "" : r.honestP50ms + " / " + r.honestP99ms, r.peakRssMB, r.peakHeapMB, r.seconds])];
+const table = [
+  header,
+  ...rows.map((r) => [
+    r.scenario,
+    r.inputs,
+    r.connections,
+    r.failures.length,
+    r.honestP50ms === undefined ? "" : r.honestP50ms + " / " + r.honestP99ms,
+    r.peakRssMB,
+    r.peakHeapMB,
+    r.seconds,
+  ]),
+];
 const widths = header.map((_, c) => Math.max(...table.map((row) => String(row[c]).length)));
 console.log("\n" + table.map((row) => "| " + row.map((v, c) => String(v).padEnd(widths[c])).join(" | ") + " |").join("\n"));
-writeFileSync(join(here, "results.json"), JSON.stringify({ date: new Date().toISOString(), node: process.version, scale: SCALE, seed: SEED, rows }, null, 2) + "\n");
+writeFileSync(
+  join(here, "results.json"),
+  JSON.stringify({ date: new Date().toISOString(), node: process.version, scale: SCALE, seed: SEED, rows }, null, 2) + "\n",
+);
 console.log("\nwritten: stress/results.json");
 process.exit(rows.some((r) => r.failures.length) ? 1 : 0);

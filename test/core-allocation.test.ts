@@ -125,6 +125,9 @@ describe("allocation-free hot path", () => {
     });
     // The only subarray calls are the test sink's own, one per packet written.
     assert.deepEqual(Object.keys(counts), ["TypedArray.subarray"]);
-    assert.equal(received, Array.from({ length: 10000 }, (_, i) => 1 + (i % 200)).reduce((a, b) => a + b, 0));
+    assert.equal(
+      received,
+      Array.from({ length: 10000 }, (_, i) => 1 + (i % 200)).reduce((a, b) => a + b, 0),
+    );
   });
 });

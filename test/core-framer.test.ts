@@ -24,9 +24,9 @@ const anyPacket = fc.oneof(
   fc.uint8Array({ minLength: 24, maxLength: 24 }).map((b) => [2, ...b]),
   fc.uint8Array({ minLength: 24, maxLength: 24 }).map((b) => [3, ...b]),
   fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => [4, ...b]),
-  fc.integer({ min: 1, max: 600 }).chain((len) =>
-    fc.uint8Array({ minLength: (len + 7) & ~7, maxLength: (len + 7) & ~7 }).map((b) => [1, len >> 8, len & 255, ...b]),
-  ),
+  fc
+    .integer({ min: 1, max: 600 })
+    .chain((len) => fc.uint8Array({ minLength: (len + 7) & ~7, maxLength: (len + 7) & ~7 }).map((b) => [1, len >> 8, len & 255, ...b])),
 );
 
 function split(stream: number[], cuts: number[]): Uint8Array[] {
@@ -46,7 +46,14 @@ describe("stream framer", () => {
       fc.property(fc.array(anyPacket, { minLength: 1, maxLength: 12 }), fc.array(fc.nat(), { maxLength: 30 }), (packets, cuts) => {
         const stream = packets.flat();
         assert.deepEqual(frameAll(new Framer(64), split(stream, cuts)).packets, packets);
-        assert.deepEqual(frameAll(new Framer(64), stream.map((b) => Uint8Array.of(b))).packets, packets, "one byte at a time");
+        assert.deepEqual(
+          frameAll(
+            new Framer(64),
+            stream.map((b) => Uint8Array.of(b)),
+          ).packets,
+          packets,
+          "one byte at a time",
+        );
       }),
       { numRuns: 300 },
     );

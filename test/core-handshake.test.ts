@@ -1,14 +1,8 @@
 import assert from "node:assert/strict";
-import fc from "fast-check";
 import { randomFillSync } from "node:crypto";
+import fc from "fast-check";
 import { HANDSHAKE_SUCCESS_PACKET_SIZE } from "../firmware/core/constants.js";
-import {
-  computeResponse,
-  HANDSHAKE_AWAITING_SUCCESS,
-  HANDSHAKE_DONE,
-  HANDSHAKE_FAILED,
-  Handshake,
-} from "../firmware/core/handshake.js";
+import { computeResponse, HANDSHAKE_AWAITING_SUCCESS, HANDSHAKE_DONE, HANDSHAKE_FAILED, Handshake } from "../firmware/core/handshake.js";
 import { parseKey } from "../firmware/core/keys.js";
 import * as packets from "../firmware/core/packets.js";
 import { A_HI, A_LO, B_HI, B_LO, createHandshakeNumbers, NONCE } from "../firmware/core/packets.js";

@@ -74,24 +74,29 @@ describe("malformed input", () => {
 
   it("in an open session, a message cut short delivers nothing, and random streams never throw", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 300 }), fc.nat(), fc.array(fc.uint8Array({ minLength: 1, maxLength: 80 }), { maxLength: 4 }), (length, cutSeed, garbage) => {
-        const p = pair();
-        p.server.start();
-        p.flush();
-        p.client.sendBytes(new Uint8Array(length).fill(0x41), 0, length);
-        const packet = Buffer.concat(p.clientSink.wire.splice(0));
-        const cut = cutSeed % packet.length;
-        p.server.receive(packet.subarray(0, cut));
-        assert.deepEqual(p.serverSink.messages, [], "nothing from a partial packet");
-        p.server.receive(packet.subarray(cut));
-        assert.deepEqual(p.serverSink.messages, ["A".repeat(length)], "the whole packet, once");
-        for (const chunk of garbage) p.server.receive(chunk);
-        if (p.server.state === STATE_CLOSED) {
-          assert.ok(SESSION_REASONS.includes(reasonOf(p.serverSink.events)), p.serverSink.events.join());
-        }
-        p.server.transportClosed();
-        assert.equal(p.serverSink.events.filter((e) => e.startsWith("ended:")).length, 1, "ended exactly once");
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 300 }),
+        fc.nat(),
+        fc.array(fc.uint8Array({ minLength: 1, maxLength: 80 }), { maxLength: 4 }),
+        (length, cutSeed, garbage) => {
+          const p = pair();
+          p.server.start();
+          p.flush();
+          p.client.sendBytes(new Uint8Array(length).fill(0x41), 0, length);
+          const packet = Buffer.concat(p.clientSink.wire.splice(0));
+          const cut = cutSeed % packet.length;
+          p.server.receive(packet.subarray(0, cut));
+          assert.deepEqual(p.serverSink.messages, [], "nothing from a partial packet");
+          p.server.receive(packet.subarray(cut));
+          assert.deepEqual(p.serverSink.messages, ["A".repeat(length)], "the whole packet, once");
+          for (const chunk of garbage) p.server.receive(chunk);
+          if (p.server.state === STATE_CLOSED) {
+            assert.ok(SESSION_REASONS.includes(reasonOf(p.serverSink.events)), p.serverSink.events.join());
+          }
+          p.server.transportClosed();
+          assert.equal(p.serverSink.events.filter((e) => e.startsWith("ended:")).length, 1, "ended exactly once");
+        },
+      ),
       { numRuns: 300 },
     );
   });

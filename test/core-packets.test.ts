@@ -107,15 +107,13 @@ describe("packet codec against the C++ vectors", () => {
   });
 
   it("the whole recorded transcript frames identically one byte at a time and all in one chunk", () => {
-    const packets = [
-      ...vectors.handshake.flatMap((v) => [v.request, v.response, v.success]),
-      ...vectors.messages.map((v) => v.packet),
-      "05",
-      "06",
-    ];
+    const packets = [...vectors.handshake.flatMap((v) => [v.request, v.response, v.success]), ...vectors.messages.map((v) => v.packet), "05", "06"];
     const stream = hex(packets.join(""));
     for (const chunk of [() => 1, () => stream.length, () => 7, () => 536]) {
-      assert.deepEqual(framedPackets(stream, chunk).map((p) => toHex(p)), packets);
+      assert.deepEqual(
+        framedPackets(stream, chunk).map((p) => toHex(p)),
+        packets,
+      );
     }
   });
 

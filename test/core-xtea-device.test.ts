@@ -8,8 +8,8 @@ import { parseKey } from "../firmware/core/keys.js";
 import { createKeySchedule } from "../firmware/core/xtea.js";
 import * as v8Form from "../firmware/core/xtea-blocks.js";
 import * as deviceForm from "../firmware/core/xtea-blocks-device.js";
-import { hex, toHex, vectors } from "./helpers/vectors.js";
 import { referenceEncrypt } from "./helpers/reference-xtea.js";
+import { hex, toHex, vectors } from "./helpers/vectors.js";
 
 const forms = { "V8 form (xtea-blocks.ts)": v8Form, "device form (xtea-blocks-device.ts)": deviceForm };
 
@@ -40,7 +40,10 @@ describe("XTEA block routines, both forms", () => {
               buf.set(data, offset);
               form.encryptBlocks(schedule, buf, offset, data.length);
               assert.equal(toHex(buf.subarray(offset, offset + data.length)), toHex(referenceEncrypt(key, rounds, data)));
-              assert.ok(buf.subarray(0, offset).every((b) => b === 0xee) && buf.subarray(offset + data.length).every((b) => b === 0xee), "bytes outside the range untouched");
+              assert.ok(
+                buf.subarray(0, offset).every((b) => b === 0xee) && buf.subarray(offset + data.length).every((b) => b === 0xee),
+                "bytes outside the range untouched",
+              );
               form.decryptBlocks(schedule, buf, offset, data.length);
               assert.equal(toHex(buf.subarray(offset, offset + data.length)), toHex(data));
             },

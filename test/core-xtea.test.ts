@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { parseKey } from "../firmware/core/keys.js";
 import { createKeySchedule, decryptBlocks, encryptBlocks, validateRounds } from "../firmware/core/xtea.js";
-import { hex, toHex, vectors } from "./helpers/vectors.js";
 import { referenceEncrypt } from "./helpers/reference-xtea.js";
+import { hex, toHex, vectors } from "./helpers/vectors.js";
 
 describe("XTEA256", () => {
   describe("reproduces the C++ implementation's vectors", () => {
@@ -18,7 +18,10 @@ describe("XTEA256", () => {
       });
     }
     it("covers rounds 1, 16, 32 and 64", () => {
-      assert.deepEqual([...new Set(vectors.xtea256.map((v) => v.rounds))].sort((a, b) => a - b), [1, 16, 32, 64]);
+      assert.deepEqual(
+        [...new Set(vectors.xtea256.map((v) => v.rounds))].sort((a, b) => a - b),
+        [1, 16, 32, 64],
+      );
     });
   });
 

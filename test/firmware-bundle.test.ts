@@ -32,7 +32,14 @@ function storageWrites(upload: string): Map<string, string> {
     files.set(m[1], parts);
   }
   const out = new Map<string, string>();
-  for (const [name, parts] of files) out.set(name, parts.sort((a, b) => a[0] - b[0]).map((p) => p[1]).join(""));
+  for (const [name, parts] of files)
+    out.set(
+      name,
+      parts
+        .sort((a, b) => a[0] - b[0])
+        .map((p) => p[1])
+        .join(""),
+    );
   return out;
 }
 
@@ -53,14 +60,47 @@ describe("firmware: bundles and upload", function () {
 
   it("exports the C++ names as a module body", () => {
     const lw = loadLibrary();
-    assert.deepEqual(Object.keys(lw).sort(), ["LightweightSecureClient", "LightweightSecureServer", "Session", "setHandshakeKey", "setNumberOfRounds", "setProfile"]);
+    assert.deepEqual(Object.keys(lw).sort(), [
+      "LightweightSecureClient",
+      "LightweightSecureServer",
+      "Session",
+      "setHandshakeKey",
+      "setNumberOfRounds",
+      "setProfile",
+    ]);
     const client = new lw.LightweightSecureClient("127.0.0.1", 1);
-    for (const m of ["setHandshakeKey", "setNumberOfRounds", "setProfile", "setKeepAliveConfig", "connectToServer", "sendMessage", "disconnect", "isConnected",
-      "setOnConnected", "setOnDisconnected", "setOnMessageReceived", "setOnHandshakeSuccess", "setOnHandshakeFailed", "setOnError", "setOnDataSent", "setAutoReconnect"]) {
+    for (const m of [
+      "setHandshakeKey",
+      "setNumberOfRounds",
+      "setProfile",
+      "setKeepAliveConfig",
+      "connectToServer",
+      "sendMessage",
+      "disconnect",
+      "isConnected",
+      "setOnConnected",
+      "setOnDisconnected",
+      "setOnMessageReceived",
+      "setOnHandshakeSuccess",
+      "setOnHandshakeFailed",
+      "setOnError",
+      "setOnDataSent",
+      "setAutoReconnect",
+    ]) {
       assert.equal(typeof client[m], "function", "client." + m);
     }
     const server = new lw.LightweightSecureServer(1);
-    for (const m of ["start", "stop", "setHandshakeKey", "setNumberOfRounds", "setProfile", "setKeepAliveConfig", "setOnHandshakeSuccess", "setOnHandshakeFailed", "setOnError"]) {
+    for (const m of [
+      "start",
+      "stop",
+      "setHandshakeKey",
+      "setNumberOfRounds",
+      "setProfile",
+      "setKeepAliveConfig",
+      "setOnHandshakeSuccess",
+      "setOnHandshakeFailed",
+      "setOnError",
+    ]) {
       assert.equal(typeof server[m], "function", "server." + m);
     }
     const session = new lw.Session();
@@ -81,17 +121,37 @@ describe("firmware: bundles and upload", function () {
 
   it("flash arguments: the library and config as Storage files, the app as program or .bootcde", () => {
     assert.deepEqual(espruinoArgs(parseFlashArgs(["--out", "u.js"])), [
-      "--board", "boards/ESP32.json", "--storage", "lwstcp:dist/lwstcp.js", "--storage", "lwstcp-config.json:boards/config.json",
-      "dist/app-esp32.js", "-n", "-o", "u.js"]);
+      "--board",
+      "boards/ESP32.json",
+      "--storage",
+      "lwstcp:dist/lwstcp.js",
+      "--storage",
+      "lwstcp-config.json:boards/config.json",
+      "dist/app-esp32.js",
+      "-n",
+      "-o",
+      "u.js",
+    ]);
     assert.deepEqual(espruinoArgs(parseFlashArgs(["--port", "/dev/ttyUSB0", "--save"])).slice(6), [
-      "--storage", ".bootcde:dist/app-esp32.js", "-e", "load()", "-p", "/dev/ttyUSB0", "-b", "115200"]);
+      "--storage",
+      ".bootcde:dist/app-esp32.js",
+      "-e",
+      "load()",
+      "-p",
+      "/dev/ttyUSB0",
+      "-b",
+      "115200",
+    ]);
     assert.throws(() => parseFlashArgs([]), /exactly one of --port/);
     assert.throws(() => parseFlashArgs(["--port"]), /needs a value/);
   });
 
   it("npm run flash -- --out writes an upload text that stores the library byte for byte, the config, and the app", () => {
     const out = join(mkdtempSync(join(tmpdir(), "lwstcp-flash-")), "upload.js");
-    const result = spawnSync(process.execPath, ["scripts/flash.mjs", "--out", out, "--config", "boards/config.example.json", "--no-build"], { encoding: "utf8", timeout: 50000 });
+    const result = spawnSync(process.execPath, ["scripts/flash.mjs", "--out", out, "--config", "boards/config.example.json", "--no-build"], {
+      encoding: "utf8",
+      timeout: 50000,
+    });
     assert.equal(result.status, 0, result.stderr);
     const upload = readFileSync(out, "latin1");
     const files = storageWrites(upload);

@@ -83,8 +83,10 @@ describe("firmware: Espruino static checker", () => {
     const lib = readFileSync("dist/lwstcp.js", "latin1");
     assert.deepEqual(check(lib, { module: true }).problems, []);
     const outside = check(lib).problems;
-    assert.ok(outside.length > 0 && outside.every((p) => p.code === "unknown-global" && /\bexports\b/.test(p.message)),
-      "outside a module body only the library's `exports` is refused");
+    assert.ok(
+      outside.length > 0 && outside.every((p) => p.code === "unknown-global" && /\bexports\b/.test(p.message)),
+      "outside a module body only the library's `exports` is refused",
+    );
     assert.deepEqual(check(readFileSync("dist/app-esp32.js", "latin1")).problems, []);
   });
 

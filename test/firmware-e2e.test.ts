@@ -7,8 +7,8 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { bootFirmware, type FirmwareConfig } from "../host-sim/runner.js";
 import type { Device } from "../host-sim/device.js";
+import { bootFirmware, type FirmwareConfig } from "../host-sim/runner.js";
 import { freePort } from "./host-sim-helpers.js";
 
 const SERVER_CLI = "build/server/cli/lwstcp-server.js";
@@ -34,7 +34,12 @@ function start(script: string, args: string[]): Proc {
 /** lwstcp-server on 127.0.0.1 with JSON log lines; resolves once it listens. */
 async function startServer(port: number, keyHex: string, mode = "fizzbuzz"): Promise<Proc & { events: () => Array<Record<string, any>> }> {
   const proc = start(SERVER_CLI, ["--port", String(port), "--host", "127.0.0.1", "--log", "json", "--key", keyHex, "--mode", mode]);
-  const events = () => proc.out().split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
+  const events = () =>
+    proc
+      .out()
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l));
   const deadline = Date.now() + 10000;
   while (!events().some((e) => e.event === "started")) {
     if (proc.child.exitCode !== null || Date.now() > deadline) throw new Error("server did not start: " + proc.out());
@@ -74,7 +79,10 @@ describe("firmware end to end: bundles on simulated ESP32s against the desktop p
     assert.ok(device.consoleLines.includes("lwstcp: <- 200 Buzz"));
     await new Promise((r) => setTimeout(r, 300));
     const ended = server.events().filter((e) => e.event === "session-ended");
-    assert.deepEqual(ended.map((e) => e.reason), ["disconnect"]);
+    assert.deepEqual(
+      ended.map((e) => e.reason),
+      ["disconnect"],
+    );
     assert.equal(server.events().filter((e) => e.event === "error").length, 0, server.out());
     healthy(device);
   });
@@ -126,7 +134,10 @@ describe("firmware end to end: bundles on simulated ESP32s against the desktop p
       assert.ok(Date.now() < deadline, "played again after the restart:\n" + lines.slice(restartedAt).join("\n"));
       await new Promise((r) => setTimeout(r, 50));
     }
-    assert.ok(device.consoleLines.some((l) => /error: connect to 127\.0\.0\.1:\d+ failed/.test(l)), "refused attempts were reported");
+    assert.ok(
+      device.consoleLines.some((l) => /error: connect to 127\.0\.0\.1:\d+ failed/.test(l)),
+      "refused attempts were reported",
+    );
     healthy(device);
   });
 
@@ -187,7 +198,18 @@ c.connectToServer();`;
     const device = await bootFirmware({ app: { path: "dist/app-esp32.js" }, config: config(port, { role: "server", host: undefined }) });
     devices.push(device);
     await device.waitForConsole(/echo server listening on .*:\d+/, 10000);
-    const client = start(CLIENT_CLI, ["--host", "127.0.0.1", "--port", String(port), "--key", DEMO_KEY_HEX, "--mode", "echo", "--sizes", "1,8,9,1000,4096,65528"]);
+    const client = start(CLIENT_CLI, [
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--key",
+      DEMO_KEY_HEX,
+      "--mode",
+      "echo",
+      "--sizes",
+      "1,8,9,1000,4096,65528",
+    ]);
     procs.push(client);
     assert.equal(await client.exit, 0, client.out());
     await device.waitForConsole(/session ended: disconnect/, 10000);
@@ -201,7 +223,10 @@ c.connectToServer();`;
     const dir = mkdtempSync(join(tmpdir(), "lwstcp-upload-"));
     writeFileSync(join(dir, "config.json"), JSON.stringify(config(port, { count: 5 })));
     const uploadPath = join(dir, "upload.js");
-    const flash = spawnSync(process.execPath, ["scripts/flash.mjs", "--out", uploadPath, "--config", join(dir, "config.json"), "--no-build"], { encoding: "utf8", timeout: 50000 });
+    const flash = spawnSync(process.execPath, ["scripts/flash.mjs", "--out", uploadPath, "--config", join(dir, "config.json"), "--no-build"], {
+      encoding: "utf8",
+      timeout: 50000,
+    });
     assert.equal(flash.status, 0, flash.stderr);
     const device = await bootFirmware({
       app: { source: readFileSync(uploadPath, "latin1"), filename: "upload.js" },

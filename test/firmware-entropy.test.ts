@@ -2,10 +2,10 @@
 // peek32, never Math.random, and falls back to E.hwRand only with a loud warning.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { createEntropyPool } from "../firmware/entropy.js";
 // @ts-expect-error: plain ESM JavaScript with JSDoc types
 import { readBoards } from "../../scripts/boards.mjs";
-import { installEspruinoStubs, withoutMathRandom, type EspruinoStubs } from "./firmware-espruino-stubs.js";
+import { createEntropyPool } from "../firmware/entropy.js";
+import { type EspruinoStubs, installEspruinoStubs, withoutMathRandom } from "./firmware-espruino-stubs.js";
 
 const ESP32_RNG = 0x3ff75144;
 

@@ -5,11 +5,11 @@
 import assert from "node:assert/strict";
 import vm from "node:vm";
 // @ts-expect-error: plain ESM JavaScript with JSDoc types
+import { checkEspruinoSource } from "../../scripts/espruino-check.mjs";
+// @ts-expect-error: plain ESM JavaScript with JSDoc types
 import { hoistForEspruino } from "../../scripts/espruino-hoist.mjs";
 // @ts-expect-error: plain ESM JavaScript with JSDoc types
 import { aliasPrototypes } from "../../scripts/espruino-shrink.mjs";
-// @ts-expect-error: plain ESM JavaScript with JSDoc types
-import { checkEspruinoSource } from "../../scripts/espruino-check.mjs";
 
 /** Runs a script in a fresh context and returns what it printed. */
 function run(source: string): string[] {
@@ -19,19 +19,39 @@ function run(source: string): string[] {
 }
 
 const hoistCodes = (source: string): string[] =>
-  checkEspruinoSource(source).problems.map((p: { code: string }) => p.code).filter((c: string) => c === "use-before-declaration" || c === "array-hole");
+  checkEspruinoSource(source)
+    .problems.map((p: { code: string }) => p.code)
+    .filter((c: string) => c === "use-before-declaration" || c === "array-hole");
 
 const PROGRAMS: Array<[string, string]> = [
   ["a call before the function's statement", "print(twice(3));\nfunction twice(x) { return helper(x) * 2; }\nfunction helper(x) { return x + 1; }"],
   ["a var read before its statement", "print(typeof later, later);\nvar later = 5;\nprint(later);"],
-  ["a var declared in an untaken branch", "if (false) { var ghost = 1; }\nprint(typeof ghost);\nif (true) for (var i = 0, ar; i < 2; i++) ar = i;\nprint(ar, i);"],
-  ["nested functions with their own hoisting", "function outer(n) { return inner(n) + v; function inner(m) { var q = [m, , m]; return q.length + w; var w = 1; } var v = 10; }\nprint(outer(1), outer(2));"],
-  ["array holes in taken and skipped code", "var a = [1, , 3], b = [, 2], c = [4, , ];\nprint(a.length, b.length, c.length, a[1]);\nif (0) { var d = [ , , ]; }"],
-  ["a function declared in an untaken branch", "if (0) { function never() {} }\nprint(typeof never);\nif (1) { function ran() { return 'ran'; } }\nprint(ran());"],
-  ["a TS-style ES5 class with a getter", "var C = (function () { function C(x) { this.x = x; } C.prototype.get = function () { return this.x; }; C.prototype.add = function (n) { this.x += n; return this; }; Object.defineProperty(C.prototype, 'twice', { get: function () { return this.x * 2; } }); return C; })();\nvar c = new C(2); print(c.add(3).get(), c.twice, c instanceof C);"],
+  [
+    "a var declared in an untaken branch",
+    "if (false) { var ghost = 1; }\nprint(typeof ghost);\nif (true) for (var i = 0, ar; i < 2; i++) ar = i;\nprint(ar, i);",
+  ],
+  [
+    "nested functions with their own hoisting",
+    "function outer(n) { return inner(n) + v; function inner(m) { var q = [m, , m]; return q.length + w; var w = 1; } var v = 10; }\nprint(outer(1), outer(2));",
+  ],
+  [
+    "array holes in taken and skipped code",
+    "var a = [1, , 3], b = [, 2], c = [4, , ];\nprint(a.length, b.length, c.length, a[1]);\nif (0) { var d = [ , , ]; }",
+  ],
+  [
+    "a function declared in an untaken branch",
+    "if (0) { function never() {} }\nprint(typeof never);\nif (1) { function ran() { return 'ran'; } }\nprint(ran());",
+  ],
+  [
+    "a TS-style ES5 class with a getter",
+    "var C = (function () { function C(x) { this.x = x; } C.prototype.get = function () { return this.x; }; C.prototype.add = function (n) { this.x += n; return this; }; Object.defineProperty(C.prototype, 'twice', { get: function () { return this.x * 2; } }); return C; })();\nvar c = new C(2); print(c.add(3).get(), c.twice, c instanceof C);",
+  ],
   ["a closure made before the var it reads", "var read = function () { return late; };\nprint(typeof read);\nvar late = 3;\nprint(read());"],
   ["a var mentioned in its own initialiser", "function f(){ var n = n || 4; return n; }\nprint(f());"],
-  ["vars declared in branches and loop heads, rewritten as assignments", "function f(n){ if (n) { var a = (n, n + 1), b, c = function () { var d = [1, , 2]; return d.length; }; } for (var i = 0, j; i < 2; i++) j = i; for (var k in { x: 1 }) var last = k; if (n > 5) var big = 1; else var small; return [a, b, c && c(), i, j, k, last, big, small].join(); }\nprint(f(0)); print(f(1)); print(f(9));"],
+  [
+    "vars declared in branches and loop heads, rewritten as assignments",
+    "function f(n){ if (n) { var a = (n, n + 1), b, c = function () { var d = [1, , 2]; return d.length; }; } for (var i = 0, j; i < 2; i++) j = i; for (var k in { x: 1 }) var last = k; if (n > 5) var big = 1; else var small; return [a, b, c && c(), i, j, k, last, big, small].join(); }\nprint(f(0)); print(f(1)); print(f(9));",
+  ],
   ["function and var sharing a name", "print(typeof f);\nvar f = 1;\nfunction f() {}\nprint(typeof f);"],
   ["directive prologue stays first", "'use strict';\nprint(g());\nfunction g() { return 'strict'; }"],
 ];
@@ -51,7 +71,10 @@ describe("firmware: hoisting pass", () => {
   });
 
   it("turns var statements whose names it declared at the top into plain assignments", () => {
-    assert.equal(hoistForEspruino("function f(n){if(n){var a=(n,1),b}for(var k in n)var z;return a+b}"), "function f(n){var a,b,z;if(n){a=(n,1)}for(var k in n);return a+b}");
+    assert.equal(
+      hoistForEspruino("function f(n){if(n){var a=(n,1),b}for(var k in n)var z;return a+b}"),
+      "function f(n){var a,b,z;if(n){a=(n,1)}for(var k in n);return a+b}",
+    );
     assert.equal(hoistForEspruino("function f(n){if(n)for(var i=0,j;i<n;i++);return i}"), "function f(n){var i,j;if(n)for(i=0;i<n;i++);return i}");
   });
 

@@ -4,11 +4,11 @@
 // (Espruino would send a Uint8Array as the decimal text "9,9").
 import assert from "node:assert/strict";
 import { randomFillSync } from "node:crypto";
-import { ROLE_CLIENT, ROLE_SERVER, type ConnectionOptions } from "../firmware/core/connection.js";
+import { type ConnectionOptions, ROLE_CLIENT, ROLE_SERVER } from "../firmware/core/connection.js";
 import { DEMO_KEY_WORDS, parseKey } from "../firmware/core/keys.js";
 import { createKeySchedule } from "../firmware/core/xtea.js";
 import { attachSocket, type EspruinoSocket, type TransportEvents } from "../firmware/transport.js";
-import { installEspruinoStubs, type EspruinoStubs } from "./firmware-espruino-stubs.js";
+import { type EspruinoStubs, installEspruinoStubs } from "./firmware-espruino-stubs.js";
 
 /** A socket pair: what one side writes arrives at the other as `data` (binary string), later, in pieces. */
 class FakeSocket implements EspruinoSocket {
@@ -158,7 +158,7 @@ describe("firmware: Espruino net transport", () => {
     assert.equal(clientSocket.writes.length, writes);
   });
 
-  it("never writes the text \"undefined\" when E.toString cannot allocate: it reports and ends the socket", async () => {
+  it('never writes the text "undefined" when E.toString cannot allocate: it reports and ends the socket', async () => {
     const [clientSocket, serverSocket] = pair();
     const c = recorder();
     const s = recorder();

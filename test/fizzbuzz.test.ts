@@ -4,8 +4,27 @@ import { fizzBuzzLine, fizzBuzzNumber } from "../firmware/apps/fizzbuzz.js";
 describe("FizzBuzz lines as the C++ example plays them", () => {
   it("match the example's published serial output", () => {
     // From the C++ ESP32-localhost example's README transcript.
-    const transcript = ["2     (:", "3 Fizz", "4   (:", "5 Buzz", "6 Fizz", "7      (:", "8   (:", "9 Fizz", "10 Buzz", "11      (:", "12 Fizz", "13    (:", "14     (:", "15 FizzBuzz", "16   (:"];
-    assert.deepEqual(transcript.map((_, i) => fizzBuzzLine(i + 2)), transcript);
+    const transcript = [
+      "2     (:",
+      "3 Fizz",
+      "4   (:",
+      "5 Buzz",
+      "6 Fizz",
+      "7      (:",
+      "8   (:",
+      "9 Fizz",
+      "10 Buzz",
+      "11      (:",
+      "12 Fizz",
+      "13    (:",
+      "14     (:",
+      "15 FizzBuzz",
+      "16   (:",
+    ];
+    assert.deepEqual(
+      transcript.map((_, i) => fizzBuzzLine(i + 2)),
+      transcript,
+    );
   });
 
   it("reads the leading number back", () => {

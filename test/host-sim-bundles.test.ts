@@ -2,10 +2,10 @@
 // dist/app-esp32.js uploaded) against the real desktop server in a child process. Skipped when the
 // bundles have not been built (npm run build makes them).
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { bootFirmware, DEFAULT_APP_PATH, DEFAULT_LIBRARY_PATH } from "../host-sim/runner.js";
 import type { Device } from "../host-sim/device.js";
+import { bootFirmware, DEFAULT_APP_PATH, DEFAULT_LIBRARY_PATH } from "../host-sim/runner.js";
 
 const KEY = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 const SERVER_CLI = "build/server/cli/lwstcp-server.js";
@@ -15,13 +15,22 @@ function startServer(key: string): Promise<{ child: ChildProcess; port: number }
   const child = spawn(process.execPath, [SERVER_CLI, "--port", "0", "--host", "127.0.0.1", "--key", key], { stdio: ["ignore", "pipe", "pipe"] });
   return new Promise((resolve, reject) => {
     let seen = "";
-    const timer = setTimeout(() => { child.kill(); reject(new Error(`server did not start:\n${seen}`)); }, 5000);
+    const timer = setTimeout(() => {
+      child.kill();
+      reject(new Error(`server did not start:\n${seen}`));
+    }, 5000);
     child.stdout!.on("data", (b: Buffer) => {
       seen += b.toString();
       const match = /started .*port=(\d+)/.exec(seen);
-      if (match) { clearTimeout(timer); resolve({ child, port: Number(match[1]) }); }
+      if (match) {
+        clearTimeout(timer);
+        resolve({ child, port: Number(match[1]) });
+      }
     });
-    child.on("exit", () => { clearTimeout(timer); reject(new Error(`server exited:\n${seen}`)); });
+    child.on("exit", () => {
+      clearTimeout(timer);
+      reject(new Error(`server exited:\n${seen}`));
+    });
   });
 }
 
@@ -41,7 +50,8 @@ describe("host-sim runs the built firmware bundles against the desktop server", 
   async function bootClient(port: number, key: string): Promise<Device> {
     const device = await bootFirmware({
       name: "dev1",
-      app: { path: DEFAULT_APP_PATH }, library: { path: DEFAULT_LIBRARY_PATH },
+      app: { path: DEFAULT_APP_PATH },
+      library: { path: DEFAULT_LIBRARY_PATH },
       config: { ssid: "lab", password: "secret", host: "127.0.0.1", port, key, role: "client", count: 3 },
     });
     devices.push(device);

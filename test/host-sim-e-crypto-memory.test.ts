@@ -17,7 +17,11 @@ describe("host-sim E and randomness (ESPRUINO.md §4)", function () {
   });
 
   it("peek32 at the board's RNG register gives fresh randomness per boot; other addresses throw", () => {
-    const boards = [["ESP32", 0x3ff75144], ["ESP32S3", 0x6003507c], ["ESP32C3", 0x600260b0]] as const;
+    const boards = [
+      ["ESP32", 0x3ff75144],
+      ["ESP32S3", 0x6003507c],
+      ["ESP32C3", 0x600260b0],
+    ] as const;
     for (const [board, address] of boards) {
       const a = bootDevice({ board }).run(`[peek32(${address}), peek32(${address})]`) as number[];
       const b = bootDevice({ board }).run(`[peek32(${address}), peek32(${address})]`) as number[];
@@ -91,8 +95,14 @@ describe("host-sim crypto (ESPRUINO.md §6)", function () {
       print(AES.encrypt("0123456789abcdef", ${keyLiteral}, {mode: "OFB"}));
       try { AES.encrypt("0123456789abcdef", ${keyLiteral}, {mode: "ecb"}); } catch (e) { print(e.message); }
       try { AES.encrypt("0123456789abcdef", ${keyLiteral}, {mode: "GCM"}); } catch (e) { print(e.message); }`);
-    assert.deepEqual(device.consoleLines, ["ERROR: Unknown error: -0x20", "undefined", "ERROR: Feature unavailable", "undefined",
-      'Unknown Crypto mode "ecb"', 'Unknown Crypto mode "GCM"']);
+    assert.deepEqual(device.consoleLines, [
+      "ERROR: Unknown error: -0x20",
+      "undefined",
+      "ERROR: Feature unavailable",
+      "undefined",
+      'Unknown Crypto mode "ecb"',
+      'Unknown Crypto mode "GCM"',
+    ]);
   });
 
   it("SHA256('abc') is ba7816bf…f20015ad as an ArrayBuffer; PBKDF2 matches Node", () => {
@@ -111,12 +121,12 @@ describe("host-sim memory (ESPRUINO.md §8)", function () {
     assert.equal(m.total, 16383);
     assert.equal(m.free + m.usage, m.total);
     assert.ok(m.usage > 0 && m.usage < 1000, `a fresh device uses little (${m.usage})`);
-    assert.equal((bootDevice({ board: "ESP32C3" }).run(`process.memory().total`)), 4095);
+    assert.equal(bootDevice({ board: "ESP32C3" }).run(`process.memory().total`), 4095);
   });
 
   it("a 70,000-char string costs about 5,000 JsVars (flat string ⌈len/14⌉+1)", () => {
     const device = bootDevice();
-    const before = (device.run(`process.memory().usage`) as number);
+    const before = device.run(`process.memory().usage`) as number;
     const after = device.run(`var big = E.toString({data: 65, count: 70000}); process.memory().usage`) as number;
     assert.ok(Math.abs(after - before - 5001) < 10, `grew by ${after - before}`);
   });

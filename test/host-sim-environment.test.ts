@@ -14,10 +14,31 @@ describe("host-sim environment (ESPRUINO.md §2)", function () {
   afterEach(stopAllDevices);
 
   it("§2.2: globals Espruino lacks are absent (Map, Set, Symbol, BigInt, TextEncoder, Buffer, queueMicrotask, setImmediate, Reflect, Proxy, WeakMap, RangeError)", () => {
-    const names = ["Map", "Set", "Symbol", "BigInt", "TextEncoder", "TextDecoder", "Buffer", "queueMicrotask",
-      "setImmediate", "Reflect", "Proxy", "WeakMap", "WeakSet", "RangeError", "Intl", "structuredClone", "exports", "module"];
+    const names = [
+      "Map",
+      "Set",
+      "Symbol",
+      "BigInt",
+      "TextEncoder",
+      "TextDecoder",
+      "Buffer",
+      "queueMicrotask",
+      "setImmediate",
+      "Reflect",
+      "Proxy",
+      "WeakMap",
+      "WeakSet",
+      "RangeError",
+      "Intl",
+      "structuredClone",
+      "exports",
+      "module",
+    ];
     const types = evaluate(`[${names.map((n) => `typeof ${n}`).join(",")}]`) as string[];
-    assert.deepEqual([...types], names.map(() => "undefined"));
+    assert.deepEqual(
+      [...types],
+      names.map(() => "undefined"),
+    );
   });
 
   it("§2.2: absent members — Math.imul/clz32/trunc, Number.isInteger, Array.from, Object.freeze, Promise.race/allSettled/any/finally", () => {
@@ -30,8 +51,10 @@ describe("host-sim environment (ESPRUINO.md §2)", function () {
   it("§2.2: what Espruino has stays: Promise.all, Object.assign, String padStart, Math.sign, DataView, getTime, E, Modules, require, process", () => {
     const types = evaluate(`[typeof Promise.all, typeof Object.assign, typeof "".padStart, typeof Math.sign,
       typeof DataView, typeof getTime, typeof E, typeof Modules, typeof require, typeof process, typeof global, typeof globalThis]`) as string[];
-    assert.deepEqual([...types], ["function", "function", "function", "function", "function", "function", "object",
-      "object", "function", "object", "object", "object"]);
+    assert.deepEqual(
+      [...types],
+      ["function", "function", "function", "function", "function", "function", "object", "object", "function", "object", "object", "object"],
+    );
   });
 
   it("§2.1: Array.prototype.slice, String.prototype.charCodeAt and Function.prototype.call are undefined while [].slice, ''.charCodeAt and f.call work", () => {
@@ -80,10 +103,10 @@ describe("host-sim timers and events (ESPRUINO.md §2.4, §4)", function () {
       try { clearTimeout(undefined); out.push("no throw"); } catch (e) { out.push(String(e)); }
       try { clearInterval(undefined); out.push("no throw"); } catch (e) { out.push(String(e)); }
       clearTimeout(null); clearTimeout(12345); out`) as string[];
-    assert.deepEqual([...result], [
-      "Error: clearTimeout(undefined) not allowed. Use clearTimeout() instead",
-      "Error: clearInterval(undefined) not allowed. Use clearInterval() instead",
-    ]);
+    assert.deepEqual(
+      [...result],
+      ["Error: clearTimeout(undefined) not allowed. Use clearTimeout() instead", "Error: clearInterval(undefined) not allowed. Use clearInterval() instead"],
+    );
   });
 
   it("clearTimeout() with no argument clears every timeout and interval; ids are numbers from 1", async () => {
@@ -102,7 +125,10 @@ describe("host-sim timers and events (ESPRUINO.md §2.4, §4)", function () {
       var iv = setInterval(function () { n++; if (n === 3) clearInterval(iv); throw new Error("boom " + n); }, 5);
       setTimeout(function () { print("still alive"); }, 60);`);
     await device.waitForConsole("still alive");
-    assert.deepEqual(device.uncaught.map((u) => u.printed), ["Uncaught Error: boom 1", "Uncaught Error: boom 2", "Uncaught Error: boom 3"]);
+    assert.deepEqual(
+      device.uncaught.map((u) => u.printed),
+      ["Uncaught Error: boom 1", "Uncaught Error: boom 2", "Uncaught Error: boom 3"],
+    );
   });
 
   it("process.on('uncaughtException') receives the error and suppresses the print", async () => {
@@ -124,7 +150,7 @@ describe("host-sim timers and events (ESPRUINO.md §2.4, §4)", function () {
     assert.deepEqual(device.consoleLines, ["after emit; keys=#onev", "TypeError: Too many arguments (>4)", "listener 12 this=true"]);
   });
 
-  it("require: cached module → built-in → Storage file (module body assigns exports), missing → Error: Module \"x\" not found", () => {
+  it('require: cached module → built-in → Storage file (module body assigns exports), missing → Error: Module "x" not found', () => {
     const device = bootDevice({ storage: { greet: `exports.hello = function (n) { return "hi " + n; };`, mod2: `module.exports = 42;` } });
     device.run(`Modules.addCached("./util", function () { exports.twice = function (x) { return 2 * x; }; });`);
     const result = device.run(`[require("./util").twice(4), require("greet").hello("bob"), require("mod2"),
@@ -134,7 +160,7 @@ describe("host-sim timers and events (ESPRUINO.md §2.4, §4)", function () {
     assert.deepEqual(device.consoleLines, ['Module "doesnotexist" not found']);
   });
 
-  it("require(\"Storage\") read/write/readJSON/writeJSON/list/erase on the device's files", () => {
+  it('require("Storage") read/write/readJSON/writeJSON/list/erase on the device\'s files', () => {
     const device = bootDevice({ storage: { "lwstcp-config.json": `{"port":1234}` } });
     const result = device.run(`var S = require("Storage");
       S.write("bin", "\\x00\\xff"); S.writeJSON("j", {a: [1]});

@@ -4,11 +4,15 @@
 // next to the correct program passing the same check.
 import assert from "node:assert/strict";
 import { bootFirmware } from "../host-sim/runner.js";
-import { assertHealthy, bootDevice, sleep, startPeer, stopAllDevices, until, type Peer } from "./host-sim-helpers.js";
+import { assertHealthy, bootDevice, type Peer, sleep, startPeer, stopAllDevices, until } from "./host-sim-helpers.js";
 
 describe("host-sim exposes firmware bugs (issue 5, Done when)", function () {
   let peer: Peer | undefined;
-  afterEach(async () => { stopAllDevices(); await peer?.close(); peer = undefined; });
+  afterEach(async () => {
+    stopAllDevices();
+    await peer?.close();
+    peer = undefined;
+  });
 
   async function bytesSentBy(program: (port: number) => string, expectedLength: number): Promise<Buffer> {
     peer = await startPeer();
@@ -21,8 +25,12 @@ describe("host-sim exposes firmware bugs (issue 5, Done when)", function () {
   it("writing a typed array to a socket sends its text ('1,2,255'), not its bytes", async () => {
     const buggy = await bytesSentBy((port) => `var s = require("net").connect({port: ${port}}, function () { s.write(new Uint8Array([1, 2, 255])); });`, 7);
     assert.equal(buggy.toString(), "1,2,255");
-    await peer!.close(); peer = undefined;
-    const fixed = await bytesSentBy((port) => `var s = require("net").connect({port: ${port}}, function () { s.write(E.toString(new Uint8Array([1, 2, 255]))); });`, 3);
+    await peer!.close();
+    peer = undefined;
+    const fixed = await bytesSentBy(
+      (port) => `var s = require("net").connect({port: ${port}}, function () { s.write(E.toString(new Uint8Array([1, 2, 255]))); });`,
+      3,
+    );
     assert.deepEqual([...fixed], [1, 2, 255]);
   });
 

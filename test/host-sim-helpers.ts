@@ -20,8 +20,10 @@ export function stopAllDevices(): void {
 /** Fails with the device's console when it recorded an uncaught error or stopped on its own. */
 export function assertHealthy(device: Device): void {
   if (device.uncaught.length > 0 || device.failure) {
-    throw new Error(`device ${device.name} misbehaved: ${device.uncaught.map((u) => u.printed).join("; ")} ` +
-      `${device.failure ? `${device.failure.kind}: ${device.failure.message}` : ""}\nconsole:\n${device.consoleLines.join("\n")}`);
+    throw new Error(
+      `device ${device.name} misbehaved: ${device.uncaught.map((u) => u.printed).join("; ")} ` +
+        `${device.failure ? `${device.failure.kind}: ${device.failure.message}` : ""}\nconsole:\n${device.consoleLines.join("\n")}`,
+    );
   }
 }
 
@@ -55,8 +57,12 @@ export async function startPeer(onConnection?: (socket: net.Socket, index: numbe
     connections.push(socket);
     received.push(Buffer.alloc(0));
     ended.push(false);
-    socket.on("data", (b) => { received[index] = Buffer.concat([received[index], b]); });
-    socket.on("end", () => { ended[index] = true; });
+    socket.on("data", (b) => {
+      received[index] = Buffer.concat([received[index], b]);
+    });
+    socket.on("end", () => {
+      ended[index] = true;
+    });
     socket.on("error", () => undefined);
     onConnection?.(socket, index);
     for (const w of waiters.splice(0)) w();
@@ -64,16 +70,19 @@ export async function startPeer(onConnection?: (socket: net.Socket, index: numbe
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
     port: (server.address() as net.AddressInfo).port,
-    connections, received, ended,
+    connections,
+    received,
+    ended,
     async connection(n = 0) {
       while (connections.length <= n) await new Promise<void>((resolve) => waiters.push(resolve));
       return connections[n];
     },
     receivedBytes: (n = 0) => received[n] ?? Buffer.alloc(0),
-    close: () => new Promise<void>((resolve) => {
-      for (const s of connections) s.destroy();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of connections) s.destroy();
+        server.close(() => resolve());
+      }),
   };
 }
 

@@ -1,11 +1,15 @@
 // Fidelity of require("net") against ESPRUINO.md §5, over real sockets on 127.0.0.1.
 import assert from "node:assert/strict";
-import { assertHealthy, bootDevice, freePort, startPeer, stopAllDevices, until, type Peer } from "./host-sim-helpers.js";
 import net from "node:net";
+import { assertHealthy, bootDevice, freePort, type Peer, startPeer, stopAllDevices, until } from "./host-sim-helpers.js";
 
 describe("host-sim net (ESPRUINO.md §5)", function () {
   let peer: Peer | undefined;
-  afterEach(async () => { stopAllDevices(); await peer?.close(); peer = undefined; });
+  afterEach(async () => {
+    stopAllDevices();
+    await peer?.close();
+    peer = undefined;
+  });
 
   it("a refused port throws InternalError: Unable to create socket synchronously, not instanceof Error, no 'error' event", async () => {
     const port = await freePort();
@@ -15,10 +19,7 @@ describe("host-sim net (ESPRUINO.md §5)", function () {
       try { net.connect({host: "127.0.0.1", port: ${port}}, function () { print("connected?!"); }); print("no throw"); }
       catch (e) { print("caught " + String(e) + " instanceofError=" + (e instanceof Error)); }
     `);
-    assert.deepEqual(device.consoleLines, [
-      "ERROR: Connect failed (err 111)",
-      "caught InternalError: Unable to create socket instanceofError=false",
-    ]);
+    assert.deepEqual(device.consoleLines, ["ERROR: Connect failed (err 111)", "caught InternalError: Unable to create socket instanceofError=false"]);
   });
 
   it("an unknown host throws InternalError: Unable to locate host", () => {
@@ -51,9 +52,10 @@ describe("host-sim net (ESPRUINO.md §5)", function () {
       s.on("drain", function () { print("drain"); });
     `);
     await until(() => peer!.receivedBytes().length >= 24, "24 bytes at the peer");
-    assert.equal(peer.receivedBytes().toString("hex"), Buffer.concat([
-      Buffer.from("9,9"), Buffer.from([0, 1, 255]), Buffer.from("1,2"), Buffer.from("[object Object]"),
-    ]).toString("hex"));
+    assert.equal(
+      peer.receivedBytes().toString("hex"),
+      Buffer.concat([Buffer.from("9,9"), Buffer.from([0, 1, 255]), Buffer.from("1,2"), Buffer.from("[object Object]")]).toString("hex"),
+    );
     await device.waitForConsole("drain");
     assert.ok(device.consoleLines.includes("returns false,false,false,false"));
     assertHealthy(device);
@@ -75,7 +77,10 @@ describe("host-sim net (ESPRUINO.md §5)", function () {
     const ctx = device.run("[sizes, parts.join('')]") as [number[], string];
     const sizes = [...ctx[0]];
     assert.equal(sizes.length, 131);
-    assert.ok(sizes.every((n) => n <= 536), "no chunk above 536 bytes");
+    assert.ok(
+      sizes.every((n) => n <= 536),
+      "no chunk above 536 bytes",
+    );
     assert.deepEqual(sizes.slice(0, 130), new Array(130).fill(536));
     assert.equal(sizes[130], 320);
     assert.ok(Buffer.from(ctx[1], "latin1").equals(payload), "contents intact, one char per byte");
@@ -139,7 +144,9 @@ describe("host-sim net (ESPRUINO.md §5)", function () {
     await device.net.whenListening(port);
     const client = net.connect({ host: "127.0.0.1", port });
     let answer = "";
-    client.on("data", (b) => { answer += b.toString("latin1"); });
+    client.on("data", (b) => {
+      answer += b.toString("latin1");
+    });
     client.write("hi\x00\xff", "latin1");
     await until(() => answer.length >= 9, "echo");
     assert.equal(answer, "echo:hi\x00\xff");

@@ -7,9 +7,9 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { bootFirmware } from "../host-sim/runner.js";
 import type { Device } from "../host-sim/device.js";
-import { assertHealthy, startPeer, stopAllDevices, until, type Peer } from "./host-sim-helpers.js";
+import { bootFirmware } from "../host-sim/runner.js";
+import { assertHealthy, type Peer, startPeer, stopAllDevices, until } from "./host-sim-helpers.js";
 
 const LIBRARY = `
 function greet(name) { return "hello " + name; }
@@ -34,12 +34,18 @@ const CONFIG = { ssid: "lab", password: "secret", host: "127.0.0.1", port: 0, ke
 describe("host-sim runner (library in Storage, app uploaded, static check first)", function () {
   const booted: Device[] = [];
   let peer: Peer | undefined;
-  afterEach(async () => { for (const d of booted.splice(0)) d.stop(); stopAllDevices(); await peer?.close(); peer = undefined; });
+  afterEach(async () => {
+    for (const d of booted.splice(0)) d.stop();
+    stopAllDevices();
+    await peer?.close();
+    peer = undefined;
+  });
 
   it("boots the library from Storage 'lwstcp', reads lwstcp-config.json, joins Wi-Fi with its ssid/password and talks to a real peer", async () => {
     peer = await startPeer((socket) => socket.write("welcome"));
     const device = await bootFirmware({
-      app: { source: APP, filename: "app.js" }, library: { source: LIBRARY, filename: "lwstcp.js" },
+      app: { source: APP, filename: "app.js" },
+      library: { source: LIBRARY, filename: "lwstcp.js" },
       config: { ...CONFIG, port: peer.port },
     });
     booted.push(device);
@@ -53,8 +59,10 @@ describe("host-sim runner (library in Storage, app uploaded, static check first)
 
   it("a wrong Wi-Fi password gets AUTH_FAIL through the connect callback", async () => {
     const device = await bootFirmware({
-      app: { source: APP, filename: "app.js" }, library: { source: LIBRARY, filename: "lwstcp.js" },
-      config: CONFIG, wifi: { password: "other" },
+      app: { source: APP, filename: "app.js" },
+      library: { source: LIBRARY, filename: "lwstcp.js" },
+      config: CONFIG,
+      wifi: { password: "other" },
     });
     booted.push(device);
     await device.waitForConsole("wifi failed");
@@ -71,8 +79,10 @@ describe("host-sim runner (library in Storage, app uploaded, static check first)
     for (const [source, expected] of cases) {
       await assert.rejects(bootFirmware({ app: { source, filename: "bad-app.js" }, library: null }), expected);
     }
-    await assert.rejects(bootFirmware({ app: { source: "var ok = 1;", filename: "app.js" },
-      library: { source: "module.exports = { v: [1, , 2] };", filename: "lwstcp.js" } }), /lwstcp\.js:1/);
+    await assert.rejects(
+      bootFirmware({ app: { source: "var ok = 1;", filename: "app.js" }, library: { source: "module.exports = { v: [1, , 2] };", filename: "lwstcp.js" } }),
+      /lwstcp\.js:1/,
+    );
   });
 
   it("npm run sim boots N devices with [devN] prefixes and prints a summary line", async function () {
@@ -81,8 +91,19 @@ describe("host-sim runner (library in Storage, app uploaded, static check first)
     const dir = mkdtempSync(join(tmpdir(), "host-sim-cli-"));
     writeFileSync(join(dir, "lwstcp.js"), LIBRARY);
     writeFileSync(join(dir, "app.js"), APP + `\nsetTimeout(function () { print("FizzBuzz done: 0 replies"); }, 300);`);
-    const { stdout } = await promisify(execFile)(process.execPath, ["build/host-sim/cli.js", "--port", String(peer.port),
-      "--devices", "2", "--bundle", join(dir, "app.js"), "--library", join(dir, "lwstcp.js"), "--duration", "10"]);
+    const { stdout } = await promisify(execFile)(process.execPath, [
+      "build/host-sim/cli.js",
+      "--port",
+      String(peer.port),
+      "--devices",
+      "2",
+      "--bundle",
+      join(dir, "app.js"),
+      "--library",
+      join(dir, "lwstcp.js"),
+      "--duration",
+      "10",
+    ]);
     assert.match(stdout, /^\[dev1\] hello wifi$/m);
     assert.match(stdout, /^\[dev2\] got welcome$/m);
     assert.match(stdout, /^summary: 2 device\(s\), .*problems 0$/m);

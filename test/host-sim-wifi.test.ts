@@ -16,7 +16,10 @@ describe("host-sim Wifi (ESPRUINO.md §8)", function () {
       });`);
     await device.waitForConsole("cb ");
     await device.waitForConsole("event connected");
-    assert.deepEqual(device.consoleLines.filter((l) => !l.startsWith("event")), [`before ["mac"]`, "cb null string 255.255.255.0 192.168.4.1 string connected"]);
+    assert.deepEqual(
+      device.consoleLines.filter((l) => !l.startsWith("event")),
+      [`before ["mac"]`, "cb null string 255.255.255.0 192.168.4.1 string connected"],
+    );
   });
 
   it("a wrong password gives AUTH_FAIL, an unknown ssid NO_AP_FOUND, and injected failures come first; 'disconnected' carries {ssid, mac, reason, msg}", async () => {

@@ -35,7 +35,11 @@ function run(script: string, args: string[]): Run {
 const finished = (r: Run, ms = 15000) => within(r.exit, ms, "process exit (stderr: " + r.stderr() + ")");
 
 function events(r: Run): Array<Record<string, unknown>> {
-  return r.stdout().split("\n").filter((l) => l.trim() !== "").map((l) => JSON.parse(l) as Record<string, unknown>);
+  return r
+    .stdout()
+    .split("\n")
+    .filter((l) => l.trim() !== "")
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 async function startServer(args: string[]): Promise<{ server: Run; port: number }> {
@@ -67,7 +71,11 @@ describe("performance tools as processes", function () {
         assert.equal(await finished(client), 0, client.stderr());
         assert.match(client.stdout(), /echo: 300 bytes ok/);
       }
-      const workers = new Set(events(server).filter((e) => e.event === "handshake-success").map((e) => e.worker));
+      const workers = new Set(
+        events(server)
+          .filter((e) => e.event === "handshake-success")
+          .map((e) => e.worker),
+      );
       assert.deepEqual([...workers].sort(), [1, 2]);
       server.child.kill("SIGTERM");
       assert.equal(await finished(server), 0);
@@ -81,7 +89,10 @@ describe("performance tools as processes", function () {
       assert.equal(await finished(client), 0, client.stderr());
       server.child.kill("SIGTERM");
       assert.equal(await finished(server), 0);
-      assert.deepEqual(events(server).map((e) => e.event), ["started", "stopping", "stopped"]);
+      assert.deepEqual(
+        events(server).map((e) => e.event),
+        ["started", "stopping", "stopped"],
+      );
     });
 
     it("rejects a bad --workers value with exit code 2", async () => {

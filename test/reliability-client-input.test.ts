@@ -180,7 +180,8 @@ describe("reliability: the desktop client against a misbehaving server", functio
         socket.write(packetOfType(second[i]));
       }),
     );
-    for (const [i, o] of step2.entries()) assert.equal(o.result.reason, second[i] >= 1 && second[i] <= 6 ? "wrong-type" : "unknown-type", "type " + second[i] + " second");
+    for (const [i, o] of step2.entries())
+      assert.equal(o.result.reason, second[i] >= 1 && second[i] <= 6 ? "wrong-type" : "unknown-type", "type " + second[i] + " second");
   });
 
   it("a valid HandshakeSuccess before any Request: wrong-type, no session", async () => {
@@ -191,7 +192,11 @@ describe("reliability: the desktop client against a misbehaving server", functio
   });
 
   it("LENGTH 0 and LENGTH over 65528, during the handshake and inside a session; the message after it is never delivered", async () => {
-    for (const [length, reason] of [[0, "zero-length"], [65529, "bad-length"], [65535, "bad-length"]] as const) {
+    for (const [length, reason] of [
+      [0, "zero-length"],
+      [65529, "bad-length"],
+      [65535, "bad-length"],
+    ] as const) {
       const early = await against((socket) => void socket.write(rawMessageHeader(length, 16)));
       assert.equal(early.result.reason, reason, "handshake, LENGTH " + length);
       const key = new Uint32Array(randomBytes(32).buffer);

@@ -17,9 +17,9 @@ import {
   makeSuccess,
   newClient,
   next,
-  TcpProxy,
   schedule,
   startServer,
+  TcpProxy,
   until,
   within,
 } from "./reliability-helpers.js";

@@ -23,9 +23,9 @@ import {
   makeRequest,
   makeResponse,
   makeSuccess,
+  ROLE_CLIENT,
   rawMessageHeader,
   rawSocket,
-  ROLE_CLIENT,
   schedule,
   startServer,
   until,
@@ -79,7 +79,12 @@ describe("reliability: the firmware bundle on the simulated device", function ()
   });
 
   async function boot(name = "dev"): Promise<Device> {
-    const device = await bootFirmware({ name, app: { source: PROGRAM, filename: "reliability-app.js" }, library: { path: DEFAULT_LIBRARY_PATH }, wifi: { connectedAtBoot: true } });
+    const device = await bootFirmware({
+      name,
+      app: { source: PROGRAM, filename: "reliability-app.js" },
+      library: { path: DEFAULT_LIBRARY_PATH },
+      wifi: { connectedAtBoot: true },
+    });
     devices.push(device);
     return device;
   }
@@ -135,21 +140,53 @@ describe("reliability: the firmware bundle on the simulated device", function ()
         ["unknown TYPE first", (s) => void s.write(Buffer.of(0x42)), ["failed unknown-type"]],
         ["LENGTH 0 first", (s) => void s.write(rawMessageHeader(0, 8)), ["failed zero-length"]],
         ["Request cut short", (s) => void s.end(makeRequest(schedule()).packet.subarray(0, 13)), ["failed peer-closed"]],
-        ["Request twice", async (s, r) => { await honestStart(s, r); s.write(makeRequest(schedule()).packet); }, ["failed wrong-type"]],
-        ["Success cut short", async (s, r) => { await honestStart(s, r); s.end(makeSuccess(key, schedule()).subarray(0, 20)); }, ["failed peer-closed"]],
+        [
+          "Request twice",
+          async (s, r) => {
+            await honestStart(s, r);
+            s.write(makeRequest(schedule()).packet);
+          },
+          ["failed wrong-type"],
+        ],
+        [
+          "Success cut short",
+          async (s, r) => {
+            await honestStart(s, r);
+            s.end(makeSuccess(key, schedule()).subarray(0, 20));
+          },
+          ["failed peer-closed"],
+        ],
         [
           "LENGTH 65529 in session",
-          async (s, r) => { await honestStart(s, r); s.write(Buffer.concat([makeSuccess(key, schedule()), makeMessage(Buffer.from("ok"), key), rawMessageHeader(65529, 8), makeMessage(Buffer.from("no"), key)])); },
+          async (s, r) => {
+            await honestStart(s, r);
+            s.write(
+              Buffer.concat([
+                makeSuccess(key, schedule()),
+                makeMessage(Buffer.from("ok"), key),
+                rawMessageHeader(65529, 8),
+                makeMessage(Buffer.from("no"), key),
+              ]),
+            );
+          },
           ["open", "message " + Buffer.from("ok").toString("base64"), "ended bad-length"],
         ],
         [
           "unknown TYPE in session",
-          async (s, r) => { await honestStart(s, r); s.write(Buffer.concat([makeSuccess(key, schedule()), makeMessage(Buffer.from("ok"), key), Buffer.of(7), makeMessage(Buffer.from("no"), key)])); },
+          async (s, r) => {
+            await honestStart(s, r);
+            s.write(Buffer.concat([makeSuccess(key, schedule()), makeMessage(Buffer.from("ok"), key), Buffer.of(7), makeMessage(Buffer.from("no"), key)]));
+          },
           ["open", "message " + Buffer.from("ok").toString("base64"), "ended unknown-type"],
         ],
         [
           "reset mid-message",
-          async (s, r) => { await honestStart(s, r); s.write(Buffer.concat([makeSuccess(key, schedule()), makeMessage(randomBytes(30), key).subarray(0, 12)])); await new Promise((z) => setTimeout(z, 50)); s.resetAndDestroy(); },
+          async (s, r) => {
+            await honestStart(s, r);
+            s.write(Buffer.concat([makeSuccess(key, schedule()), makeMessage(randomBytes(30), key).subarray(0, 12)]));
+            await new Promise((z) => setTimeout(z, 50));
+            s.resetAndDestroy();
+          },
           ["open", "ended socket-error"],
         ],
       ];
@@ -183,16 +220,31 @@ describe("reliability: the firmware bundle on the simulated device", function ()
       };
       await fc.assert(
         fc.asyncProperty(fc.uint8Array({ minLength: 1, maxLength: 60 }), async (bytes) => {
-          const reason = await attack(async (s, r) => { await r.read(25); s.end(bytes); });
+          const reason = await attack(async (s, r) => {
+            await r.read(25);
+            s.end(bytes);
+          });
           assert.match(reason, /^(wrong-type|bad-size|verify-failed|unknown-type|zero-length|bad-length|peer-closed)$/);
         }),
         { numRuns: 10 },
       );
       assert.equal(await attack(async (s, r) => void s.write(makeResponse(await r.read(25), schedule(), (n) => (n[4] = (n[4] ^ 1) >>> 0)))), "verify-failed");
       const recorded = makeResponse(await (await rawSocket(port)).reader.read(25), schedule());
-      assert.equal(await attack(async (s, r) => { await r.read(25); s.write(recorded); }), "verify-failed");
+      assert.equal(
+        await attack(async (s, r) => {
+          await r.read(25);
+          s.write(recorded);
+        }),
+        "verify-failed",
+      );
       assert.equal(await attack(async (s) => void s.write(makeSuccess(new Uint32Array(8), schedule()))), "wrong-type");
-      assert.equal(await attack(async (s, r) => { await r.read(25); s.write(rawMessageHeader(0, 8)); }), "zero-length");
+      assert.equal(
+        await attack(async (s, r) => {
+          await r.read(25);
+          s.write(rawMessageHeader(0, 8));
+        }),
+        "zero-length",
+      );
       assert.equal(lines(device, "S open").length, 1, "only the honest client opened a session");
       honest.connection.sendBytes(Buffer.from("still served"), 0, 12);
       await until(() => honest.messages.length === 1, 5000, "the echo");

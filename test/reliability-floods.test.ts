@@ -53,7 +53,10 @@ describe("reliability: floods and slow peers (small counts)", function () {
     await until(() => server.handshakeCount >= 100, 5000, "100 handshakes in progress");
     const honest = await honestWhile(() => reasons.length < 100, 3);
     await until(() => reasons.length === 100, 10000, "the silent ones to time out");
-    assert.ok(reasons.every((r) => r === "handshake-timeout"), reasons.join());
+    assert.ok(
+      reasons.every((r) => r === "handshake-timeout"),
+      reasons.join(),
+    );
     assert.ok(honest >= 3);
     await until(() => server.handshakeCount === 0 && liveConnections() === 0, 5000, "nothing left of the flood");
   });
@@ -74,7 +77,10 @@ describe("reliability: floods and slow peers (small counts)", function () {
     await until(() => reasons.length === 50, 10000, "the slow ones to time out");
     stop = true;
     await Promise.all(slow);
-    assert.ok(reasons.every((r) => r === "handshake-timeout"), reasons.join());
+    assert.ok(
+      reasons.every((r) => r === "handshake-timeout"),
+      reasons.join(),
+    );
     assert.equal(server.stats.handshakesSucceeded, honest);
     await until(() => server.handshakeCount === 0 && liveConnections() === 0, 5000, "nothing left of the slowloris");
   });
@@ -101,10 +107,17 @@ describe("reliability: floods and slow peers (small counts)", function () {
     })();
     const honest = await honestWhile(() => churning, 5);
     await churn;
-    await until(() => server.stats.accepted === 400 + honest && server.handshakeCount === 0 && liveConnections() === 0, 10000, "every churned connection accounted for");
+    await until(
+      () => server.stats.accepted === 400 + honest && server.handshakeCount === 0 && liveConnections() === 0,
+      10000,
+      "every churned connection accounted for",
+    );
     assert.equal(server.stats.handshakesSucceeded, honest);
     assert.equal(server.stats.handshakesFailed, 400);
-    assert.ok(reasons.every((r) => r === "peer-closed"), [...new Set(reasons)].join());
+    assert.ok(
+      reasons.every((r) => r === "peer-closed"),
+      [...new Set(reasons)].join(),
+    );
   });
 
   it("60 silent connections over a cap of 20 concurrent handshakes: the rest are refused and counted, the cap holds, and an honest client gets in after the timeout", async () => {

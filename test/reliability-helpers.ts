@@ -6,11 +6,11 @@
 
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { connect, createServer, type AddressInfo, type Server, type Socket } from "node:net";
+import { type AddressInfo, connect, createServer, type Server, type Socket } from "node:net";
 import {
-  computeResponse,
   Connection,
   type ConnectionSink,
+  computeResponse,
   createHandshakeNumbers,
   createKeySchedule,
   decodeHandshakeNumbers,
@@ -220,7 +220,12 @@ export interface CorePeer {
   messages: Buffer[];
 }
 
-export function corePeer(socket: Socket, role: number, keyHex: string = KEY_HEX, timing: { keepAliveIntervalMs?: number; inactivityTimeoutMs?: number } = {}): CorePeer {
+export function corePeer(
+  socket: Socket,
+  role: number,
+  keyHex: string = KEY_HEX,
+  timing: { keepAliveIntervalMs?: number; inactivityTimeoutMs?: number } = {},
+): CorePeer {
   let handshakeDone!: (value: string) => void;
   let endedDone!: (value: string) => void;
   const messages: Buffer[] = [];
@@ -236,7 +241,14 @@ export function corePeer(socket: Socket, role: number, keyHex: string = KEY_HEX,
   };
   const connection = new Connection(
     role,
-    { handshakeKey: schedule(keyHex), random: nodeRandom, clock: Date.now, keepAliveIntervalMs: timing.keepAliveIntervalMs ?? 100000, inactivityTimeoutMs: timing.inactivityTimeoutMs ?? -1, handshakeTimeoutMs: 10000 },
+    {
+      handshakeKey: schedule(keyHex),
+      random: nodeRandom,
+      clock: Date.now,
+      keepAliveIntervalMs: timing.keepAliveIntervalMs ?? 100000,
+      inactivityTimeoutMs: timing.inactivityTimeoutMs ?? -1,
+      handshakeTimeoutMs: 10000,
+    },
     sink,
   );
   socket.on("error", () => {});

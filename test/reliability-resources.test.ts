@@ -60,7 +60,10 @@ describe("reliability: churn and resources (small counts)", function () {
     await until(() => [...got.values()].reduce((n, list) => n + list.length, 0) === 1000, 10000, "1000 messages");
     for (const list of got.values()) {
       const [who] = list[0].split(":");
-      assert.deepEqual(list, Array.from({ length: 20 }, (_, m) => who + ":" + m));
+      assert.deepEqual(
+        list,
+        Array.from({ length: 20 }, (_, m) => who + ":" + m),
+      );
     }
     await Promise.all(clients.map((c) => c.disconnect()));
     await until(() => server.sessionCount === 0 && (server as unknown as { drivers: Set<unknown> }).drivers.size === 0, 5000, "all released");

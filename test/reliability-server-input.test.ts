@@ -212,7 +212,11 @@ describe("reliability: the desktop server under bad input", function () {
   });
 
   it("LENGTH 0 and LENGTH over 65528, during the handshake and inside a session", async () => {
-    for (const [length, reason] of [[0, "zero-length"], [65529, "bad-length"], [65535, "bad-length"]] as const) {
+    for (const [length, reason] of [
+      [0, "zero-length"],
+      [65529, "bad-length"],
+      [65535, "bad-length"],
+    ] as const) {
       const early = await afterRequest(() => rawMessageHeader(length, 16), false);
       assert.equal(early.outcome, reason, "handshake, LENGTH " + length);
       const hand = await handHandshake(server.port);

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import type { LightweightSecureServer, Session } from "../server/index.js";
-import { guardProcess, newClient, next, TcpProxy, startServer, until, within } from "./reliability-helpers.js";
+import { guardProcess, newClient, next, startServer, TcpProxy, until, within } from "./reliability-helpers.js";
 
 describe("reliability: stream shapes", function () {
   this.timeout(60000);

@@ -76,7 +76,14 @@ describe("lwstcp-server and lwstcp-client as processes", function () {
   });
 
   it("echoes messages of 1, 8 and 65528 bytes (key as words in a file, and from LWSTCP_KEY)", async () => {
-    const words = Array.from({ length: 8 }, (_, i) => "0x" + Buffer.from(KEY_HEX, "hex").readUInt32LE(i * 4).toString(16)).join(",");
+    const words = Array.from(
+      { length: 8 },
+      (_, i) =>
+        "0x" +
+        Buffer.from(KEY_HEX, "hex")
+          .readUInt32LE(i * 4)
+          .toString(16),
+    ).join(",");
     const keyFile = join(tmpdir(), "lwstcp-test-key-" + process.pid);
     writeFileSync(keyFile, words + "\n");
     const { server, port } = await startServerCli(["--key-file", keyFile, "--mode", "echo"]);
@@ -120,7 +127,12 @@ describe("lwstcp-server and lwstcp-client as processes", function () {
     ["server", "two key flags", ["--port", "1", "--key", KEY_HEX, "--key-words", keyWords()], /only one of/],
     ["server", "a missing key file", ["--port", "1", "--key-file", "/nonexistent/key"], /--key-file: cannot read/],
     ["server", "a bad mode", ["--port", "1", "--key", KEY_HEX, "--mode", "chat"], /--mode must be one of fizzbuzz, echo, print/],
-    ["server", "keep-alive not below the timeout", ["--port", "1", "--key", KEY_HEX, "--keepalive", "500", "--timeout", "400"], /shorter than the inactivity timeout/],
+    [
+      "server",
+      "keep-alive not below the timeout",
+      ["--port", "1", "--key", KEY_HEX, "--keepalive", "500", "--timeout", "400"],
+      /shorter than the inactivity timeout/,
+    ],
     ["server", "rounds out of range", ["--port", "1", "--key", KEY_HEX, "--rounds", "129"], /--rounds must be from 1 to 128/],
     ["client", "fizzbuzz without --count", ["--port", "1", "--key", KEY_HEX, "--mode", "fizzbuzz"], /--count/],
     ["client", "echo with a size of 65529", ["--port", "1", "--key", KEY_HEX, "--mode", "echo", "--sizes", "1,65529"], /--sizes/],

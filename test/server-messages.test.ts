@@ -105,11 +105,7 @@ describe("server ↔ client messages", () => {
     assert.deepEqual(session.sessionKey, key);
     assert.ok(key.some((word) => word !== 0));
     await client.disconnect();
-    await within(
-      new Promise<void>((resolve) => (session.isActive ? session.once("ended", () => resolve()) : resolve())),
-      2000,
-      "session end",
-    );
+    await within(new Promise<void>((resolve) => (session.isActive ? session.once("ended", () => resolve()) : resolve())), 2000, "session end");
     assert.ok(session.sessionKey.every((word) => word === 0));
   });
 });

@@ -177,7 +177,11 @@ describe("server sessions", () => {
     reader.socket.resume();
     await drained;
     assert.equal(session.sendMessage("after drain"), true);
-    await until(() => reader.messages.length > 0 && reader.messages[reader.messages.length - 1].toString() === "after drain", 10000, "everything queued to arrive in order");
+    await until(
+      () => reader.messages.length > 0 && reader.messages[reader.messages.length - 1].toString() === "after drain",
+      10000,
+      "everything queued to arrive in order",
+    );
     assert.ok(reader.messages.slice(0, -1).every((m) => m.length === 65528));
     reader.socket.destroy();
   });

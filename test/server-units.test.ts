@@ -2,17 +2,23 @@
 // and command-line parsing.
 
 import assert from "node:assert/strict";
-import { backoffDelay, fizzBuzzReply } from "../server/index.js";
 import { readBackoff } from "../server/backoff.js";
 import { keyFromFlags, parseFlags, UsageError } from "../server/cli/args.js";
+import { backoffDelay, fizzBuzzReply } from "../server/index.js";
 import { createLogger } from "../server/log.js";
 import { KEY_HEX } from "./server-helpers.js";
 
 describe("server building blocks", () => {
   it("backs off exponentially up to the ceiling, with jitter inside [d(1-j), d]", () => {
     const b = readBackoff({ initialDelayMs: 100, maxDelayMs: 1000, factor: 2, jitter: 0.5 });
-    assert.deepEqual([0, 1, 2, 3, 4, 10].map((a) => backoffDelay(b, a, () => 0)), [100, 200, 400, 800, 1000, 1000]);
-    assert.deepEqual([0, 3, 10].map((a) => backoffDelay(b, a, () => 0.999999)), [50, 400, 500]);
+    assert.deepEqual(
+      [0, 1, 2, 3, 4, 10].map((a) => backoffDelay(b, a, () => 0)),
+      [100, 200, 400, 800, 1000, 1000],
+    );
+    assert.deepEqual(
+      [0, 3, 10].map((a) => backoffDelay(b, a, () => 0.999999)),
+      [50, 400, 500],
+    );
     const spread = new Set(Array.from({ length: 50 }, () => backoffDelay(b, 3)));
     assert.ok(spread.size > 10, "delays are spread, not lock-step");
     for (const d of spread) assert.ok(d >= 400 && d <= 800);
@@ -36,11 +42,14 @@ describe("server building blocks", () => {
   });
 
   it("parses flags strictly and reads keys from every source", () => {
-    assert.deepEqual([...parseFlags(["--port", "1", "--timeout", "-1", "--mode=echo"], ["port", "timeout", "mode"])], [
-      ["port", "1"],
-      ["timeout", "-1"],
-      ["mode", "echo"],
-    ]);
+    assert.deepEqual(
+      [...parseFlags(["--port", "1", "--timeout", "-1", "--mode=echo"], ["port", "timeout", "mode"])],
+      [
+        ["port", "1"],
+        ["timeout", "-1"],
+        ["mode", "echo"],
+      ],
+    );
     assert.throws(() => parseFlags(["--port"], ["port"]), UsageError);
     assert.throws(() => parseFlags(["--port", "1", "--port", "2"], ["port"]), /more than once/);
     const hexKey = keyFromFlags(new Map([["key", KEY_HEX]]), {});

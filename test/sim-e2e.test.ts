@@ -4,8 +4,8 @@
 // `npm run sim` summary line. Every wait is bounded; nothing asserts on timing.
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import { bootFirmware, DEFAULT_LIBRARY_PATH, type FirmwareConfig } from "../host-sim/runner.js";
 import type { Device } from "../host-sim/device.js";
+import { bootFirmware, DEFAULT_LIBRARY_PATH, type FirmwareConfig } from "../host-sim/runner.js";
 import { freePort } from "./host-sim-helpers.js";
 
 const SERVER_CLI = "build/server/cli/lwstcp-server.js";
@@ -32,8 +32,18 @@ type ServerProc = Proc & { events: () => Array<Record<string, any>> };
 /** lwstcp-server on 127.0.0.1 with JSON log lines; resolves once it listens. */
 async function startServer(port: number, extra: string[] = []): Promise<ServerProc> {
   const proc = start(SERVER_CLI, ["--port", String(port), "--host", "127.0.0.1", "--log", "json", "--key", DEMO_KEY_HEX, ...extra]);
-  const events = () => proc.out().split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
-  await until(() => events().some((e) => e.event === "started"), 10000, () => "server did not start: " + proc.out(), () => proc.child.exitCode !== null);
+  const events = () =>
+    proc
+      .out()
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l));
+  await until(
+    () => events().some((e) => e.event === "started"),
+    10000,
+    () => "server did not start: " + proc.out(),
+    () => proc.child.exitCode !== null,
+  );
   return { ...proc, events };
 }
 
@@ -92,23 +102,46 @@ describe("host-sim end to end: Wi-Fi drop, 100 devices, large client messages, n
     assert.equal(ended, "lwstcp: disconnected: socket-error");
     await device.waitForConsole(/Wi-Fi: disconnected \(BEACON_TIMEOUT\); reconnecting/, 10000);
     // The server ends the dead session by itself.
-    await until(() => server.events().some((e) => e.event === "session-ended"), 15000, () => server.out().slice(-3000));
+    await until(
+      () => server.events().some((e) => e.event === "session-ended"),
+      15000,
+      () => server.out().slice(-3000),
+    );
     const serverEnded = server.events().filter((e) => e.event === "session-ended");
-    assert.deepEqual(serverEnded.map((e) => e.reason), ["inactivity-timeout"]);
+    assert.deepEqual(
+      serverEnded.map((e) => e.reason),
+      ["inactivity-timeout"],
+    );
 
     // The app re-joins Wi-Fi, and the library's auto-reconnect opens a new session on which the game starts over.
-    await until(() => device.consoleLines.filter((l) => /^lwstcp: Wi-Fi: up/.test(l)).length === 2, 20000, () => "Wi-Fi back:\n" + tail(device));
+    await until(
+      () => device.consoleLines.filter((l) => /^lwstcp: Wi-Fi: up/.test(l)).length === 2,
+      20000,
+      () => "Wi-Fi back:\n" + tail(device),
+    );
     assert.equal(device.wifi.connected, true);
-    await until(() => device.consoleLines.filter((l) => /handshake succeeded/.test(l)).length === 2, 40000, () => "reconnected:\n" + tail(device));
+    await until(
+      () => device.consoleLines.filter((l) => /handshake succeeded/.test(l)).length === 2,
+      40000,
+      () => "reconnected:\n" + tail(device),
+    );
     const lines = device.consoleLines;
     const second = lines.map((l, i) => (/handshake succeeded/.test(l) ? i : -1)).filter((i) => i >= 0)[1];
-    await until(() => lines.slice(second).some((l) => /<- 20 Buzz/.test(l)), 20000, () => "played on:\n" + lines.slice(second).join("\n"));
+    await until(
+      () => lines.slice(second).some((l) => /<- 20 Buzz/.test(l)),
+      20000,
+      () => "played on:\n" + lines.slice(second).join("\n"),
+    );
     const after = lines.slice(second);
     // The new session's first 19 lines after "sending 1": <- 2, -> 3, <- 4, … <- 20, in order.
     for (let k = 1; k <= 19; k++) {
       assert.match(after[k], new RegExp(`^lwstcp: ${k % 2 ? "<-" : "->"} ${k + 1}( |$)`), after.slice(0, 21).join("\n"));
     }
-    await until(() => server.events().filter((e) => e.event === "handshake-success").length === 2, 5000, () => server.out().slice(-3000));
+    await until(
+      () => server.events().filter((e) => e.event === "handshake-success").length === 2,
+      5000,
+      () => server.out().slice(-3000),
+    );
     allLinesRight(device);
     healthy(device);
   });
@@ -123,18 +156,43 @@ describe("host-sim end to end: Wi-Fi drop, 100 devices, large client messages, n
       devices.push(await bootFirmware({ name: `dev${i}`, app: { path: "dist/app-esp32.js" }, config: config(port, { count: rounds }) }));
     }
     const done = new RegExp(`FizzBuzz done: ${rounds} replies, 0 wrong`);
-    await until(() => devices.every((d) => d.consoleLines.some((l) => done.test(l)) || d.stopped), 90000,
-      () => devices.filter((d) => !d.consoleLines.some((l) => done.test(l))).map((d) => d.name + ":\n" + tail(d)).slice(0, 3).join("\n"));
+    await until(
+      () => devices.every((d) => d.consoleLines.some((l) => done.test(l)) || d.stopped),
+      90000,
+      () =>
+        devices
+          .filter((d) => !d.consoleLines.some((l) => done.test(l)))
+          .map((d) => d.name + ":\n" + tail(d))
+          .slice(0, 3)
+          .join("\n"),
+    );
     for (const d of devices) {
       healthy(d);
       allLinesRight(d);
-      assert.ok(d.consoleLines.some((l) => done.test(l)), d.name + " finished:\n" + tail(d));
+      assert.ok(
+        d.consoleLines.some((l) => done.test(l)),
+        d.name + " finished:\n" + tail(d),
+      );
     }
-    await until(() => server.events().filter((e) => e.event === "session-ended").length === 100, 15000, () => server.out().slice(-3000));
+    await until(
+      () => server.events().filter((e) => e.event === "session-ended").length === 100,
+      15000,
+      () => server.out().slice(-3000),
+    );
     const successes = server.events().filter((e) => e.event === "handshake-success");
     assert.equal(successes.length, 100);
     assert.equal(new Set(successes.map((e) => e.peer)).size, 100, "100 distinct connections");
-    assert.deepEqual([...new Set(server.events().filter((e) => e.event === "session-ended").map((e) => e.reason))], ["disconnect"]);
+    assert.deepEqual(
+      [
+        ...new Set(
+          server
+            .events()
+            .filter((e) => e.event === "session-ended")
+            .map((e) => e.reason),
+        ),
+      ],
+      ["disconnect"],
+    );
     assert.equal(server.events().filter((e) => e.event === "handshake-failed" || e.event === "error").length, 0, server.out().slice(-3000));
   });
 
@@ -182,18 +240,44 @@ c.setOnMessageReceived(function (text) {
   else { print("all echoed"); c.disconnect(); }
 });
 c.connectToServer();`;
-    const device = await bootFirmware({ name: "big-client", app: { source: program, filename: "big-client.js" }, library: { path: DEFAULT_LIBRARY_PATH }, wifi: { connectedAtBoot: true } });
+    const device = await bootFirmware({
+      name: "big-client",
+      app: { source: program, filename: "big-client.js" },
+      library: { path: DEFAULT_LIBRARY_PATH },
+      wifi: { connectedAtBoot: true },
+    });
     devices.push(device);
     await device.waitForConsole(/^(all echoed|failed |ended )/, 60000);
     const make = (n: number) => Buffer.from(Array.from({ length: n }, (_, i) => (i * 131 + n * 7 + (i >> 8)) & 255));
     const sum = (b: Buffer) => b.reduce((h, x) => (Math.imul(h, 31) + x) >>> 0, 0);
     const echoes = device.consoleLines.filter((l) => l.startsWith("echo "));
-    assert.deepEqual(echoes, sizes.map((n) => `echo ${n} length ${n} sum ${sum(make(n))} same`), device.consoleLines.join("\n"));
+    assert.deepEqual(
+      echoes,
+      sizes.map((n) => `echo ${n} length ${n} sum ${sum(make(n))} same`),
+      device.consoleLines.join("\n"),
+    );
     assert.ok(make(65528).includes(0x00) && make(65528).includes(0xff) && new Set(make(536)).size === 256);
     await device.waitForConsole(/^ended local-disconnect$/, 10000);
-    await until(() => server.events().some((e) => e.event === "session-ended"), 10000, () => server.out().slice(-3000));
-    assert.deepEqual(server.events().filter((e) => e.event === "session-ended").map((e) => e.reason), ["disconnect"]);
-    assert.deepEqual(server.events().filter((e) => e.event === "message").map((e) => e.bytes), sizes, server.out().slice(-3000));
+    await until(
+      () => server.events().some((e) => e.event === "session-ended"),
+      10000,
+      () => server.out().slice(-3000),
+    );
+    assert.deepEqual(
+      server
+        .events()
+        .filter((e) => e.event === "session-ended")
+        .map((e) => e.reason),
+      ["disconnect"],
+    );
+    assert.deepEqual(
+      server
+        .events()
+        .filter((e) => e.event === "message")
+        .map((e) => e.bytes),
+      sizes,
+      server.out().slice(-3000),
+    );
     healthy(device);
   });
 
@@ -207,23 +291,44 @@ c.connectToServer();`;
     const simLines = () => sim.out().split("\n");
     const count = (re: RegExp) => simLines().filter((l) => re.test(l)).length;
     const simExited = () => sim.child.exitCode !== null;
-    await until(() => count(/^\[dev[12]\] lwstcp: <- 10 Buzz$/) >= 2, 20000, () => sim.out().slice(-3000), simExited);
+    await until(
+      () => count(/^\[dev[12]\] lwstcp: <- 10 Buzz$/) >= 2,
+      20000,
+      () => sim.out().slice(-3000),
+      simExited,
+    );
     // The server restarts under them: each device reconnects once.
     server.child.kill("SIGKILL");
     await server.exit;
-    await until(() => count(/^\[dev1\] lwstcp: disconnected: /) >= 1 && count(/^\[dev2\] lwstcp: disconnected: /) >= 1, 10000, () => sim.out().slice(-3000), simExited);
+    await until(
+      () => count(/^\[dev1\] lwstcp: disconnected: /) >= 1 && count(/^\[dev2\] lwstcp: disconnected: /) >= 1,
+      10000,
+      () => sim.out().slice(-3000),
+      simExited,
+    );
     server = await startServer(port, ["--mode", "fizzbuzz", "--quiet"]);
     procs.push(server);
-    await until(() => count(/^\[dev1\] lwstcp: handshake succeeded/) === 2 && count(/^\[dev2\] lwstcp: handshake succeeded/) === 2,
-      40000, () => sim.out().slice(-3000), simExited);
+    await until(
+      () => count(/^\[dev1\] lwstcp: handshake succeeded/) === 2 && count(/^\[dev2\] lwstcp: handshake succeeded/) === 2,
+      40000,
+      () => sim.out().slice(-3000),
+      simExited,
+    );
     sim.child.kill("SIGINT");
-    await until(() => sim.child.exitCode !== null, 10000, () => "sim exits after SIGINT:\n" + sim.out().slice(-3000));
+    await until(
+      () => sim.child.exitCode !== null,
+      10000,
+      () => "sim exits after SIGINT:\n" + sim.out().slice(-3000),
+    );
     assert.equal(await sim.exit, 0, sim.out().slice(-3000));
 
     const perDevice = simLines().filter((l) => /^\[dev\d+\] summary: /.test(l));
     assert.equal(perDevice.length, 2, sim.out().slice(-3000));
     for (const [i, line] of perDevice.entries()) {
-      const m = /^\[dev(\d)\] summary: handshakes (\d+), failed handshakes (\d+), messages (\d+), reconnects (\d+), uncaught errors 0, peak JsVars (\d+)\/16383$/.exec(line);
+      const m =
+        /^\[dev(\d)\] summary: handshakes (\d+), failed handshakes (\d+), messages (\d+), reconnects (\d+), uncaught errors 0, peak JsVars (\d+)\/16383$/.exec(
+          line,
+        );
       assert.ok(m, line);
       const name = `dev${m[1]}`;
       assert.equal(name, `dev${i + 1}`);

@@ -5,15 +5,15 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { Connection, ROLE_CLIENT, ROLE_SERVER, STATE_CLOSED } from "../firmware/core/connection.js";
 import { parseKey } from "../firmware/core/keys.js";
-import { createKeySchedule } from "../firmware/core/xtea.js";
 import { ConnectionV2, pskBytes } from "../firmware/core/v2/connection.js";
 import { CONTROL_RECORD_SIZE, MAX_V2_MESSAGE_LENGTH, RECORD_AT, recordSize } from "../firmware/core/v2/constants.js";
 import { FramerV2 } from "../firmware/core/v2/framer.js";
-import { parseProfile, type ProtocolConnection } from "../firmware/core/v2/profile.js";
+import { type ProtocolConnection, parseProfile } from "../firmware/core/v2/profile.js";
+import { createKeySchedule } from "../firmware/core/xtea.js";
+import { nodePrimitives } from "../server/crypto-v2.js";
 import { cryptoRandom, recorder } from "./helpers/connection-pair.js";
 import { vectors as v1Vectors } from "./helpers/vectors.js";
 import { hex, pairV2, v2Vectors } from "./v2-helpers.js";
-import { nodePrimitives } from "../server/crypto-v2.js";
 
 // Compile-time: both engines offer the one surface drivers use.
 const surfaces: ProtocolConnection[] = [] as Array<Connection | ConnectionV2>;
@@ -31,7 +31,10 @@ describe("v2 ConnectionV2 pair in memory", () => {
   it("handshakes in three packets (17, 33, 17 bytes) and agrees on a per-session key", () => {
     const p = pairV2();
     p.server.start();
-    assert.deepEqual(p.serverSink.wire.map((c) => c.length), [17]);
+    assert.deepEqual(
+      p.serverSink.wire.map((c) => c.length),
+      [17],
+    );
     p.flush();
     assert.deepEqual(p.serverSink.events, ["handshake-success"]);
     assert.deepEqual(p.clientSink.events, ["handshake-success"]);

@@ -57,8 +57,11 @@ describe("docs/PROTOCOL-v2.md vector excerpt", () => {
     let checked = 0;
     for (const line of excerpt.split("\n")) {
       const joined = line.trim().replace(/ /g, "");
-      const value = /^(?:[A-Za-z0-9_]+\s*=\s*)?([0-9a-f]{32,})$/.exec(line.trim())?.[1]
-        ?? (/^[0-9a-f ]+$/.test(line.trim()) && joined.length >= 32 ? joined : /^(?:ServerHello|ClientHello|ServerFinished)\s+([0-9a-f ]+)$/.exec(line.trim())?.[1].replace(/ /g, ""));
+      const value =
+        /^(?:[A-Za-z0-9_]+\s*=\s*)?([0-9a-f]{32,})$/.exec(line.trim())?.[1] ??
+        (/^[0-9a-f ]+$/.test(line.trim()) && joined.length >= 32
+          ? joined
+          : /^(?:ServerHello|ClientHello|ServerFinished)\s+([0-9a-f ]+)$/.exec(line.trim())?.[1].replace(/ /g, ""));
       if (!value) continue;
       assert.ok(json.includes(value), `not in the vectors file: ${line.trim()}`);
       checked++;

@@ -7,8 +7,8 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { bootFirmware, type FirmwareConfig } from "../host-sim/runner.js";
 import type { Device } from "../host-sim/device.js";
+import { bootFirmware, type FirmwareConfig } from "../host-sim/runner.js";
 import { freePort } from "./host-sim-helpers.js";
 
 const SERVER_CLI = "build/server/cli/lwstcp-server.js";
@@ -27,7 +27,11 @@ function start(script: string, args: string[]): Proc {
   let out = "";
   child.stdout?.on("data", (d) => (out += d));
   child.stderr?.on("data", (d) => (out += d));
-  const events = () => out.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
+  const events = () =>
+    out
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l));
   return { child, out: () => out, exit: new Promise((resolve) => child.once("exit", (code) => resolve(code))), events };
 }
 
@@ -78,7 +82,13 @@ describe("profile v2 end to end: device bundles (lwstcp + lwstcp-v2) in host-sim
     assert.ok(device.consoleLines.includes("lwstcp: profile v2"));
     assert.ok(device.consoleLines.includes("lwstcp: <- 10 Buzz"), device.consoleLines.join("\n"));
     await waitFor(() => server.events().some((e) => e.event === "session-ended"), 5000, "session ended on the server");
-    assert.deepEqual(server.events().filter((e) => e.event === "session-ended").map((e) => e.reason), ["disconnect"]);
+    assert.deepEqual(
+      server
+        .events()
+        .filter((e) => e.event === "session-ended")
+        .map((e) => e.reason),
+      ["disconnect"],
+    );
     assert.equal(server.events().filter((e) => e.event === "error").length, 0, server.out());
     assert.equal(server.events().find((e) => e.event === "started")?.profile, "v2");
     healthy(device);
@@ -89,7 +99,20 @@ describe("profile v2 end to end: device bundles (lwstcp + lwstcp-v2) in host-sim
     const device = await bootFirmware({ app: { path: "dist/app-esp32.js" }, config: config(port, { role: "server", host: undefined }) });
     devices.push(device);
     await device.waitForConsole(/echo server listening on .*:\d+/, 10000);
-    const client = start(CLIENT_CLI, ["--host", "127.0.0.1", "--port", String(port), "--key", KEY_HEX, "--profile", "v2", "--mode", "echo", "--sizes", "1,16,1000,65528"]);
+    const client = start(CLIENT_CLI, [
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--key",
+      KEY_HEX,
+      "--profile",
+      "v2",
+      "--mode",
+      "echo",
+      "--sizes",
+      "1,16,1000,65528",
+    ]);
     procs.push(client);
     assert.equal(await client.exit, 0, client.out());
     await device.waitForConsole(/session ended: disconnect/, 10000);
@@ -132,8 +155,14 @@ try { c.setProfile("v1"); print("instance v1 ok"); } catch (e) { print("instance
     const device = await bootFirmware({ app: { source: app, filename: "profile-app.js" }, wifi: { connectedAtBoot: true } });
     devices.push(device);
     await device.waitForConsole(/instance v1 ok/, 5000);
-    assert.ok(device.consoleLines.some((l) => /^bad: profile must be "v1".*got v3/.test(l)), device.consoleLines.join("\n"));
-    assert.ok(device.consoleLines.some((l) => /^missing: .*lwstcp-v2.*not found/.test(l)), device.consoleLines.join("\n"));
+    assert.ok(
+      device.consoleLines.some((l) => /^bad: profile must be "v1".*got v3/.test(l)),
+      device.consoleLines.join("\n"),
+    );
+    assert.ok(
+      device.consoleLines.some((l) => /^missing: .*lwstcp-v2.*not found/.test(l)),
+      device.consoleLines.join("\n"),
+    );
     healthy(device);
   });
 
@@ -144,7 +173,10 @@ try { c.setProfile("v1"); print("instance v1 ok"); } catch (e) { print("instance
     procs.push(server);
     writeFileSync(join(dir, "config.json"), JSON.stringify(config(port, { count: 3 })));
     const uploadPath = join(dir, "upload.js");
-    const flash = spawnSync(process.execPath, ["scripts/flash.mjs", "--out", uploadPath, "--config", join(dir, "config.json"), "--no-build"], { encoding: "utf8", timeout: 50000 });
+    const flash = spawnSync(process.execPath, ["scripts/flash.mjs", "--out", uploadPath, "--config", join(dir, "config.json"), "--no-build"], {
+      encoding: "utf8",
+      timeout: 50000,
+    });
     assert.equal(flash.status, 0, flash.stdout + flash.stderr);
     const upload = readFileSync(uploadPath, "latin1");
     const device = await bootFirmware({ library: null, app: { source: upload, filename: "upload.js" }, wifi: { ssid: "lab", password: "lab-password" } });

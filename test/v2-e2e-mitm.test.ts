@@ -37,7 +37,11 @@ class TamperingProxy {
   private readonly server: Server;
   private readonly sockets: Socket[] = [];
 
-  constructor(private readonly target: number, private readonly profile: Profile, private readonly attack: Attack) {
+  constructor(
+    private readonly target: number,
+    private readonly profile: Profile,
+    private readonly attack: Attack,
+  ) {
     this.server = createServer({ noDelay: true }, (inbound) => this.accept(inbound));
   }
 

@@ -121,14 +121,25 @@ describe("profile v2 end to end over real sockets: desktop server <-> desktop cl
   });
 
   it("the CLIs: a bad --profile is one line on stderr and exit 2, and so is --profile v2 with --rounds 16", async () => {
-    const bad = spawnSync(process.execPath, ["build/server/cli/lwstcp-server.js", "--port", "0", "--key", "00".repeat(32), "--profile", "v9"], { encoding: "utf8", timeout: 10000 });
+    const bad = spawnSync(process.execPath, ["build/server/cli/lwstcp-server.js", "--port", "0", "--key", "00".repeat(32), "--profile", "v9"], {
+      encoding: "utf8",
+      timeout: 10000,
+    });
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /^lwstcp-server: --profile must be one of v1, v2, got 'v9'/);
     assert.equal(bad.stderr.trim().split("\n").length, 1);
-    const badClient = spawnSync(process.execPath, ["build/server/cli/lwstcp-client.js", "--port", "1", "--key", "00".repeat(32), "--profile", "x", "--mode", "lines"], { encoding: "utf8", timeout: 10000 });
+    const badClient = spawnSync(
+      process.execPath,
+      ["build/server/cli/lwstcp-client.js", "--port", "1", "--key", "00".repeat(32), "--profile", "x", "--mode", "lines"],
+      { encoding: "utf8", timeout: 10000 },
+    );
     assert.equal(badClient.status, 2);
     assert.match(badClient.stderr, /^lwstcp-client: --profile must be one of v1, v2, got 'x'/);
-    const rounds = spawnSync(process.execPath, ["build/server/cli/lwstcp-server.js", "--port", "0", "--key", "00".repeat(32), "--profile", "v2", "--rounds", "16"], { encoding: "utf8", timeout: 10000 });
+    const rounds = spawnSync(
+      process.execPath,
+      ["build/server/cli/lwstcp-server.js", "--port", "0", "--key", "00".repeat(32), "--profile", "v2", "--rounds", "16"],
+      { encoding: "utf8", timeout: 10000 },
+    );
     assert.equal(rounds.status, 2);
     assert.match(rounds.stderr, /rounds \(16\) applies only to profile v1/);
   });

@@ -5,9 +5,13 @@
 // (server, node:crypto) and they exchange messages both ways: the desktop ↔ device cross pair.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type Plugin, rollup } from "rollup";
-import typescriptPlugin from "@rollup/plugin-typescript";
 import terserPlugin from "@rollup/plugin-terser";
+import typescriptPlugin from "@rollup/plugin-typescript";
+import { type Plugin, rollup } from "rollup";
+// @ts-expect-error plain JavaScript build scripts without type declarations
+import { checkEspruinoSource } from "../../scripts/espruino-check.mjs";
+// @ts-expect-error plain JavaScript build scripts without type declarations
+import { espruinoHoist } from "../../scripts/espruino-hoist.mjs";
 import { ROLE_SERVER } from "../firmware/core/connection.js";
 import { ConnectionV2 } from "../firmware/core/v2/connection.js";
 import { nodePrimitives } from "../server/crypto-v2.js";
@@ -15,11 +19,6 @@ import { recorder } from "./helpers/connection-pair.js";
 import { repoRoot } from "./helpers/vectors.js";
 import { assertHealthy, bootDevice, stopAllDevices } from "./host-sim-helpers.js";
 import { cryptoRandom, hex, v2Vectors } from "./v2-helpers.js";
-
-// @ts-expect-error plain JavaScript build scripts without type declarations
-import { espruinoHoist } from "../../scripts/espruino-hoist.mjs";
-// @ts-expect-error plain JavaScript build scripts without type declarations
-import { checkEspruinoSource } from "../../scripts/espruino-check.mjs";
 
 // The plugins are CommonJS with a default export that NodeNext typing does not see as callable.
 const typescript = typescriptPlugin as unknown as (options: object) => Plugin;
@@ -35,18 +34,29 @@ async function bundleV2(): Promise<string> {
       {
         name: "entry",
         resolveId: (id: string) => (id === ENTRY ? id : null),
-        load: (id: string) => id === ENTRY
-          ? `export { ConnectionV2 } from ${file("firmware/core/v2/connection.ts")};\n` +
-            `export { ROLE_CLIENT } from ${file("firmware/core/connection.ts")};\n` +
-            `export { createEspruinoPrimitives } from ${file("firmware/crypto-v2.ts")};\n`
-          : null,
+        load: (id: string) =>
+          id === ENTRY
+            ? `export { ConnectionV2 } from ${file("firmware/core/v2/connection.ts")};\n` +
+              `export { ROLE_CLIENT } from ${file("firmware/core/connection.ts")};\n` +
+              `export { createEspruinoPrimitives } from ${file("firmware/crypto-v2.ts")};\n`
+            : null,
       },
       typescript({
         tsconfig: false,
         include: [join(repoRoot, "firmware/**/*.ts")],
         compilerOptions: {
-          target: "ES5", module: "ESNext", moduleResolution: "Bundler", lib: ["ES2022"], types: ["node"], strict: true,
-          skipLibCheck: true, noEmitHelpers: true, importHelpers: false, noEmitOnError: true, declaration: false, sourceMap: false,
+          target: "ES5",
+          module: "ESNext",
+          moduleResolution: "Bundler",
+          lib: ["ES2022"],
+          types: ["node"],
+          strict: true,
+          skipLibCheck: true,
+          noEmitHelpers: true,
+          importHelpers: false,
+          noEmitOnError: true,
+          declaration: false,
+          sourceMap: false,
         },
       }),
       terser({ ecma: 5, compress: { ecma: 5, passes: 2 }, mangle: true, format: { ecma: 5, comments: false } }),
@@ -62,7 +72,9 @@ async function bundleV2(): Promise<string> {
 describe("v2 on the simulated Espruino device (bundled ES5, native-crypto API)", function () {
   this.timeout(60000);
   let code = "";
-  before(async () => { code = await bundleV2(); });
+  before(async () => {
+    code = await bundleV2();
+  });
   afterEach(stopAllDevices);
 
   it("the bundle is ES5 that Espruino 2v29 can run (the firmware build's static check)", () => {
@@ -76,7 +88,11 @@ describe("v2 on the simulated Espruino device (bundled ES5, native-crypto API)",
     // Node side.
     const serverSink = recorder();
     let now = 0;
-    const server = new ConnectionV2(ROLE_SERVER, { preSharedKey: hex(v2Vectors.psk), primitives: nodePrimitives, random: cryptoRandom, clock: () => now }, serverSink);
+    const server = new ConnectionV2(
+      ROLE_SERVER,
+      { preSharedKey: hex(v2Vectors.psk), primitives: nodePrimitives, random: cryptoRandom, clock: () => now },
+      serverSink,
+    );
     // Device side: sink writes become binary strings, as the transport sends them.
     device.run(`
       var V = require("lwstcp-v2");
@@ -111,7 +127,10 @@ describe("v2 on the simulated Espruino device (bundled ES5, native-crypto API)",
     device.run(`conn.sendByteString("from the device \\xff\\x00"); conn.sendByteString(E.toString(new Uint8Array(300).fill(65)));`);
     server.sendByteString("from the desktop");
     pump();
-    assert.deepEqual(serverSink.messages.map((m) => m.length), [18, 300]);
+    assert.deepEqual(
+      serverSink.messages.map((m) => m.length),
+      [18, 300],
+    );
     assert.equal(device.run("got.join('|')"), "from the desktop");
 
     now += 6000; // keep-alive due on the server (default interval 5 s); the device's clock stays at 0

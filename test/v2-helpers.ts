@@ -9,10 +9,10 @@ import { ROLE_CLIENT, ROLE_SERVER } from "../firmware/core/connection.js";
 import { ConnectionV2, type ConnectionV2Options } from "../firmware/core/v2/connection.js";
 import type { V2Primitives } from "../firmware/core/v2/primitives.js";
 import type { EspruinoCryptoModule } from "../firmware/crypto-v2.js";
+import { createEspruinoPrimitives } from "../firmware/crypto-v2.js";
+import { nodePrimitives } from "../server/crypto-v2.js";
 import { recorder } from "./helpers/connection-pair.js";
 import { repoRoot } from "./helpers/vectors.js";
-import { nodePrimitives } from "../server/crypto-v2.js";
-import { createEspruinoPrimitives } from "../firmware/crypto-v2.js";
 
 export interface RecordVector {
   direction: "c2s" | "s2c";
@@ -70,11 +70,17 @@ export function fakeEspruinoCrypto(): EspruinoCryptoModule & { calls: Record<str
     const mode = options && options.mode !== undefined ? options.mode : "CBC";
     if (mode !== "ECB" && mode !== "CBC") throw new Error(`Unknown Crypto mode "${mode}" (the fake knows ECB and CBC only)`);
     const k = bytesOf(key);
-    if (![16, 24, 32].includes(k.length)) { printed.push("ERROR: Unknown error: -0x20"); return undefined; }
+    if (![16, 24, 32].includes(k.length)) {
+      printed.push("ERROR: Unknown error: -0x20");
+      return undefined;
+    }
     const input = bytesOf(message);
     calls[mode]++;
     const name = `aes-${k.length * 8}-${mode.toLowerCase()}`;
-    if (mode === "CBC" && input.length % 16 !== 0) { printed.push("ERROR: Invalid input length"); return undefined; }
+    if (mode === "CBC" && input.length % 16 !== 0) {
+      printed.push("ERROR: Invalid input length");
+      return undefined;
+    }
     const iv = Buffer.alloc(16);
     if (options && options.iv !== undefined) bytesOf(options.iv).copy(iv, 0, 0, 16);
     const cipher = decrypt ? createDecipheriv(name, k, mode === "ECB" ? null : iv) : createCipheriv(name, k, mode === "ECB" ? null : iv);
@@ -114,10 +120,7 @@ export function recordedRandom(...chunks: Uint8Array[]): RandomFill {
 export const cryptoRandom: RandomFill = (buf, at, length) => void randomFillSync(buf, at, length);
 
 /** Two ConnectionV2s back to back with a hand-driven clock; `flush` moves bytes until both are quiet. */
-export function pairV2(
-  overrides: Partial<ConnectionV2Options> = {},
-  clientOverrides: Partial<ConnectionV2Options> = {},
-) {
+export function pairV2(overrides: Partial<ConnectionV2Options> = {}, clientOverrides: Partial<ConnectionV2Options> = {}) {
   const clock = { now: 1000 };
   const base: ConnectionV2Options = {
     preSharedKey: hex(v2Vectors.psk),

@@ -6,8 +6,8 @@
 // the altered record, then closes. The last block shows, with the same attacks, what v1 misses.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { parseKey } from "../firmware/core/keys.js";
 import { ROLE_CLIENT, ROLE_SERVER } from "../firmware/core/connection.js";
+import { parseKey } from "../firmware/core/keys.js";
 import { TYPE_V2_DISCONNECT, TYPE_V2_KEEP_ALIVE } from "../firmware/core/v2/constants.js";
 import { pair as pairV1 } from "./helpers/connection-pair.js";
 import { pairV2 } from "./v2-helpers.js";
@@ -51,7 +51,9 @@ function clientRecords(p: Pair): { records: Uint8Array[]; texts: Array<string | 
  * more than the largest record a flipped LENGTH can announce) until the server closes.
  */
 function deliver(p: Pair, stream: Uint8Array[]): void {
-  for (const chunk of stream) if (!p.server.isOpen) break; else p.server.receive(chunk);
+  for (const chunk of stream)
+    if (!p.server.isOpen) break;
+    else p.server.receive(chunk);
   for (let i = 0; i < 80 && p.server.isOpen; i++) {
     p.client.sendByteString(FILLER);
     for (const chunk of p.clientSink.wire.splice(0)) p.server.receive(chunk);
@@ -183,7 +185,8 @@ describe("v2 man in the middle: every altered record is rejected, nothing altere
   it("a handshake packet with any bit flipped: the client never completes, the side that can tell fails with a reason", () => {
     const REJECT = ["proof-failed", "wrong-type", "unknown-type", "profile-mismatch", "bad-length", "zero-length"];
     let cases = 0;
-    for (const packet of [0, 1, 2]) { // ServerHello, ClientHello, ServerFinished
+    for (const packet of [0, 1, 2]) {
+      // ServerHello, ClientHello, ServerFinished
       const size = [17, 33, 17][packet];
       for (let byte = 0; byte < size; byte++) {
         for (let bit = 0; bit < 8; bit++) {
@@ -211,7 +214,7 @@ describe("v2 man in the middle: every altered record is rejected, nothing altere
           if (packet < 2) assert.ok(!p.serverSink.events.includes("handshake-success"), `${label}: the server completed`);
           // Who notices: the receiver of a bad TYPE; the server for an altered Ns, Nc or client
           // proof (its proof check covers Ns and Nc); the client for an altered server proof.
-          const detector = byte === 0 ? (packet === 1 ? p.serverSink : p.clientSink) : (packet === 2 ? p.clientSink : p.serverSink);
+          const detector = byte === 0 ? (packet === 1 ? p.serverSink : p.clientSink) : packet === 2 ? p.clientSink : p.serverSink;
           const reason = detector.events[0].replace("handshake-failed:", "");
           if (byte > 0) assert.equal(reason, "proof-failed", label);
           else assert.ok(REJECT.includes(reason) || reason === "handshake-timeout", `${label}: ${reason}`);

@@ -16,18 +16,21 @@ for (const set of primitiveSets) {
     const primitives = set.make();
 
     it("HMAC equals createHmac for keys of 0..200 bytes (pads, hashed long keys) and any message", () => {
-      fc.assert(fc.property(bytes(200), bytes(300), (key, message) => {
-        const expected = createHmac("sha256", key).update(message).digest();
-        const hmac = new Hmac(primitives, key, 0, key.length);
-        const out = new Uint8Array(40);
-        hmac.mac(message, 0, message.length, out, 3);
-        assert.deepEqual(Buffer.from(out.subarray(3, 35)), expected);
-        // In place, with the 64 bytes of head room the record layer keeps.
-        const buf = new Uint8Array(64 + message.length);
-        buf.set(message, 64);
-        hmac.macWithHeadroom(buf, 64, message.length, out, 0);
-        assert.deepEqual(Buffer.from(out.subarray(0, 32)), expected);
-      }), { numRuns: 150 });
+      fc.assert(
+        fc.property(bytes(200), bytes(300), (key, message) => {
+          const expected = createHmac("sha256", key).update(message).digest();
+          const hmac = new Hmac(primitives, key, 0, key.length);
+          const out = new Uint8Array(40);
+          hmac.mac(message, 0, message.length, out, 3);
+          assert.deepEqual(Buffer.from(out.subarray(3, 35)), expected);
+          // In place, with the 64 bytes of head room the record layer keeps.
+          const buf = new Uint8Array(64 + message.length);
+          buf.set(message, 64);
+          hmac.macWithHeadroom(buf, 64, message.length, out, 0);
+          assert.deepEqual(Buffer.from(out.subarray(0, 32)), expected);
+        }),
+        { numRuns: 150 },
+      );
     });
 
     it("one Hmac reused across keys (setKey) gives the right MAC each time", () => {
@@ -43,15 +46,23 @@ for (const set of primitiveSets) {
     });
 
     it("HKDF Extract + Expand equal hkdfSync for any salt (empty included), IKM, info and length", () => {
-      fc.assert(fc.property(bytes(80), bytes(80), bytes(60), fc.integer({ min: 1, max: 600 }), (salt, ikm, info, length) => {
-        const expected = Buffer.from(hkdfSync("sha256", ikm, salt, info, length));
-        const prk = new Uint8Array(32);
-        hkdfExtract(primitives, salt, 0, salt.length, ikm, 0, ikm.length, prk, 0);
-        assert.deepEqual(Buffer.from(prk), createHmac("sha256", salt.length ? salt : Buffer.alloc(32)).update(ikm).digest());
-        const okm = new Uint8Array(length);
-        hkdfExpand(new Hmac(primitives, prk, 0, 32), info, length, okm, 0);
-        assert.deepEqual(Buffer.from(okm), expected);
-      }), { numRuns: 60 });
+      fc.assert(
+        fc.property(bytes(80), bytes(80), bytes(60), fc.integer({ min: 1, max: 600 }), (salt, ikm, info, length) => {
+          const expected = Buffer.from(hkdfSync("sha256", ikm, salt, info, length));
+          const prk = new Uint8Array(32);
+          hkdfExtract(primitives, salt, 0, salt.length, ikm, 0, ikm.length, prk, 0);
+          assert.deepEqual(
+            Buffer.from(prk),
+            createHmac("sha256", salt.length ? salt : Buffer.alloc(32))
+              .update(ikm)
+              .digest(),
+          );
+          const okm = new Uint8Array(length);
+          hkdfExpand(new Hmac(primitives, prk, 0, 32), info, length, okm, 0);
+          assert.deepEqual(Buffer.from(okm), expected);
+        }),
+        { numRuns: 60 },
+      );
     });
 
     it("HKDF-Expand refuses more than 255 blocks", () => {
@@ -101,12 +112,18 @@ describe("v2 primitives: Espruino crypto module vs node:crypto", () => {
   it("turns Espruino's printed-error-and-undefined into a thrown Error", () => {
     const fake = fakeEspruinoCrypto();
     const espruino = createEspruinoPrimitives(fake);
-    assert.throws(() => espruino.aes256CbcEncrypt(new Uint8Array(32), new Uint8Array(16), new Uint8Array(20), 0, 20, new Uint8Array(20), 0), /AES CBC encrypt failed/);
+    assert.throws(
+      () => espruino.aes256CbcEncrypt(new Uint8Array(32), new Uint8Array(16), new Uint8Array(20), 0, 20, new Uint8Array(20), 0),
+      /AES CBC encrypt failed/,
+    );
     assert.deepEqual(fake.printed, ["ERROR: Invalid input length"]);
     assert.throws(() => espruino.aes256EcbEncryptBlock(new Uint8Array(31), new Uint8Array(16), 0, new Uint8Array(16), 0), /AES ECB failed/);
   });
 
   it("node primitives refuse a CBC input that is not whole blocks", () => {
-    assert.throws(() => nodePrimitives.aes256CbcEncrypt(new Uint8Array(32), new Uint8Array(16), new Uint8Array(20), 0, 20, new Uint8Array(20), 0), /whole 16-byte blocks/);
+    assert.throws(
+      () => nodePrimitives.aes256CbcEncrypt(new Uint8Array(32), new Uint8Array(16), new Uint8Array(20), 0, 20, new Uint8Array(20), 0),
+      /whole 16-byte blocks/,
+    );
   });
 });

@@ -9,7 +9,7 @@ import { RECORD_AT, RECORD_HEADER_SIZE, TYPE_V2_DATA, TYPE_V2_DISCONNECT, TYPE_V
 import { deriveSessionKeys, HandshakeV2, SessionKeysV2, V2_DONE } from "../firmware/core/v2/handshake.js";
 import { RecordDirection } from "../firmware/core/v2/records.js";
 import { recorder } from "./helpers/connection-pair.js";
-import { hex, primitiveSets, recordedRandom, toHex, v2Vectors as V, type RecordVector } from "./v2-helpers.js";
+import { hex, primitiveSets, type RecordVector, recordedRandom, toHex, v2Vectors as V } from "./v2-helpers.js";
 
 function keysFor(direction: "c2s" | "s2c") {
   return direction === "c2s" ? [hex(V.keys.c2sEncryption), hex(V.keys.c2sMac)] : [hex(V.keys.s2cEncryption), hex(V.keys.s2cMac)];
@@ -90,8 +90,14 @@ for (const set of primitiveSets) {
       const s2c: string[] = [];
       const c2s: string[] = [];
       const flush = () => {
-        for (const chunk of serverSink.wire.splice(0)) { s2c.push(toHex(chunk)); client.receive(chunk); }
-        for (const chunk of clientSink.wire.splice(0)) { c2s.push(toHex(chunk)); server.receive(chunk); }
+        for (const chunk of serverSink.wire.splice(0)) {
+          s2c.push(toHex(chunk));
+          client.receive(chunk);
+        }
+        for (const chunk of clientSink.wire.splice(0)) {
+          c2s.push(toHex(chunk));
+          server.receive(chunk);
+        }
       };
       server.start();
       flush();
@@ -110,8 +116,14 @@ for (const set of primitiveSets) {
       flush();
       for (const v of V.records.filter((r) => r.direction === "s2c")) send(server, v);
       flush();
-      assert.deepEqual(c2s, V.records.filter((r) => r.direction === "c2s").map((r) => r.record));
-      assert.deepEqual(s2c, V.records.filter((r) => r.direction === "s2c").map((r) => r.record));
+      assert.deepEqual(
+        c2s,
+        V.records.filter((r) => r.direction === "c2s").map((r) => r.record),
+      );
+      assert.deepEqual(
+        s2c,
+        V.records.filter((r) => r.direction === "s2c").map((r) => r.record),
+      );
       assert.deepEqual(serverSink.messages, ["hello, server", "0123456789abcdef", "Fizz \u263a"]);
       assert.deepEqual(clientSink.messages, ["hello, client: thirty-three bytes"]);
       assert.deepEqual(serverSink.events, ["handshake-success", "ended:local-disconnect"]);

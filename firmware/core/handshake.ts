@@ -134,11 +134,7 @@ export class Handshake {
     const want = this.mine;
     decodeHandshakeNumbers(packet, at, this.key, got);
     // The C++ server skips the xor; checking it too still accepts every honest client.
-    if (
-      got[NONCE] !== want[NONCE] ||
-      !equal64(got[A_HI], got[A_LO], want[A_HI], want[A_LO]) ||
-      !equal64(got[B_HI], got[B_LO], want[B_HI], want[B_LO])
-    ) {
+    if (got[NONCE] !== want[NONCE] || !equal64(got[A_HI], got[A_LO], want[A_HI], want[A_LO]) || !equal64(got[B_HI], got[B_LO], want[B_HI], want[B_LO])) {
       this.state = HANDSHAKE_FAILED;
       this.reason = REASON_VERIFY_FAILED;
       return -1;

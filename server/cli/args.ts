@@ -103,7 +103,8 @@ export function keyFromFlags(flags: Flags, env: NodeJS.ProcessEnv): Uint32Array 
   if (given.length > 1) throw new UsageError("give only one of --key, --key-words, --key-file (got " + given.map((n) => "--" + n).join(", ") + ")");
   if (flags.has("key")) {
     const hex = (flags.get("key") as string).trim();
-    if (!/^[0-9a-f]{64}$/i.test(hex)) throw new UsageError("--key must be 64 hex digits (32 bytes, each word little-endian), got " + hex.length + " characters");
+    if (!/^[0-9a-f]{64}$/i.test(hex))
+      throw new UsageError("--key must be 64 hex digits (32 bytes, each word little-endian), got " + hex.length + " characters");
     return keyFromText(hex, "--key");
   }
   if (flags.has("key-words")) return keyFromText(flags.get("key-words") as string, "--key-words");

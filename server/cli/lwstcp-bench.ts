@@ -31,7 +31,8 @@ const PROFILES = ["v1", "v2"] as const;
 function secondsFlag(text: string | undefined, fallback: number): number {
   if (text === undefined) return fallback;
   const value = Number(text.trim());
-  if (!/^\d+(\.\d+)?$/.test(text.trim()) || value <= 0 || value > 86400) throw new UsageError("--duration must be a number of seconds from 0.1 to 86400, got '" + text + "'");
+  if (!/^\d+(\.\d+)?$/.test(text.trim()) || value <= 0 || value > 86400)
+    throw new UsageError("--duration must be a number of seconds from 0.1 to 86400, got '" + text + "'");
   return value;
 }
 
@@ -41,8 +42,16 @@ function formatProgress(p: LoadProgress): string {
 
 export function formatReport(r: LoadReport): string {
   const l = (p: LoadReport["roundTripLatency"]) => `p50 ${p.p50} ms, p90 ${p.p90} ms, p99 ${p.p99} ms, max ${p.max} ms (${p.count} samples)`;
-  const lines = [`mode ${r.mode}: ${r.sessionsOpened}/${r.sessions} sessions, ${(r.durationMs / 1000).toFixed(1)} s measured, ${r.errors} errors, ${r.handshakeFailures} failed handshakes` +
-    (r.handshakeFailures ? " (" + Object.entries(r.handshakeFailureReasons).map(([reason, n]) => reason + " " + n).join(", ") + ")" : "")];
+  const lines = [
+    `mode ${r.mode}: ${r.sessionsOpened}/${r.sessions} sessions, ${(r.durationMs / 1000).toFixed(1)} s measured, ${r.errors} errors, ${r.handshakeFailures} failed handshakes` +
+      (r.handshakeFailures
+        ? " (" +
+          Object.entries(r.handshakeFailureReasons)
+            .map(([reason, n]) => reason + " " + n)
+            .join(", ") +
+          ")"
+        : ""),
+  ];
   if (r.mode === "handshake") lines.push(`handshakes: ${r.handshakes} (${r.handshakesPerSecond}/s)`);
   lines.push(`handshake latency: ${l(r.handshakeLatency)}`);
   if (r.mode === "echo") {

@@ -11,9 +11,9 @@
 // Disconnect to its sessions) before exiting 0.
 
 import cluster, { type Worker } from "node:cluster";
-import { LightweightSecureServer } from "../server.js";
 import { fizzBuzzReply } from "../fizzbuzz.js";
 import { createLogger, type LogFormat, type LogFunction } from "../log.js";
+import { LightweightSecureServer } from "../server.js";
 import type { Session } from "../session.js";
 import { choiceFlag, DEMO_KEY_WARNING, intFlag, isDemoKey, KEY_FLAGS, keyFromFlags, parseFlags, runCli, UsageError } from "./args.js";
 
@@ -45,7 +45,11 @@ async function main(): Promise<number> {
     process.stdout.write(USAGE + "\n");
     return 0;
   }
-  const flags = parseFlags(argv, ["port", "host", ...KEY_FLAGS, "rounds", "profile", "keepalive", "timeout", "mode", "log", "workers", "max-sessions"], ["quiet"]);
+  const flags = parseFlags(
+    argv,
+    ["port", "host", ...KEY_FLAGS, "rounds", "profile", "keepalive", "timeout", "mode", "log", "workers", "max-sessions"],
+    ["quiet"],
+  );
   const port = intFlag(flags, "port", 0, 65535);
   if (port === undefined) throw new UsageError("--port P is required");
   const key = keyFromFlags(flags, process.env);
@@ -58,7 +62,12 @@ async function main(): Promise<number> {
   const workerId = cluster.isWorker ? cluster.worker?.id : undefined;
   if (workers > 1 && cluster.isPrimary) {
     if (isDemoKey(key)) process.stderr.write(DEMO_KEY_WARNING + "\n");
-    return runPrimary(workers, createLogger(format, (line) => process.stdout.write(line + "\n")), host || "0.0.0.0", mode);
+    return runPrimary(
+      workers,
+      createLogger(format, (line) => process.stdout.write(line + "\n")),
+      host || "0.0.0.0",
+      mode,
+    );
   }
   let server: LightweightSecureServer;
   try {

@@ -1,8 +1,7 @@
 // The C++ implementation's byte-exact outputs (../shared/vectors/lwstcp-v1.json), and the
 // small conversions every test that uses them needs.
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 /** The repository root: the nearest folder above this file holding package.json. */

@@ -15,8 +15,8 @@
 // nothing more is read from that stream: it is closed, as v1 closes a desynchronised stream.
 
 import type { RandomFill } from "../bytes.js";
-import { ROLE_CLIENT, ROLE_SERVER, STATE_CLOSED, STATE_HANDSHAKING, STATE_OPEN } from "../connection.js";
 import type { ConnectionSink } from "../connection.js";
+import { ROLE_CLIENT, ROLE_SERVER, STATE_CLOSED, STATE_HANDSHAKING, STATE_OPEN } from "../connection.js";
 import {
   DEFAULT_HANDSHAKE_TIMEOUT_MS,
   DEFAULT_INACTIVITY_TIMEOUT_MS,
@@ -232,7 +232,8 @@ export class ConnectionV2 {
   }
 
   private prepareSend(length: number): Uint8Array {
-    if (this.state !== STATE_OPEN) throw new Error(this.state === STATE_CLOSED ? "cannot send: the session is closed" : "cannot send before the handshake has completed");
+    if (this.state !== STATE_OPEN)
+      throw new Error(this.state === STATE_CLOSED ? "cannot send: the session is closed" : "cannot send before the handshake has completed");
     if (!(length >= 1)) throw new Error("a message must have at least 1 byte; empty messages are invalid");
     if (length > MAX_V2_MESSAGE_LENGTH) throw new Error("a message can have at most " + MAX_V2_MESSAGE_LENGTH + " bytes, got " + length);
     const size = RECORD_AT + recordSize(length);

@@ -8,9 +8,14 @@ import type { V2Primitives } from "./primitives.js";
 /** HKDF-Extract: PRK = HMAC(salt, ikm), written to out[outAt .. +32). An empty salt means 32 zero bytes. */
 export function hkdfExtract(
   primitives: V2Primitives,
-  salt: Uint8Array, saltAt: number, saltLength: number,
-  ikm: Uint8Array, ikmAt: number, ikmLength: number,
-  out: Uint8Array, outAt: number,
+  salt: Uint8Array,
+  saltAt: number,
+  saltLength: number,
+  ikm: Uint8Array,
+  ikmAt: number,
+  ikmLength: number,
+  out: Uint8Array,
+  outAt: number,
 ): void {
   const hmac = saltLength > 0 ? new Hmac(primitives, salt, saltAt, saltLength) : new Hmac(primitives, new Uint8Array(SHA256_SIZE));
   hmac.mac(ikm, ikmAt, ikmLength, out, outAt);
