@@ -3,61 +3,21 @@
 // processes (build/server/cli): FizzBuzz, a wrong key, the device as server, a server restart,
 // and the exact text `npm run flash -- --out` would send.
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Device } from "../host-sim/device.js";
-import { bootFirmware, type FirmwareConfig } from "../host-sim/runner.js";
+import { bootFirmware } from "../host-sim/runner.js";
+import { assertDeviceHealthy, CLIENT_CLI, DEMO_KEY_HEX, deviceConfig, type Proc, startLwstcpServer, startNode } from "./helpers/processes.js";
 import { freePort } from "./host-sim-helpers.js";
 
-const SERVER_CLI = "build/server/cli/lwstcp-server.js";
-const CLIENT_CLI = "build/server/cli/lwstcp-client.js";
-// The C++ FizzBuzz example's public demo key, as boards/config.example.json carries it.
-const DEMO_KEY_HEX = "78563412f0debc9a6824571301dfebac4433221188776655ccbbaa9900ffeedd";
 const OTHER_KEY_HEX = "11".repeat(32);
 
-interface Proc {
-  child: ChildProcess;
-  out: () => string;
-  exit: Promise<number | null>;
-}
-
-function start(script: string, args: string[]): Proc {
-  const child = spawn(process.execPath, [script, ...args], { env: { ...process.env, LWSTCP_KEY: "" }, stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  child.stdout?.on("data", (d) => (out += d));
-  child.stderr?.on("data", (d) => (out += d));
-  return { child, out: () => out, exit: new Promise((resolve) => child.once("exit", (code) => resolve(code))) };
-}
-
-/** lwstcp-server on 127.0.0.1 with JSON log lines; resolves once it listens. */
-async function startServer(port: number, keyHex: string, mode = "fizzbuzz"): Promise<Proc & { events: () => Array<Record<string, any>> }> {
-  const proc = start(SERVER_CLI, ["--port", String(port), "--host", "127.0.0.1", "--log", "json", "--key", keyHex, "--mode", mode]);
-  const events = () =>
-    proc
-      .out()
-      .split("\n")
-      .filter((l) => l.startsWith("{"))
-      .map((l) => JSON.parse(l));
-  const deadline = Date.now() + 10000;
-  while (!events().some((e) => e.event === "started")) {
-    if (proc.child.exitCode !== null || Date.now() > deadline) throw new Error("server did not start: " + proc.out());
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return { ...proc, events };
-}
-
-function config(port: number, extra: Partial<FirmwareConfig> = {}): FirmwareConfig {
-  return { ssid: "lab", password: "lab-password", host: "127.0.0.1", port, key: DEMO_KEY_HEX, rounds: 32, role: "client", ...extra };
-}
-
-function healthy(device: Device): void {
-  const problems = device.uncaught.map((u) => u.printed);
-  if (device.failure) problems.push(device.failure.kind + ": " + device.failure.message);
-  assert.deepEqual(problems, [], "device console:\n" + device.consoleLines.join("\n"));
-  assert.ok(!device.consoleLines.some((l) => /WARNING: no hardware RNG/.test(l)), "the library must use the board's RNG register");
-}
+const startServer = (port: number, keyHex: string, mode = "fizzbuzz") => startLwstcpServer(port, ["--key", keyHex, "--mode", mode]);
+const start = startNode;
+const config = deviceConfig;
+const healthy = assertDeviceHealthy;
 
 describe("firmware end to end: bundles on simulated ESP32s against the desktop processes", function () {
   this.timeout(90000);

@@ -3,68 +3,15 @@
 // at once, the device as a client sending 1..65528-byte binary messages to an echo server, and the
 // `npm run sim` summary line. Every wait is bounded; nothing asserts on timing.
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
 import type { Device } from "../host-sim/device.js";
-import { bootFirmware, DEFAULT_LIBRARY_PATH, type FirmwareConfig } from "../host-sim/runner.js";
+import { bootFirmware, DEFAULT_LIBRARY_PATH } from "../host-sim/runner.js";
+import { assertDeviceHealthy, DEMO_KEY_HEX, deviceConfig, type Proc, SIM_CLI, startLwstcpServer, startNode, until } from "./helpers/processes.js";
 import { freePort } from "./host-sim-helpers.js";
 
-const SERVER_CLI = "build/server/cli/lwstcp-server.js";
-const SIM_CLI = "build/host-sim/cli.js";
-// The C++ FizzBuzz example's public demo key, as boards/config.example.json carries it.
-const DEMO_KEY_HEX = "78563412f0debc9a6824571301dfebac4433221188776655ccbbaa9900ffeedd";
-
-interface Proc {
-  child: ChildProcess;
-  out: () => string;
-  exit: Promise<number | null>;
-}
-
-function start(script: string, args: string[]): Proc {
-  const child = spawn(process.execPath, [script, ...args], { env: { ...process.env, LWSTCP_KEY: "" }, stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  child.stdout?.on("data", (d) => (out += d));
-  child.stderr?.on("data", (d) => (out += d));
-  return { child, out: () => out, exit: new Promise((resolve) => child.once("exit", (code) => resolve(code))) };
-}
-
-type ServerProc = Proc & { events: () => Array<Record<string, any>> };
-
-/** lwstcp-server on 127.0.0.1 with JSON log lines; resolves once it listens. */
-async function startServer(port: number, extra: string[] = []): Promise<ServerProc> {
-  const proc = start(SERVER_CLI, ["--port", String(port), "--host", "127.0.0.1", "--log", "json", "--key", DEMO_KEY_HEX, ...extra]);
-  const events = () =>
-    proc
-      .out()
-      .split("\n")
-      .filter((l) => l.startsWith("{"))
-      .map((l) => JSON.parse(l));
-  await until(
-    () => events().some((e) => e.event === "started"),
-    10000,
-    () => "server did not start: " + proc.out(),
-    () => proc.child.exitCode !== null,
-  );
-  return { ...proc, events };
-}
-
-/** Polls `condition` every 20 ms; fails after timeoutMs (or at once when `abort` holds) with `what()`. */
-async function until(condition: () => boolean, timeoutMs: number, what: () => string, abort: () => boolean = () => false): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (abort() || Date.now() > deadline) throw new Error("timed out: " + what());
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-function config(port: number, extra: Partial<FirmwareConfig> = {}): FirmwareConfig {
-  return { ssid: "lab", password: "lab-password", host: "127.0.0.1", port, key: DEMO_KEY_HEX, rounds: 32, role: "client", ...extra };
-}
-
-function healthy(device: Device): void {
-  const problems = device.uncaught.map((u) => u.printed);
-  if (device.failure) problems.push(device.failure.kind + ": " + device.failure.message);
-  assert.deepEqual(problems, [], `device ${device.name} console:\n` + device.consoleLines.slice(-60).join("\n"));
-}
+const startServer = (port: number, extra: string[] = []) => startLwstcpServer(port, ["--key", DEMO_KEY_HEX, ...extra]);
+const start = startNode;
+const config = deviceConfig;
+const healthy = assertDeviceHealthy;
 
 /** Every FizzBuzz line the device received was the one due (the demo app prints "(expected …)" otherwise). */
 function allLinesRight(device: Device): void {
@@ -311,6 +258,13 @@ c.connectToServer();`;
     await until(
       () => count(/^\[dev1\] lwstcp: handshake succeeded/) === 2 && count(/^\[dev2\] lwstcp: handshake succeeded/) === 2,
       40000,
+      () => sim.out().slice(-3000),
+      simExited,
+    );
+    // Let each resumed game get past 20 messages in all before stopping it.
+    await until(
+      () => count(/^\[dev1\] lwstcp: (<-|->) /) > 20 && count(/^\[dev2\] lwstcp: (<-|->) /) > 20,
+      20000,
       () => sim.out().slice(-3000),
       simExited,
     );

@@ -3,47 +3,17 @@
 // ESP32s (host-sim, whose `require("crypto")` is Espruino's API), against the desktop
 // lwstcp-server / lwstcp-client processes with --profile v2; and a v1/v2 mismatch both ways.
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Device } from "../host-sim/device.js";
 import { bootFirmware, type FirmwareConfig } from "../host-sim/runner.js";
+import { assertDeviceHealthy, CLIENT_CLI, deviceConfig, type Proc, startLwstcpServer, startNode } from "./helpers/processes.js";
 import { freePort } from "./host-sim-helpers.js";
 
-const SERVER_CLI = "build/server/cli/lwstcp-server.js";
-const CLIENT_CLI = "build/server/cli/lwstcp-client.js";
+/** A v2 key of its own: v2 deployments must not reuse a v1 (C++) key. */
 const KEY_HEX = "5a".repeat(16) + "c3".repeat(16);
-
-interface Proc {
-  child: ChildProcess;
-  out: () => string;
-  exit: Promise<number | null>;
-  events: () => Array<Record<string, any>>;
-}
-
-function start(script: string, args: string[]): Proc {
-  const child = spawn(process.execPath, [script, ...args], { env: { ...process.env, LWSTCP_KEY: "" }, stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  child.stdout?.on("data", (d) => (out += d));
-  child.stderr?.on("data", (d) => (out += d));
-  const events = () =>
-    out
-      .split("\n")
-      .filter((l) => l.startsWith("{"))
-      .map((l) => JSON.parse(l));
-  return { child, out: () => out, exit: new Promise((resolve) => child.once("exit", (code) => resolve(code))), events };
-}
-
-async function startServer(port: number, profile: string, mode = "fizzbuzz"): Promise<Proc> {
-  const proc = start(SERVER_CLI, ["--port", String(port), "--host", "127.0.0.1", "--log", "json", "--key", KEY_HEX, "--mode", mode, "--profile", profile]);
-  const deadline = Date.now() + 10000;
-  while (!proc.events().some((e) => e.event === "started")) {
-    if (proc.child.exitCode !== null || Date.now() > deadline) throw new Error("server did not start: " + proc.out());
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return proc;
-}
 
 async function waitFor(check: () => boolean, ms: number, what: string): Promise<void> {
   const deadline = Date.now() + ms;
@@ -53,15 +23,10 @@ async function waitFor(check: () => boolean, ms: number, what: string): Promise<
   }
 }
 
-function config(port: number, extra: Partial<FirmwareConfig> = {}): FirmwareConfig {
-  return { ssid: "lab", password: "lab-password", host: "127.0.0.1", port, key: KEY_HEX, role: "client", profile: "v2", ...extra };
-}
-
-function healthy(device: Device): void {
-  const problems = device.uncaught.map((u) => u.printed);
-  if (device.failure) problems.push(device.failure.kind + ": " + device.failure.message);
-  assert.deepEqual(problems, [], "device console:\n" + device.consoleLines.join("\n"));
-}
+const startServer = (port: number, profile: string, mode = "fizzbuzz") => startLwstcpServer(port, ["--key", KEY_HEX, "--mode", mode, "--profile", profile]);
+const start = startNode;
+const config = (port: number, extra: Partial<FirmwareConfig> = {}) => deviceConfig(port, { key: KEY_HEX, profile: "v2", ...extra });
+const healthy = assertDeviceHealthy;
 
 describe("profile v2 end to end: device bundles (lwstcp + lwstcp-v2) in host-sim against the desktop processes", function () {
   this.timeout(90000);

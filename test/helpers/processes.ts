@@ -1,0 +1,69 @@
+// The product's processes as the end-to-end tests run them: the CLIs spawned with node, the
+// server's JSON log read back as events, and the simulated boards' settings and health checks.
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import type { Device } from "../../host-sim/device.js";
+import type { FirmwareConfig } from "../../host-sim/runner.js";
+
+export const SERVER_CLI = "build/server/cli/lwstcp-server.js";
+export const CLIENT_CLI = "build/server/cli/lwstcp-client.js";
+export const SIM_CLI = "build/host-sim/cli.js";
+/** The C++ FizzBuzz example's public demo key, as boards/config.example.json carries it. */
+export const DEMO_KEY_HEX = "78563412f0debc9a6824571301dfebac4433221188776655ccbbaa9900ffeedd";
+
+export interface Proc {
+  child: ChildProcess;
+  /** Everything it printed so far, stdout and stderr. */
+  out: () => string;
+  exit: Promise<number | null>;
+  /** Its JSON log lines (`--log json`) so far. */
+  events: () => Array<Record<string, any>>;
+}
+
+/** Spawns `node script args…` with no key in the environment, collecting its output. */
+export function startNode(script: string, args: string[]): Proc {
+  const child = spawn(process.execPath, [script, ...args], { env: { ...process.env, LWSTCP_KEY: "" }, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  child.stdout?.on("data", (d) => (out += d));
+  child.stderr?.on("data", (d) => (out += d));
+  const events = () =>
+    out
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l));
+  return { child, out: () => out, exit: new Promise((resolve) => child.once("exit", (code) => resolve(code))), events };
+}
+
+/** Polls `condition` every 20 ms; fails after timeoutMs (or at once when `abort` holds) with `what()`. */
+export async function until(condition: () => boolean, timeoutMs: number, what: () => string, abort: () => boolean = () => false): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (abort() || Date.now() > deadline) throw new Error("timed out: " + what());
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** lwstcp-server on 127.0.0.1:port with JSON log lines and the given flags; resolves once it listens. */
+export async function startLwstcpServer(port: number, args: string[]): Promise<Proc> {
+  const proc = startNode(SERVER_CLI, ["--port", String(port), "--host", "127.0.0.1", "--log", "json", ...args]);
+  await until(
+    () => proc.events().some((e) => e.event === "started"),
+    10000,
+    () => "server did not start: " + proc.out(),
+    () => proc.child.exitCode !== null,
+  );
+  return proc;
+}
+
+/** The settings a simulated board gets (boards/config.json on a real one). */
+export function deviceConfig(port: number, extra: Partial<FirmwareConfig> = {}): FirmwareConfig {
+  return { ssid: "lab", password: "lab-password", host: "127.0.0.1", port, key: DEMO_KEY_HEX, rounds: 32, role: "client", ...extra };
+}
+
+/** No uncaught error, no failure, and the library used the board's RNG register (not the E.hwRand fallback). */
+export function assertDeviceHealthy(device: Device): void {
+  const problems = device.uncaught.map((u) => u.printed);
+  if (device.failure) problems.push(device.failure.kind + ": " + device.failure.message);
+  assert.deepEqual(problems, [], `device ${device.name} console:\n` + device.consoleLines.slice(-60).join("\n"));
+  assert.ok(!device.consoleLines.some((l) => /WARNING: no hardware RNG/.test(l)), "the library must use the board's RNG register");
+}
