@@ -394,7 +394,7 @@ function walkReferences(ast, root, onRef) {
 }
 
 /** @param {any} node @param {(child: any) => void} fn */
-function eachChild(node, fn) {
+export function eachChild(node, fn) {
   for (const key of Object.keys(node)) {
     if (key === "loc" || key === "__scope") continue;
     const value = node[key];

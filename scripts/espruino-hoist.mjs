@@ -14,6 +14,7 @@
 // output keeps terser's formatting.
 
 import * as acorn from "acorn";
+import { eachChild } from "./espruino-check.mjs";
 
 /**
  * @typedef {{ start: number, end: number, text: () => string, removes?: boolean }} Edit
@@ -282,18 +283,6 @@ function skipToAfterComma(s, pos) {
     else pos++;
   }
   return pos;
-}
-
-/** @param {any} node @param {(child: any) => void} fn */
-function eachChild(node, fn) {
-  for (const key of Object.keys(node)) {
-    const value = node[key];
-    if (Array.isArray(value)) {
-      for (const v of value) if (v && typeof v.type === "string") fn(v);
-    } else if (value && typeof value.type === "string") {
-      fn(value);
-    }
-  }
 }
 
 /**

@@ -8,6 +8,7 @@
 // use anywhere. It runs on terser's output, before the hoisting pass.
 
 import * as acorn from "acorn";
+import { eachChild } from "./espruino-check.mjs";
 
 /**
  * @param {string} source ES5 script text
@@ -129,18 +130,6 @@ function forEachInScope(node, fn) {
 function walk(node, fn) {
   fn(node);
   eachChild(node, (child) => walk(child, fn));
-}
-
-/** @param {any} node @param {(child: any) => void} fn */
-function eachChild(node, fn) {
-  for (const key of Object.keys(node)) {
-    const value = node[key];
-    if (Array.isArray(value)) {
-      for (const v of value) if (v && typeof v.type === "string") fn(v);
-    } else if (value && typeof value.type === "string") {
-      fn(value);
-    }
-  }
 }
 
 /**
