@@ -13,6 +13,7 @@ import { LIBRARY_BUDGET_BYTES, readBoards } from "./scripts/boards.mjs";
 import { checkEspruinoSource } from "./scripts/espruino-check.mjs";
 import { espruinoHoist } from "./scripts/espruino-hoist.mjs";
 import { espruinoShrink } from "./scripts/espruino-shrink.mjs";
+import { FIRMWARE_COMPILER_OPTIONS } from "./scripts/firmware-typescript.mjs";
 
 const boards = readBoards();
 /** process.env.BOARD → the facts the library needs at run time (firmware/board-facts.ts). */
@@ -252,21 +253,7 @@ function plugins(values, check) {
     typescript({
       tsconfig: false,
       include: ["firmware/**/*.ts"],
-      compilerOptions: {
-        target: "ES5",
-        module: "ESNext",
-        moduleResolution: "Bundler",
-        lib: ["ES2022"],
-        types: ["node"],
-        strict: true,
-        skipLibCheck: true,
-        // Helpers break on Espruino; the check below fails the build if one is still needed.
-        noEmitHelpers: true,
-        importHelpers: false,
-        noEmitOnError: true,
-        declaration: false,
-        sourceMap: false,
-      },
+      compilerOptions: FIRMWARE_COMPILER_OPTIONS,
     }),
     defines(values),
     check.pure ? pureClasses() : null,

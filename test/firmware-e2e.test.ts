@@ -7,9 +7,8 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Device } from "../host-sim/device.js";
 import { bootFirmware } from "../host-sim/runner.js";
-import { assertDeviceHealthy, CLIENT_CLI, DEMO_KEY_HEX, deviceConfig, type Proc, startLwstcpServer, startNode } from "./helpers/processes.js";
+import { assertDeviceHealthy, CLIENT_CLI, DEMO_KEY_HEX, deviceConfig, startLwstcpServer, startNode, stopAfterEach } from "./helpers/processes.js";
 import { freePort } from "./host-sim-helpers.js";
 
 const OTHER_KEY_HEX = "11".repeat(32);
@@ -21,12 +20,7 @@ const healthy = assertDeviceHealthy;
 
 describe("firmware end to end: bundles on simulated ESP32s against the desktop processes", function () {
   this.timeout(90000);
-  const procs: Proc[] = [];
-  const devices: Device[] = [];
-  afterEach(() => {
-    for (const d of devices.splice(0)) d.stop();
-    for (const p of procs.splice(0)) if (p.child.exitCode === null) p.child.kill("SIGKILL");
-  });
+  const { procs, devices } = stopAfterEach();
 
   it("plays 100 rounds of FizzBuzz with lwstcp-server, every line right, then disconnects cleanly", async () => {
     const port = await freePort();

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import type { Device } from "../host-sim/device.js";
 import { bootFirmware, DEFAULT_LIBRARY_PATH } from "../host-sim/runner.js";
-import { assertDeviceHealthy, DEMO_KEY_HEX, deviceConfig, type Proc, SIM_CLI, startLwstcpServer, startNode, until } from "./helpers/processes.js";
+import { assertDeviceHealthy, DEMO_KEY_HEX, deviceConfig, SIM_CLI, startLwstcpServer, startNode, stopAfterEach, until } from "./helpers/processes.js";
 import { freePort } from "./host-sim-helpers.js";
 
 const startServer = (port: number, extra: string[] = []) => startLwstcpServer(port, ["--key", DEMO_KEY_HEX, ...extra]);
@@ -23,12 +23,7 @@ const tail = (device: Device) => device.consoleLines.slice(-40).join("\n");
 
 describe("host-sim end to end: Wi-Fi drop, 100 devices, large client messages, npm run sim summary", function () {
   this.timeout(90000);
-  const procs: Proc[] = [];
-  const devices: Device[] = [];
-  afterEach(() => {
-    for (const d of devices.splice(0)) d.stop();
-    for (const p of procs.splice(0)) if (p.child.exitCode === null) p.child.kill("SIGKILL");
-  });
+  const { procs, devices } = stopAfterEach();
 
   it("a Wi-Fi drop mid-session: the session ends on both sides, the app re-joins Wi-Fi, reconnects and plays on", async () => {
     const port = await freePort();

@@ -7,9 +7,8 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Device } from "../host-sim/device.js";
 import { bootFirmware, type FirmwareConfig } from "../host-sim/runner.js";
-import { assertDeviceHealthy, CLIENT_CLI, deviceConfig, type Proc, startLwstcpServer, startNode } from "./helpers/processes.js";
+import { assertDeviceHealthy, CLIENT_CLI, deviceConfig, startLwstcpServer, startNode, stopAfterEach } from "./helpers/processes.js";
 import { freePort } from "./host-sim-helpers.js";
 
 /** A v2 key of its own: v2 deployments must not reuse a v1 (C++) key. */
@@ -30,12 +29,7 @@ const healthy = assertDeviceHealthy;
 
 describe("profile v2 end to end: device bundles (lwstcp + lwstcp-v2) in host-sim against the desktop processes", function () {
   this.timeout(90000);
-  const procs: Proc[] = [];
-  const devices: Device[] = [];
-  afterEach(() => {
-    for (const d of devices.splice(0)) d.stop();
-    for (const p of procs.splice(0)) if (p.child.exitCode === null) p.child.kill("SIGKILL");
-  });
+  const { procs, devices } = stopAfterEach();
 
   it("the device as v2 client plays FizzBuzz with lwstcp-server --profile v2, then disconnects cleanly", async () => {
     const port = await freePort();

@@ -12,6 +12,8 @@ import { type Plugin, rollup } from "rollup";
 import { checkEspruinoSource } from "../../scripts/espruino-check.mjs";
 // @ts-expect-error plain JavaScript build scripts without type declarations
 import { espruinoHoist } from "../../scripts/espruino-hoist.mjs";
+// @ts-expect-error: plain ESM JavaScript with JSDoc types
+import { FIRMWARE_COMPILER_OPTIONS } from "../../scripts/firmware-typescript.mjs";
 import { ROLE_SERVER } from "../firmware/core/connection.js";
 import { ConnectionV2 } from "../firmware/core/v2/connection.js";
 import { nodePrimitives } from "../server/crypto-v2.js";
@@ -44,20 +46,7 @@ async function bundleV2(): Promise<string> {
       typescript({
         tsconfig: false,
         include: [join(repoRoot, "firmware/**/*.ts")],
-        compilerOptions: {
-          target: "ES5",
-          module: "ESNext",
-          moduleResolution: "Bundler",
-          lib: ["ES2022"],
-          types: ["node"],
-          strict: true,
-          skipLibCheck: true,
-          noEmitHelpers: true,
-          importHelpers: false,
-          noEmitOnError: true,
-          declaration: false,
-          sourceMap: false,
-        },
+        compilerOptions: FIRMWARE_COMPILER_OPTIONS,
       }),
       terser({ ecma: 5, compress: { ecma: 5, passes: 2 }, mangle: true, format: { ecma: 5, comments: false } }),
       espruinoHoist(),

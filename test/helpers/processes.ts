@@ -67,3 +67,17 @@ export function assertDeviceHealthy(device: Device): void {
   assert.deepEqual(problems, [], `device ${device.name} console:\n` + device.consoleLines.slice(-60).join("\n"));
   assert.ok(!device.consoleLines.some((l) => /WARNING: no hardware RNG/.test(l)), "the library must use the board's RNG register");
 }
+
+/**
+ * Lists the processes and simulated devices a test starts, and stops them all after each test
+ * (call inside a describe block).
+ */
+export function stopAfterEach(): { procs: Proc[]; devices: Device[] } {
+  const procs: Proc[] = [];
+  const devices: Device[] = [];
+  afterEach(() => {
+    for (const d of devices.splice(0)) d.stop();
+    for (const p of procs.splice(0)) if (p.child.exitCode === null) p.child.kill("SIGKILL");
+  });
+  return { procs, devices };
+}
