@@ -13,7 +13,7 @@
 // protocol state stays intact. Messages arrive as binary strings of their bytes (ESP32
 // Espruino has no Unicode strings); sendMessage takes such a string or a Uint8Array.
 //
-// The bundle must stay under 14 KB (the device parses it into RAM), so the many one-line
+// The bundle must stay under 16 KB (the device parses it into RAM), so the many one-line
 // setters (setOnX, and the settings shared by client and server) are made by a loop over
 // their names instead of being written out; the interfaces below give them their types.
 
@@ -190,7 +190,8 @@ export interface LightweightSecureClient extends SettingsMethods {
   setOnDisconnected(fn: (reason: string) => void): void;
   setOnMessageReceived(fn: (message: string) => void): void;
   setOnHandshakeSuccess(fn: () => void): void;
-  setOnHandshakeFailed(fn: (reason: string) => void): void;
+  /** `detail`, when present, is the likely cause for people (e.g. a different key after peer-closed). */
+  setOnHandshakeFailed(fn: (reason: string, detail?: string) => void): void;
   setOnError(fn: (message: string) => void): void;
   setOnDataSent(fn: (length: number) => void): void;
 }
@@ -258,10 +259,10 @@ export class LightweightSecureClient {
       this.retry();
       return false;
     }
-    const finished = function (reason: string, failed: boolean) {
+    const finished = function (reason: string, failed: boolean, detail?: string) {
       if (self.connection !== connection) return;
       self.connection = null;
-      if (failed) call(self.onHandshakeFailed, reason);
+      if (failed) call(self.onHandshakeFailed, reason, detail);
       if (connected) call(self.onDisconnected, reason);
       self.retry();
     };
@@ -274,8 +275,8 @@ export class LightweightSecureClient {
           self.attempt = 0;
           call(self.onHandshakeSuccess);
         },
-        handshakeFailed: function (reason) {
-          finished(reason, true);
+        handshakeFailed: function (reason, detail) {
+          finished(reason, true, detail);
         },
         message: function (text) {
           call(self.onMessageReceived, text);

@@ -9,8 +9,9 @@
 // `end` is always followed by `close`); `error` is reported and ends it too. `drain` needs no
 // handling: Espruino queues what `write` is given and sends 536 bytes per loop pass.
 
-import { Connection, type ConnectionOptions, type ConnectionSink, pollIntervalMs } from "./core/connection.js";
+import { Connection, type ConnectionOptions, type ConnectionSink, pollIntervalMs, ROLE_CLIENT } from "./core/connection.js";
 import { REASON_SOCKET_ERROR } from "./core/constants.js";
+import { clientFailureDetail } from "./core/failure-detail.js";
 import type { ProtocolConnection } from "./core/v2/profile.js";
 
 /** Builds the connection of another profile (v2: the Storage module lwstcp-v2) instead of a v1 Connection. */
@@ -29,7 +30,8 @@ export interface EspruinoSocket {
 /** What the transport reports upward. The owner (lwstcp.ts) guarantees none of these throws. */
 export interface TransportEvents {
   handshakeSucceeded(): void;
-  handshakeFailed(reason: string): void;
+  /** `detail`: the likely cause for people, when the reason alone cannot say it (core/failure-detail.ts). */
+  handshakeFailed(reason: string, detail?: string): void;
   /** A message as a binary string of its bytes. */
   message(text: string): void;
   ended(reason: string): void;
@@ -50,6 +52,8 @@ export function attachSocket(
   create?: ConnectionFactory,
 ): ProtocolConnection {
   let open = true;
+  /** Bytes were written: a v1 client writes nothing before its HandshakeResponse. */
+  let wrote = false;
   /** Why we ended the socket ourselves without the connection deciding it (out of memory). */
   let failure: string | undefined;
   let timer: ReturnType<typeof setInterval> | undefined;
@@ -66,6 +70,7 @@ export function attachSocket(
   const sink: ConnectionSink = {
     write: function (bytes, length) {
       if (!open) return;
+      wrote = true;
       const text = E.toString(bytes.subarray(0, length));
       try {
         // E.toString gives undefined when it cannot allocate the string; write would then send
@@ -92,7 +97,7 @@ export function attachSocket(
     },
     handshakeFailed: function (reason) {
       stopTimer();
-      events.handshakeFailed(reason);
+      events.handshakeFailed(reason, role === ROLE_CLIENT && !create ? clientFailureDetail(reason, wrote) : undefined);
     },
     message: function (bytes, at, length) {
       const text = E.toString(bytes.subarray(at, at + length));

@@ -7,6 +7,7 @@ import { deliverToProcess, describeThrown, type ErrorFlag, installEspruinoApi, t
 import { installEvents } from "./events.js";
 import { defineGlobal, shapeBuiltins } from "./globals.js";
 import { type Board, EspruinoRand } from "./hwrand.js";
+import { type LibraryEvents, LibraryRecorder } from "./library-events.js";
 import { EventLoop, type UncaughtRecord } from "./loop.js";
 import { MemoryEstimator } from "./memory.js";
 import { createModuleSystem } from "./modules.js";
@@ -16,10 +17,14 @@ import { createWifiModule, type WifiHooks, type WifiScript } from "./wifi.js";
 
 export type { DeviceFailure } from "./core.js";
 export type { Board } from "./hwrand.js";
+export type { LibraryCounts, LibraryEvent, LibraryEvents } from "./library-events.js";
 export type { UncaughtRecord } from "./loop.js";
 
 /** JsVars per board (ESPRUINO.md §8): ESP32.py and ESP32S3 16383, ESP32C3_IDF4.py 4095. */
 export const DEFAULT_JSVARS: Record<Board, number> = { ESP32: 16383, ESP32S3: 16383, ESP32C3: 4095 };
+
+/** The module whose events `Device.library` counts. */
+const LIBRARY_MODULE = "lwstcp";
 
 /** Longest extra pause between memory walks when walks are slow. */
 const MAX_MEMORY_BACKOFF_MS = 1000;
@@ -56,6 +61,8 @@ export interface Device {
   readonly net: NetHooks;
   /** Highest JsVar usage seen by the memory checks. */
   readonly peakJsVars: number;
+  /** What the lwstcp library (require("lwstcp")) did: handshakes, failures by reason, messages, reconnects… */
+  readonly library: LibraryEvents;
   readonly stopped: boolean;
   /** Runs top-level code as the console/upload would; an exception is printed as "Uncaught …" and returned as undefined. */
   run(source: string, filename?: string): unknown;
@@ -123,10 +130,12 @@ export function createDevice(options: DeviceOptions = {}): Device {
   define("Server", vm.runInContext("(function Server() {})", context));
 
   const modulesLoaded: unknown[] = [];
+  const library = new LibraryRecorder();
   const memory = new MemoryEstimator(
     core,
     () => storage.executedSources,
     () => modulesLoaded,
+    library.disguise,
   );
   const api = installEspruinoApi(core, memory, () => budget, define);
   errorFlags = api.errorFlags;
@@ -146,7 +155,10 @@ export function createDevice(options: DeviceOptions = {}): Device {
   });
   define("require", (moduleName: unknown) => {
     const exported = modules.require(String(moduleName));
-    if (!modulesLoaded.includes(exported)) modulesLoaded.push(exported);
+    if (!modulesLoaded.includes(exported)) {
+      modulesLoaded.push(exported);
+      if (String(moduleName) === LIBRARY_MODULE) library.instrumentLibrary(exported);
+    }
     return exported;
   });
   define("Modules", modules.Modules);
@@ -207,6 +219,7 @@ export function createDevice(options: DeviceOptions = {}): Device {
     get peakJsVars() {
       return peak;
     },
+    library,
     get stopped() {
       return stopped;
     },

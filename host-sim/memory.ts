@@ -16,6 +16,7 @@
 // internals, pending event-queue jobs, and the interpreter's own fixed overhead (modelled by
 // BASELINE_JSVARS). It is an estimate; exceeding the budget fails the device as the board would.
 import type { DeviceCore } from "./core.js";
+import type { MemoryDisguise } from "./library-events.js";
 
 const BYTES_PER_JSVAR = 14;
 const SHORT_STRING_CHARS = 4;
@@ -39,6 +40,8 @@ export class MemoryEstimator {
     private readonly core: DeviceCore,
     private readonly flashSources: () => readonly string[],
     private readonly extraRoots: () => unknown[],
+    /** The simulator's own instrumentation (library-events.ts), which a board does not have. */
+    private readonly disguise?: MemoryDisguise,
   ) {}
 
   /** Records every object reachable at boot as built-in; call once after the globals are installed. */
@@ -80,8 +83,13 @@ export class MemoryEstimator {
     const seen = new Set<object>();
     const pending: unknown[] = [...roots];
     let total = 0;
+    const disguise = this.disguise;
     while (pending.length > 0 && total <= limit) {
-      const value = pending.pop();
+      let value = pending.pop();
+      if (disguise && isObjectLike(value)) {
+        if (disguise.hidden.has(value as object)) continue;
+        if (disguise.standIns.has(value as object)) value = disguise.standIns.get(value as object);
+      }
       if (typeof value === "string") {
         total += stringJsVars(value.length);
         continue;
@@ -105,8 +113,9 @@ export class MemoryEstimator {
           // An untouched prototype object is created lazily by Espruino; count only what was added to it.
           if (name === "name" || (d?.value && Object.getOwnPropertyNames(d.value).length <= 1)) continue;
         }
-        total += /^\d+$/.test(name) ? 1 : stringJsVars(name.length);
         const d = Object.getOwnPropertyDescriptor(obj, name);
+        if (disguise && d?.get && disguise.hidden.has(d.get)) continue;
+        total += /^\d+$/.test(name) ? 1 : stringJsVars(name.length);
         if (!d) continue;
         if ("value" in d) {
           if (!isInlineValue(d.value)) pending.push(d.value);

@@ -1,6 +1,7 @@
 // The outcome of one handshake, as the C++ HandshakeResult carries it (success, error
 // message, peer IP), plus the short reason code that callbacks and tests check.
 
+import { Connection, clientFailureDetail, ROLE_CLIENT } from "../firmware/core/index.js";
 import { describeReason } from "./reasons.js";
 import type { SocketDriver } from "./socket-driver.js";
 
@@ -33,5 +34,9 @@ export function handshakeSuccess(driver: SocketDriver): HandshakeResult {
 
 export function handshakeFailure(driver: SocketDriver, reason: string): HandshakeResult {
   const error = driver.lastError;
-  return makeResult(driver.peer, driver.address, driver.port, reason, error ? error.message : undefined);
+  const connection = driver.connection;
+  // A v1 client writes nothing before its HandshakeResponse (profile v2 opens with its hello).
+  const cause = connection.role === ROLE_CLIENT && connection instanceof Connection ? clientFailureDetail(reason, driver.socket.bytesWritten > 0) : undefined;
+  const details = [error ? error.message : "", cause || ""].filter((text) => text !== "");
+  return makeResult(driver.peer, driver.address, driver.port, reason, details.length ? details.join("; ") : undefined);
 }

@@ -120,8 +120,8 @@ function runClient(lw: any, config: DemoConfig): void {
     expected = 2;
     client.sendMessage("1");
   });
-  client.setOnHandshakeFailed(function (reason: string) {
-    log("handshake failed: " + reason);
+  client.setOnHandshakeFailed(function (reason: string, detail?: string) {
+    log("handshake failed: " + reason + (detail ? " (" + detail + ")" : ""));
   });
   client.setOnMessageReceived(function (text: string) {
     const n = fizzBuzzNumber(text);

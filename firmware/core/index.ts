@@ -2,6 +2,7 @@
 export * from "./bytes.js";
 export * from "./connection.js";
 export * from "./constants.js";
+export * from "./failure-detail.js";
 export * from "./framer.js";
 export * from "./handshake.js";
 export * from "./keys.js";
