@@ -1,8 +1,12 @@
-// Command-line parsing shared by lwstcp-server and lwstcp-client. The flags are part of
-// the contract (issue 3), so they are parsed strictly: an unknown flag, a missing or
-// malformed value, or a bad key is a UsageError, which the CLIs print as one line and
-// exit with code 2. No dependency: the grammar is `--name value` and `--name=value`
-// (values may start with "-", as in `--timeout -1`).
+// The command-line layer every lwstcp tool shares (lwstcp-server, lwstcp-client, lwstcp-bench,
+// the simulator, npm run bench/stress/flash). Flags are part of the contract, so they are
+// parsed strictly: an unknown flag, a missing or malformed value, or a bad key is a
+// UsageError, which runTool prints as one line and exits with code 2. No dependency: the
+// grammar is `--name value` and `--name=value` (values may start with one "-", as in
+// `--timeout -1`; a value starting with "--" must be given as `--name=--value`).
+//
+// A tool describes itself once (ToolSpec): that one table drives parsing, --help and the
+// messages, so a flag cannot be accepted without being documented or the other way round.
 
 import { readFileSync } from "node:fs";
 import { DEMO_KEY_WORDS, keyToHex, parseKey } from "../../firmware/core/index.js";
@@ -16,12 +20,36 @@ export class UsageError extends Error {
 
 export type Flags = Map<string, string>;
 
+export interface FlagSpec {
+  /** "port" → --port */
+  name: string;
+  /** Placeholder shown in help ("PORT", "HEX64"); absent → a switch (no value). */
+  value?: string;
+  /** One line. */
+  help: string;
+  /** Shown in help as "(default: …)". */
+  default?: string | number;
+}
+
+export interface ToolSpec {
+  /** The name in messages: "<program>: <problem> (see --help)". */
+  program: string;
+  /** One line: what the tool does. */
+  summary: string;
+  /** Synopsis after the program name. */
+  usage: string;
+  /** Every flag the tool takes (spread KEY_FLAG_SPECS where a key is needed). */
+  flags: FlagSpec[];
+  /** At least one full command line. */
+  examples: string[];
+}
+
 /** Parses argv against the known flag names; `switches` take no value. */
 export function parseFlags(argv: string[], valueFlags: string[], switches: string[] = []): Flags {
   const flags: Flags = new Map();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (!arg.startsWith("--")) throw new UsageError("unexpected argument '" + arg + "' (flags look like --name value)");
+    if (!arg.startsWith("--") || arg === "--") throw new UsageError("unexpected argument '" + arg + "' (flags look like --name value)");
     const eq = arg.indexOf("=");
     const name = eq > 0 ? arg.slice(2, eq) : arg.slice(2);
     if (flags.has(name)) throw new UsageError("--" + name + " given more than once");
@@ -32,15 +60,47 @@ export function parseFlags(argv: string[], valueFlags: string[], switches: strin
       let value: string;
       if (eq > 0) value = arg.slice(eq + 1);
       else {
-        if (i + 1 >= argv.length) throw new UsageError("--" + name + " needs a value");
+        // `--port --key X` forgot the port: "--key" is the next flag, not the value.
+        if (i + 1 >= argv.length || argv[i + 1].startsWith("--")) throw new UsageError("--" + name + " needs a value");
         value = argv[++i];
       }
       flags.set(name, value);
     } else {
-      throw new UsageError("unknown flag --" + name);
+      throw new UsageError("unknown flag --" + name + suggestion(name, [...valueFlags, ...switches]));
     }
   }
   return flags;
+}
+
+/** " (did you mean --port?)" when a known name is one or two edits away, else "". */
+function suggestion(name: string, known: string[]): string {
+  let best = "";
+  let bestDistance = 3;
+  for (const candidate of known) {
+    const d = editDistance(name, candidate);
+    if (d < bestDistance) {
+      best = candidate;
+      bestDistance = d;
+    }
+  }
+  return best ? " (did you mean --" + best + "?)" : "";
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    previous = row;
+  }
+  return previous[b.length];
+}
+
+/** Strict parsing against a tool's spec: unknown flag, missing value, repeated flag, stray argument → UsageError. */
+export function parseTool(spec: ToolSpec, argv: string[]): Flags {
+  const values = spec.flags.filter((f) => f.value !== undefined).map((f) => f.name);
+  const switches = spec.flags.filter((f) => f.value === undefined).map((f) => f.name);
+  return parseFlags(argv, values, switches);
 }
 
 /** A whole number in [min, max]. */
@@ -50,6 +110,27 @@ export function intFlag(flags: Flags, name: string, min: number, max: number): n
   if (!/^-?\d+$/.test(text.trim())) throw new UsageError("--" + name + " must be a whole number, got '" + text + "'");
   const value = Number(text.trim());
   if (value < min || value > max) throw new UsageError("--" + name + " must be from " + min + " to " + max + ", got " + value);
+  return value;
+}
+
+/** A decimal number (fractions allowed) in [min, max]. */
+export function numberFlag(flags: Flags, name: string, min: number, max: number): number | undefined {
+  const text = flags.get(name);
+  if (text === undefined) return undefined;
+  const value = Number(text.trim());
+  if (!/^-?\d+(\.\d+)?$/.test(text.trim()) || value < min || value > max)
+    throw new UsageError("--" + name + " must be a number from " + min + " to " + max + ", got '" + text + "'");
+  return value;
+}
+
+/** A TCP port: 1..65535, or 0 (any free port) when allowZero. */
+export function portFlag(flags: Flags, name: string, opts: { allowZero?: boolean; fallback?: number } = {}): number | undefined {
+  const text = flags.get(name);
+  if (text === undefined) return opts.fallback;
+  const min = opts.allowZero ? 0 : 1;
+  const value = Number(text.trim());
+  if (!/^\d+$/.test(text.trim()) || value < min || value > 65535)
+    throw new UsageError("--" + name + " must be a port from " + min + " to 65535" + (opts.allowZero ? " (0: any free port)" : "") + ", got '" + text + "'");
   return value;
 }
 
@@ -69,44 +150,63 @@ export function choiceFlag<T extends string>(flags: Flags, name: string, choices
   return value as T;
 }
 
+/**
+ * A comma-separated selection of names from `known` (`--only a,b` or `--only=a,b`), in the
+ * order given; undefined when the flag is absent. An unknown or empty name is a UsageError
+ * naming it and listing the known ones (`what`: "suite", "scenario").
+ */
+export function listFlag(flags: Flags, name: string, known: readonly string[], what: string): string[] | undefined {
+  const text = flags.get(name);
+  if (text === undefined) return undefined;
+  const names = text.split(",").map((part) => part.trim());
+  for (const n of names) {
+    if (!known.includes(n))
+      throw new UsageError(
+        "--" + name + ": " + (n === "" ? "empty " + what + " name" : "unknown " + what + " '" + n + "'") + " (known: " + known.join(", ") + ")",
+      );
+  }
+  return names.filter((n, i) => names.indexOf(n) === i);
+}
+
 export const KEY_FLAGS = ["key", "key-words", "key-file"];
 
-function wordsFromText(text: string, source: string): number[] {
-  const parts = text.split(/[\s,]+/).filter((part) => part !== "");
-  if (parts.length !== 8) throw new UsageError(source + " must hold 8 words, got " + parts.length);
-  return parts.map((part, i) => {
+export const KEY_FLAG_SPECS: FlagSpec[] = [
+  { name: "key", value: "HEX64", help: "handshake key as 64 hex digits, each u32 word little-endian (wire order); or set env LWSTCP_KEY" },
+  { name: "key-words", value: "W0,...,W7", help: "handshake key as 8 u32 words, as C++ code writes them: 0x12345678,0x9ABCDEF0,..." },
+  { name: "key-file", value: "FILE", help: "file holding the key: 64 hex digits, 8 words, or 32 raw bytes" },
+];
+
+const KEY_SHAPE = "must be 64 hex digits or 8 u32 words (0x… or decimal)";
+
+/** The value as a message quotes it: short enough for one line. */
+function quoted(text: string): string {
+  const oneLine = text.trim().replace(/\s+/g, " ");
+  return "'" + (oneLine.length > 72 ? oneLine.slice(0, 72) + "…" : oneLine) + "'";
+}
+
+function keyFromText(text: string, source: string): Uint32Array {
+  const trimmed = text.trim();
+  if (/^[0-9a-f]{64}$/i.test(trimmed)) return parseKey(trimmed);
+  const parts = trimmed.split(/[\s,]+/).filter((part) => part !== "");
+  if (parts.length !== 8) throw new UsageError(source + " " + KEY_SHAPE + ", got " + quoted(text));
+  const words = parts.map((part, i) => {
     if (!/^(0x[0-9a-f]{1,8}|\d{1,10})$/i.test(part)) throw new UsageError(source + ": word " + i + " ('" + part + "') is not a u32 in hex (0x…) or decimal");
     const value = Number(part);
     if (value > 0xffffffff) throw new UsageError(source + ": word " + i + " (" + part + ") is larger than 0xFFFFFFFF");
     return value;
   });
-}
-
-function keyFromText(text: string, source: string): Uint32Array {
-  const trimmed = text.trim();
-  try {
-    if (/^[0-9a-f]+$/i.test(trimmed)) return parseKey(trimmed);
-    return parseKey(wordsFromText(trimmed, source));
-  } catch (err) {
-    if (err instanceof UsageError) throw err;
-    throw new UsageError(source + ": " + (err as Error).message);
-  }
+  return parseKey(words);
 }
 
 /**
  * The handshake key from --key HEX64, --key-words W0,…,W7, --key-file F (64 hex digits,
- * 8 words, or 32 raw bytes) or the LWSTCP_KEY environment variable, in that order of
- * precedence; exactly one flag at most.
+ * 8 words, or 32 raw bytes) or the LWSTCP_KEY environment variable; at most one flag. Every
+ * source accepts either spelling and answers a bad value with the same message.
  */
 export function keyFromFlags(flags: Flags, env: NodeJS.ProcessEnv): Uint32Array {
   const given = KEY_FLAGS.filter((name) => flags.has(name));
   if (given.length > 1) throw new UsageError("give only one of --key, --key-words, --key-file (got " + given.map((n) => "--" + n).join(", ") + ")");
-  if (flags.has("key")) {
-    const hex = (flags.get("key") as string).trim();
-    if (!/^[0-9a-f]{64}$/i.test(hex))
-      throw new UsageError("--key must be 64 hex digits (32 bytes, each word little-endian), got " + hex.length + " characters");
-    return keyFromText(hex, "--key");
-  }
+  if (flags.has("key")) return keyFromText(flags.get("key") as string, "--key");
   if (flags.has("key-words")) return keyFromText(flags.get("key-words") as string, "--key-words");
   if (flags.has("key-file")) {
     const file = flags.get("key-file") as string;
@@ -114,10 +214,11 @@ export function keyFromFlags(flags: Flags, env: NodeJS.ProcessEnv): Uint32Array 
     try {
       raw = readFileSync(file);
     } catch (err) {
-      throw new UsageError("--key-file: cannot read " + file + ": " + (err as NodeJS.ErrnoException).code);
+      throw new UsageError("--key-file: cannot read " + file + ": " + ((err as NodeJS.ErrnoException).code || (err as Error).message));
     }
     const text = raw.toString("latin1");
     if (raw.length === 32 && !/^[\x20-\x7e\s]*$/.test(text)) return parseKey(new Uint8Array(raw));
+    if (!/^[\x20-\x7e\s]*$/.test(text)) throw new UsageError("--key-file " + file + " " + KEY_SHAPE + " or 32 raw bytes, got " + raw.length + " bytes");
     return keyFromText(text, "--key-file " + file);
   }
   if (env.LWSTCP_KEY !== undefined && env.LWSTCP_KEY !== "") return keyFromText(env.LWSTCP_KEY, "LWSTCP_KEY");
@@ -134,18 +235,126 @@ export const DEMO_KEY_WARNING = [
   "!!! the demo only: give real devices a secret key (--key, --key-words, --key-file or LWSTCP_KEY).",
 ].join("\n");
 
-/** Runs a CLI main: UsageError → one line on stderr and exit 2; anything else → exit 1. */
-export function runCli(program: string, main: () => Promise<number>): void {
-  main().then(
+const BUILT_IN_FLAGS: FlagSpec[] = [
+  { name: "help", help: "print this help and exit" },
+  { name: "version", help: "print the version and exit" },
+];
+
+/** Usage, summary, every flag with its default, and the examples. */
+export function helpText(spec: ToolSpec): string {
+  const flags = [...spec.flags, ...BUILT_IN_FLAGS];
+  const left = flags.map((f) => "  --" + f.name + (f.value ? " " + f.value : ""));
+  const width = Math.max(...left.map((l) => l.length)) + 2;
+  const lines = ["usage: " + spec.program + " " + spec.usage, "", spec.summary, "", "flags:"];
+  flags.forEach((f, i) => {
+    const help = f.help + (f.default !== undefined ? " (default: " + f.default + ")" : "");
+    lines.push(left[i].padEnd(width) + help);
+  });
+  lines.push("", spec.examples.length > 1 ? "examples:" : "example:");
+  for (const example of spec.examples) lines.push("  " + example);
+  return lines.join("\n") + "\n";
+}
+
+/** The version in package.json (build/server/cli/args.js and server/cli/args.ts are both three levels down). */
+export function packageVersion(): string {
+  try {
+    return JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")).version;
+  } catch {
+    return "unknown";
+  }
+}
+
+function oneLine(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return message.split("\n")[0];
+}
+
+let quietOnClosedPipe = false;
+let mainResult: number | undefined;
+
+/**
+ * A closed stdout or stderr (output piped into `head -1`) ends the process at once and
+ * quietly, as SIGPIPE would end a C tool, instead of an EPIPE stack; the exit code is main's
+ * result when it has one, else 0. Idempotent; runTool and runCli install it.
+ */
+export function exitQuietlyOnClosedPipe(): void {
+  if (quietOnClosedPipe) return;
+  quietOnClosedPipe = true;
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (err: NodeJS.ErrnoException) => {
+      if (err.code === "EPIPE" || err.code === "ERR_STREAM_DESTROYED") process.exit(mainResult ?? process.exitCode ?? 0);
+      throw err;
+    });
+  }
+}
+
+function writeError(line: string): void {
+  try {
+    process.stderr.write(line + "\n");
+  } catch {
+    // stderr is gone too: the exit code still says what happened.
+  }
+}
+
+/**
+ * Runs a tool: --help/-h anywhere → help on stdout, exit 0; --version → "<program> <version>",
+ * exit 0; otherwise parses argv strictly against the spec and calls main. A UsageError → one
+ * line "<program>: <message> (see --help)" on stderr, exit 2; any other error → one line
+ * "<program>: <message>", exit 1 (the stack only when LWSTCP_DEBUG=1). The exit code is main's
+ * result (set as process.exitCode: a server that keeps listening stays up).
+ */
+export function runTool(spec: ToolSpec, main: (flags: Flags) => Promise<number>): void {
+  exitQuietlyOnClosedPipe();
+  const argv = process.argv.slice(2);
+  if (argv.includes("--help") || argv.includes("-h")) {
+    process.stdout.write(helpText(spec));
+    process.exitCode = 0;
+    return;
+  }
+  if (argv.includes("--version")) {
+    process.stdout.write(spec.program + " " + packageVersion() + "\n");
+    process.exitCode = 0;
+    return;
+  }
+  let started: Promise<number>;
+  try {
+    const flags = parseTool(spec, argv);
+    started = main(flags);
+  } catch (err) {
+    started = Promise.reject(err);
+  }
+  started.then(
     (code) => {
+      mainResult = code;
       process.exitCode = code;
     },
     (err) => {
       if (err instanceof UsageError) {
-        process.stderr.write(program + ": " + err.message + " (see --help)\n");
+        writeError(spec.program + ": " + err.message + " (see --help)");
         process.exit(2);
       }
-      process.stderr.write(program + ": " + ((err as Error).stack || String(err)) + "\n");
+      writeError(spec.program + ": " + oneLine(err));
+      if (process.env.LWSTCP_DEBUG === "1" && err instanceof Error && err.stack) writeError(err.stack);
+      process.exit(1);
+    },
+  );
+}
+
+/** Runs a CLI main without a spec (kept for older callers): errors as runTool reports them. */
+export function runCli(program: string, main: () => Promise<number>): void {
+  exitQuietlyOnClosedPipe();
+  main().then(
+    (code) => {
+      mainResult = code;
+      process.exitCode = code;
+    },
+    (err) => {
+      if (err instanceof UsageError) {
+        writeError(program + ": " + err.message + " (see --help)");
+        process.exit(2);
+      }
+      writeError(program + ": " + oneLine(err));
+      if (process.env.LWSTCP_DEBUG === "1" && err instanceof Error && err.stack) writeError(err.stack);
       process.exit(1);
     },
   );
