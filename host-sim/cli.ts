@@ -1,84 +1,138 @@
-// npm run sim -- --host 127.0.0.1 --port 12345 [--key HEX64] [--app fizzbuzz|echo-server] [--devices N]
-//                [--bundle dist/app-esp32.js] [--library dist/lwstcp.js] [--count N] [--rounds N] [--duration S]
-// Boots N simulated ESP32s running the app bundle (library from the Storage file "lwstcp", settings
-// from "lwstcp-config.json"), prints each console line with a [devN] prefix, and ends with a summary.
-import { parseArgs } from "node:util";
+#!/usr/bin/env node
+// lwstcp-sim (npm run sim): boots simulated ESP32s running an app bundle, as `npm run flash`
+// would set a board up (the library as the Storage file "lwstcp", the settings as
+// "lwstcp-config.json"), prints each console line with a [devN] prefix, and ends with a summary
+// counted from the library's own events (host-sim/library-events.ts), so it is right for any app.
+// With no flags it pairs with `npm start`: one FizzBuzz client against 127.0.0.1:12345 with the
+// public demo key. It runs until Ctrl-C unless --count or --duration ends it.
+import { resolve } from "node:path";
+import { DEMO_KEY_WORDS, keyToHex, parseKey } from "../firmware/core/index.js";
+import {
+  choiceFlag,
+  DEMO_KEY_WARNING,
+  type Flags,
+  intFlag,
+  isDemoKey,
+  KEY_FLAG_SPECS,
+  keyFromFlags,
+  numberFlag,
+  portFlag,
+  runTool,
+  type ToolSpec,
+  UsageError,
+} from "../server/cli/args.js";
 import type { Device } from "./device.js";
-import { bootFirmware, DEFAULT_APP_PATH, DEFAULT_LIBRARY_PATH, type FirmwareConfig } from "./runner.js";
+import { ensureFreshBundles, PACKAGE_ROOT } from "./fresh-bundles.js";
+import { bootFirmware, DEFAULT_APP_PATH, DEFAULT_LIBRARY_PATH, DEFAULT_V2_LIBRARY_PATH, type FirmwareConfig } from "./runner.js";
+import { deviceSummary, runProblems, totalSummary } from "./summary.js";
 
-/** A key for local simulation only, used when --key is not given (it is printed so nobody mistakes it). */
-const SIMULATION_KEY = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+const PROGRAM = "lwstcp-sim";
+const DEFAULT_PORT = 12345;
+const ROLES = ["client", "server"] as const;
+const PROFILES = ["v1", "v2"] as const;
+/** The demo key's words as the C++ example writes them (public: printing them gives nothing away). */
+const DEMO_KEY_WORDS_TEXT = "0x12345678,0x9ABCDEF0,0x13572468,0xACEBDF01,0x11223344,0x55667788,0x99AABBCC,0xDDEEFF00";
+/** How often the run checks whether every device has finished, and how many checks in a row it must hold. */
+const POLL_MS = 100;
+const SETTLED_POLLS = 3;
 
-// What the demo app prints (firmware/apps/demo.ts), counted for the summary. Messages: every line
-// sent or received ("sending 1" opens each FizzBuzz session). Reconnects: for a client, sessions
-// opened again after a lost one (handshakes after the first); for an echo server, Wi-Fi re-joins.
-// A FizzBuzz client's final "disconnected: local-disconnect" is not a reconnect.
-const SUMMARY_PATTERNS = {
-  handshakes: /handshake succeeded|session opened/,
-  clientHandshakes: /handshake succeeded/,
-  failedHandshakes: /handshake failed/,
-  messages: /^lwstcp: (<-|->) |^lwstcp: handshake succeeded; sending /,
-  wifiUp: /^lwstcp: Wi-Fi: up/,
-  done: /FizzBuzz done/,
+export const SIM_SPEC: ToolSpec = {
+  program: PROGRAM,
+  summary:
+    "Boots simulated ESP32s (Espruino 2v29) running an app bundle against a LightweightSecureTCP peer, prints their consoles, and ends with a summary of the library's events. Exit 0 only when every device completed a handshake and none had an uncaught error, a throwing callback or ran out of memory.",
+  usage:
+    "[--host H] [--port P] [key flags] [--role client|server] [--profile v1|v2] [--rounds R] [--devices N] [--count N] [--duration S] [--app FILE] [--library FILE]",
+  flags: [
+    { name: "host", value: "HOST", help: "the server the devices connect to (role client)", default: "127.0.0.1" },
+    { name: "port", value: "PORT", help: "its port; with --role server the port the device listens on (0: any free port)", default: DEFAULT_PORT },
+    ...KEY_FLAG_SPECS.map((spec) => ({ ...spec, help: spec.help + "; default: the public demo key, as npm start uses" })),
+    {
+      name: "role",
+      value: "client|server",
+      help: "the demo app's role: client plays FizzBuzz against the server; server echoes what a desktop client sends",
+      default: "client",
+    },
+    { name: "profile", value: "v1|v2", help: "v1: the C++ library's wire format; v2: authenticated; must match the peer", default: "v1" },
+    { name: "rounds", value: "R", help: "XTEA rounds, 1..128; must match the peer (profile v1 only)", default: 32 },
+    { name: "devices", value: "N", help: "how many devices to boot (role client)", default: 1 },
+    { name: "count", value: "N", help: "the demo client stops after N correct replies; the run ends when every device has finished" },
+    { name: "duration", value: "S", help: "end the run after S seconds (default: run until Ctrl-C)" },
+    { name: "app", value: "FILE", help: "the app bundle each device runs (uploaded as the program)", default: DEFAULT_APP_PATH },
+    { name: "library", value: "FILE", help: "the library bundle, stored as the Storage file lwstcp", default: DEFAULT_LIBRARY_PATH },
+  ],
+  examples: [
+    "npm run sim                     # next to `npm start`: one device plays FizzBuzz with the demo key",
+    "npm run sim -- --devices 5 --count 10 --key-file my.key --host 127.0.0.1 --port 12345",
+    "npm run sim -- --role server --port 0   # then run the lwstcp-client line it prints",
+  ],
 };
 
-function reconnects(device: Device, role: FirmwareConfig["role"]): number {
-  const opened = countLines(device, role === "client" ? SUMMARY_PATTERNS.clientHandshakes : SUMMARY_PATTERNS.wifiUp);
-  return Math.max(0, opened - 1);
+/** A path given on the command line is the user's (relative to the working directory); a default is the package's own. */
+function bundlePath(flags: Flags, name: string, fallback: string): string {
+  const given = flags.get(name);
+  return given === undefined ? resolve(PACKAGE_ROOT, fallback) : resolve(given);
 }
 
-const USAGE = `usage: npm run sim -- --host HOST --port PORT [--key HEX64] [--app fizzbuzz|echo-server] [--devices N]
-       [--bundle ${DEFAULT_APP_PATH}] [--library ${DEFAULT_LIBRARY_PATH}] [--count N] [--rounds N] [--duration SECONDS]`;
-
-function fail(message: string): never {
-  process.stderr.write(`${message}\n${USAGE}\n`);
-  process.exit(2);
+function out(line: string): void {
+  process.stdout.write(line + "\n");
 }
 
-function countLines(device: Device, pattern: RegExp): number {
-  return device.consoleLines.filter((line) => pattern.test(line)).length;
+function note(line: string): void {
+  process.stderr.write(`${PROGRAM}: ${line}\n`);
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      host: { type: "string", default: "127.0.0.1" },
-      port: { type: "string" },
-      key: { type: "string" },
-      app: { type: "string", default: "fizzbuzz" },
-      devices: { type: "string", default: "1" },
-      bundle: { type: "string", default: DEFAULT_APP_PATH },
-      library: { type: "string", default: DEFAULT_LIBRARY_PATH },
-      count: { type: "string" },
-      rounds: { type: "string" },
-      duration: { type: "string" },
-      help: { type: "boolean", default: false },
-    },
-  });
-  if (values.help) {
-    process.stdout.write(USAGE + "\n");
-    return;
+/** Waits until the device's app listens on `port` (0: any), and returns the real port; undefined if it stopped first. */
+async function listeningPort(device: Device, port: number, until: Promise<void>): Promise<number | undefined> {
+  let ended = false;
+  void until.then(() => (ended = true));
+  while (!ended && !device.stopped) {
+    try {
+      return await device.net.whenListening(port);
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
   }
-  const port = Number(values.port);
-  if (!Number.isInteger(port) || port <= 0 || port > 65535) fail("--port is required (1..65535)");
-  if (values.app !== "fizzbuzz" && values.app !== "echo-server") fail(`--app must be fizzbuzz or echo-server, not ${values.app}`);
-  const deviceCount = Number(values.devices);
-  if (!Number.isInteger(deviceCount) || deviceCount < 1) fail("--devices must be a positive integer");
-  if (values.app === "echo-server" && deviceCount > 1) fail("--app echo-server listens on --port: run one device");
-  const key = values.key ?? SIMULATION_KEY;
-  if (!/^[0-9a-fA-F]{64}$/.test(key)) fail("--key must be 64 hex digits");
-  if (!values.key) process.stdout.write(`host-sim: no --key given, using the simulation-only key ${SIMULATION_KEY}\n`);
+  return undefined;
+}
+
+async function main(flags: Flags): Promise<number> {
+  const role = choiceFlag(flags, "role", ROLES, "client");
+  const profile = choiceFlag(flags, "profile", PROFILES, "v1");
+  const host = flags.get("host") ?? "127.0.0.1";
+  if (host === "") throw new UsageError("--host needs a value");
+  const port = portFlag(flags, "port", { allowZero: role === "server", fallback: DEFAULT_PORT }) as number;
+  const rounds = intFlag(flags, "rounds", 1, 128);
+  const deviceCount = intFlag(flags, "devices", 1, 10000) ?? 1;
+  const count = intFlag(flags, "count", 1, 1_000_000_000);
+  const duration = numberFlag(flags, "duration", 0.001, 31 * 24 * 3600);
+  if (role === "server" && deviceCount > 1) throw new UsageError("--role server listens on --port: run one device");
+  const usesKey = ["key", "key-words", "key-file"].some((name) => flags.has(name)) || !!process.env.LWSTCP_KEY;
+  const key = usesKey ? keyFromFlags(flags, process.env) : parseKey(DEMO_KEY_WORDS);
+  const demoKey = isDemoKey(key);
+  if (demoKey) process.stderr.write(DEMO_KEY_WARNING + "\n");
+
+  const app = bundlePath(flags, "app", DEFAULT_APP_PATH);
+  const library = bundlePath(flags, "library", DEFAULT_LIBRARY_PATH);
+  const v2Library = resolve(PACKAGE_ROOT, DEFAULT_V2_LIBRARY_PATH);
+  ensureFreshBundles(profile === "v2" ? [app, library, v2Library] : [app, library], note);
 
   const config: FirmwareConfig = {
     ssid: "lwstcp-sim",
     password: "lwstcp-sim-password",
-    host: values.host,
+    host,
     port,
-    key,
-    role: values.app === "echo-server" ? "server" : "client",
-    ...(values.count ? { count: Number(values.count) } : {}),
-    ...(values.rounds ? { rounds: Number(values.rounds) } : {}),
+    key: keyToHex(key),
+    role,
+    profile,
+    ...(rounds !== undefined ? { rounds } : {}),
+    ...(count !== undefined ? { count } : {}),
   };
+  const target = `${host}:${port}`;
+  const what = role === "client" ? `connecting to ${target}` : `listening on 127.0.0.1:${port || "(any free port)"}`;
+  note(
+    `${deviceCount} device${deviceCount === 1 ? "" : "s"} (${role}, profile ${profile}${profile === "v1" ? `, ${rounds ?? 32} rounds` : ""}) ${what}; ` +
+      `app ${flags.get("app") ?? DEFAULT_APP_PATH}; ${duration ? `ends after ${duration} s or on Ctrl-C` : count ? "ends when every device is done, or on Ctrl-C" : "Ctrl-C ends the run"}`,
+  );
 
   const devices: Device[] = [];
   for (let i = 1; i <= deviceCount; i++) {
@@ -88,52 +142,53 @@ async function main(): Promise<void> {
         await bootFirmware({
           name,
           prefix: true,
-          console: (line) => process.stdout.write(line + "\n"),
-          app: { path: values.bundle! },
-          library: { path: values.library! },
+          console: out,
+          app: { path: app },
+          library: { path: library },
+          ...(profile === "v2" ? { v2Library: { path: v2Library } } : {}),
           config,
         }),
       );
     } catch (error) {
       for (const device of devices) device.stop();
-      fail(`[${name}] ${(error as Error).message}`);
+      throw new Error(`[${name}] ${(error as Error).message.split("\n")[0]}`);
     }
   }
 
-  let finished = false;
-  const finish = () => {
-    if (finished) return;
-    finished = true;
-    clearInterval(poll);
-    if (deadline) clearTimeout(deadline);
-    let problems = 0;
-    for (const device of devices) {
-      const failure = device.failure ? `, FAILED ${device.failure.kind}: ${device.failure.message}` : "";
-      problems += device.uncaught.length + (device.failure ? 1 : 0);
-      process.stdout.write(
-        `[${device.name}] summary: handshakes ${countLines(device, SUMMARY_PATTERNS.handshakes)}` +
-          `, failed handshakes ${countLines(device, SUMMARY_PATTERNS.failedHandshakes)}` +
-          `, messages ${countLines(device, SUMMARY_PATTERNS.messages)}` +
-          `, reconnects ${reconnects(device, config.role)}` +
-          `, uncaught errors ${device.uncaught.length}, peak JsVars ${device.peakJsVars}/${device.memory().total}${failure}\n`,
-      );
-      device.stop();
-    }
-    const sum = (pattern: RegExp) => devices.reduce((n, d) => n + countLines(d, pattern), 0);
-    process.stdout.write(
-      `summary: ${devices.length} device(s), handshakes ${sum(SUMMARY_PATTERNS.handshakes)}, ` +
-        `messages ${sum(SUMMARY_PATTERNS.messages)}, reconnects ${devices.reduce((n, d) => n + reconnects(d, config.role), 0)}, ` +
-        `peak JsVars ${Math.max(...devices.map((d) => d.peakJsVars))}, problems ${problems}\n`,
-    );
-    process.exitCode = problems > 0 ? 1 : 0;
-  };
-
-  // Ends when every device finished its rounds or stopped, after --duration, or on Ctrl-C.
+  let end!: () => void;
+  const ended = new Promise<void>((resolveEnd) => (end = resolveEnd));
+  let settledPolls = 0;
   const poll = setInterval(() => {
-    if (devices.every((d) => d.stopped || countLines(d, SUMMARY_PATTERNS.done) > 0)) finish();
-  }, 100);
-  const deadline = values.duration ? setTimeout(finish, Number(values.duration) * 1000) : undefined;
-  process.once("SIGINT", finish);
+    if (devices.every((d) => d.stopped)) return end();
+    settledPolls = devices.every((d) => d.stopped || d.library.settled()) ? settledPolls + 1 : 0;
+    if (settledPolls >= SETTLED_POLLS) end();
+  }, POLL_MS);
+  const deadline = duration ? setTimeout(end, duration * 1000) : undefined;
+  process.once("SIGINT", end);
+  process.once("SIGTERM", end);
+
+  if (role === "server") {
+    void listeningPort(devices[0], port, ended).then((real) => {
+      if (real === undefined) return;
+      const keyFlag = demoKey ? `--key-words ${DEMO_KEY_WORDS_TEXT}` : "(your key: --key, --key-words, --key-file or LWSTCP_KEY)";
+      const extra = (profile === "v2" ? " --profile v2" : "") + (rounds !== undefined && profile === "v1" ? ` --rounds ${rounds}` : "");
+      out(`[${devices[0].name}] reachable from this computer at 127.0.0.1:${real}`);
+      out(`[${devices[0].name}] try: lwstcp-client --host 127.0.0.1 --port ${real} --mode echo --sizes 1,100,1000${extra} ${keyFlag}`);
+    });
+  }
+
+  await ended;
+  clearInterval(poll);
+  if (deadline) clearTimeout(deadline);
+  process.removeListener("SIGINT", end);
+  process.removeListener("SIGTERM", end);
+
+  for (const device of devices) out(`[${device.name}] summary: ${deviceSummary(device)}`);
+  out(`summary: ${totalSummary(devices)}`);
+  const problems = runProblems(devices, target);
+  out(problems.length ? `result: FAILED: ${problems.join("; ")}` : "result: ok");
+  for (const device of devices) device.stop();
+  return problems.length ? 1 : 0;
 }
 
-main().catch((error: unknown) => fail((error as Error).stack ?? String(error)));
+runTool(SIM_SPEC, main);

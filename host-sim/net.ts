@@ -316,8 +316,9 @@ class SimServer implements DeviceResource {
     core.resources.add(this);
   }
 
+  /** On the host's loopback only: the one address a desktop test or user can reach the device at. */
   listen(port: number): void {
-    this.server.listen(port, () => this.markListening((this.server.address() as net.AddressInfo).port));
+    this.server.listen(port, "127.0.0.1", () => this.markListening((this.server.address() as net.AddressInfo).port));
   }
 
   hiddenJsVars(): number {
