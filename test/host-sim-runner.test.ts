@@ -85,28 +85,35 @@ describe("host-sim runner (library in Storage, app uploaded, static check first)
     );
   });
 
-  it("npm run sim boots N devices with [devN] prefixes and prints a summary line", async function () {
+  it("npm run sim boots N devices with [devN] prefixes; an app with no lwstcp client or server fails the run, saying so", async function () {
     this.timeout(15000);
     peer = await startPeer((socket) => socket.write("welcome"));
     const dir = mkdtempSync(join(tmpdir(), "host-sim-cli-"));
     writeFileSync(join(dir, "lwstcp.js"), LIBRARY);
-    writeFileSync(join(dir, "app.js"), APP + `\nsetTimeout(function () { print("FizzBuzz done: 0 replies"); }, 300);`);
-    const { stdout } = await promisify(execFile)(process.execPath, [
+    writeFileSync(join(dir, "app.js"), APP);
+    const run = promisify(execFile)(process.execPath, [
       "build/host-sim/cli.js",
       "--port",
       String(peer.port),
       "--devices",
       "2",
-      "--bundle",
+      "--app",
       join(dir, "app.js"),
       "--library",
       join(dir, "lwstcp.js"),
       "--duration",
-      "10",
+      "2",
     ]);
-    assert.match(stdout, /^\[dev1\] hello wifi$/m);
-    assert.match(stdout, /^\[dev2\] got welcome$/m);
-    assert.match(stdout, /^summary: 2 device\(s\), .*problems 0$/m);
+    // This "library" is not lwstcp: no handshake, so the run fails (exit 1) and says why.
+    const failed = await run.then(
+      () => assert.fail("the run should fail"),
+      (error: { code: number; stdout: string }) => error,
+    );
+    assert.equal(failed.code, 1);
+    assert.match(failed.stdout, /^\[dev1\] hello wifi$/m);
+    assert.match(failed.stdout, /^\[dev2\] got welcome$/m);
+    assert.match(failed.stdout, /^summary: 2 devices, 0 completed a handshake, /m);
+    assert.match(failed.stdout, /^result: FAILED: 0 of 2 devices completed a handshake: the app made no lwstcp client or server/m);
     assert.equal(peer.connections.length, 2);
   });
 });
