@@ -223,7 +223,7 @@ c.connectToServer();`;
     healthy(device);
   });
 
-  it("npm run sim prints per-device and total summary lines: handshakes, messages, reconnects, peak JsVars", async function () {
+  it("npm run sim prints per-device and total summary lines from library events: handshakes, messages each way, reconnects, peak JsVars", async function () {
     const port = await freePort();
     let server = await startServer(port, ["--mode", "fizzbuzz", "--quiet"]);
     procs.push(server);
@@ -275,26 +275,33 @@ c.connectToServer();`;
     assert.equal(perDevice.length, 2, sim.out().slice(-3000));
     for (const [i, line] of perDevice.entries()) {
       const m =
-        /^\[dev(\d)\] summary: handshakes (\d+), failed handshakes (\d+), messages (\d+), reconnects (\d+), uncaught errors 0, peak JsVars (\d+)\/16383$/.exec(
+        /^\[dev(\d)\] summary: handshakes (\d+), handshake failures (\d+).*, messages sent (\d+), received (\d+), reconnects (\d+), connect failures \d+, errors \d+, callback errors 0, uncaught errors 0, peak JsVars (\d+)\/16383$/.exec(
           line,
         );
       assert.ok(m, line);
       const name = `dev${m[1]}`;
       assert.equal(name, `dev${i + 1}`);
-      // The summary counts what the device printed: its console lines are in the CLI's output.
+      // The library's events match what the demo printed about them (its console lines are in the CLI's output).
       const printed = (re: RegExp) => simLines().filter((l) => l.startsWith(`[${name}] `) && re.test(l.slice(name.length + 3))).length;
       assert.equal(Number(m[2]), 2, line);
-      assert.equal(Number(m[5]), 1, line);
-      assert.equal(Number(m[4]), printed(/^lwstcp: (<-|->) |^lwstcp: handshake succeeded; sending /), line);
-      assert.ok(Number(m[4]) > 20, line);
-      assert.ok(Number(m[6]) > 100, line);
+      assert.equal(Number(m[6]), 1, line);
+      // Sent: "1" at each session's start and every "->" line; received: every "<-" line.
+      assert.equal(Number(m[4]), printed(/^lwstcp: -> |^lwstcp: handshake succeeded; sending /), line);
+      assert.equal(Number(m[5]), printed(/^lwstcp: <- /), line);
+      assert.ok(Number(m[4]) + Number(m[5]) > 20, line);
+      assert.ok(Number(m[7]) > 100, line);
     }
     const total = simLines().filter((l) => l.startsWith("summary: "));
     assert.equal(total.length, 1);
-    const t = /^summary: 2 device\(s\), handshakes 4, messages (\d+), reconnects 2, peak JsVars (\d+), problems 0$/.exec(total[0]);
+    const t =
+      /^summary: 2 devices, 2 completed a handshake, handshakes 4, handshake failures \d+.*, messages sent (\d+), received (\d+), reconnects 2, peak JsVars (\d+)$/.exec(
+        total[0],
+      );
     assert.ok(t, total[0]);
-    const deviceMessages = perDevice.map((l) => Number(/messages (\d+)/.exec(l)![1]));
-    assert.equal(Number(t[1]), deviceMessages[0] + deviceMessages[1]);
-    assert.equal(Number(t[2]), Math.max(...perDevice.map((l) => Number(/peak JsVars (\d+)/.exec(l)![1]))));
+    const each = (label: string) => perDevice.map((l) => Number(new RegExp(`${label} (\\d+)`).exec(l)![1]));
+    assert.equal(Number(t[1]), each("messages sent")[0] + each("messages sent")[1]);
+    assert.equal(Number(t[2]), each("received")[0] + each("received")[1]);
+    assert.equal(Number(t[3]), Math.max(...each("peak JsVars")));
+    assert.ok(simLines().includes("result: ok"), sim.out().slice(-3000));
   });
 });
