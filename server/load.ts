@@ -182,7 +182,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
           }
         }),
       );
-      const payload = Buffer.alloc(size, 0x61);
+      // Digits: a FizzBuzz server answers them with another line, which the echo check catches.
+      const payload = Buffer.alloc(size, 0x31);
       const sentAt: number[][] = clients.map(() => []);
       clients.forEach((client, i) => {
         client.on("message", (_text: string, bytes: Buffer) => {
