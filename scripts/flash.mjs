@@ -1,22 +1,61 @@
+#!/usr/bin/env node
 // npm run flash -- --port /dev/ttyUSB0 [--save] [--baud 115200] [--board ESP32] [--config FILE] [--no-build]
 // npm run flash -- --out upload.js [...]      (dry run: write the exact upload text, touch no board)
 //
-// Builds the bundles (unless --no-build), then drives espruino-tools (node_modules/espruino)
-// with the project's offline board file. The library goes up as the Storage file "lwstcp"
-// (the tool's local modules/ lookup is broken in 0.1.67, ../shared/ESPRUINO.md §11), the
-// settings as the Storage file "lwstcp-config.json", and the board's app as the program; with
-// --save the app is stored as .bootcde instead, so it runs at every boot, and the board reboots
-// into it. When the settings ask for "profile": "v2", the v2 engine goes up too, as the Storage
-// file "lwstcp-v2" (a separate module so that v1 boards never carry it; setProfile("v2") loads
-// it). The tool prints "Module lwstcp not found" while it looks for the module online:
-// harmless, `require("lwstcp")` is answered by the Storage file on the device.
+// Checks the settings (boards/config.json) first, then builds the bundles (unless --no-build),
+// then drives espruino-tools (node_modules/espruino) with the project's offline board file. The
+// library goes up as the Storage file "lwstcp", the settings (without their "_" note fields) as
+// the Storage file "lwstcp-config.json", and the board's app as the program; with --save the
+// app is stored as .bootcde instead, so it runs at every boot, and the board reboots into it.
+// When the settings ask for "profile": "v2", the v2 engine goes up too, as the Storage file
+// "lwstcp-v2" (a separate module so that v1 boards never carry it; setProfile("v2") loads it).
+//
+// The upload holds only our code. espruino-tools answers every require() of a module it does
+// not know as built in by looking the name up online (www.espruino.com/modules, with TLS
+// checks off) and prepending what it finds as Modules.addCached(...), which would shadow our
+// Storage file. So the tool gets a copy of the board file that lists our Storage modules
+// among the device's own (it never looks them up), MODULE_URL empty (no online lookup for
+// anything), and the app is checked beforehand to require nothing else.
 
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
-import { join, relative, resolve } from "node:path";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { parseKey } from "../build/firmware/core/index.js";
+import { DEMO_KEY_WARNING, intFlag, isDemoKey, parseTool, runTool, UsageError } from "../build/server/cli/args.js";
 import { ROOT, readBoards } from "./boards.mjs";
 
-const USAGE = "usage: npm run flash -- (--port DEVICE | --out FILE) [--save] [--baud N] [--board NAME] [--config FILE] [--no-build]";
+const PROGRAM = "npm run flash";
+const DEFAULT_CONFIG = join("boards", "config.json");
+
+export const FLASH_SPEC = {
+  program: PROGRAM,
+  summary: "Checks boards/config.json, builds, and uploads the lwstcp library, the settings and the board's app (only our code).",
+  usage: "-- (--port DEVICE | --out FILE) [--save] [--baud N] [--board NAME] [--config FILE] [--no-build]",
+  flags: [
+    { name: "port", value: "DEVICE", help: "serial device of the board, e.g. /dev/ttyUSB0 (or COM3); one of --port or --out is required" },
+    { name: "out", value: "FILE", help: "dry run: write the exact upload text to FILE and touch no board" },
+    { name: "save", help: "store the app as .bootcde so it runs at every boot, and reboot into it (default: run it once, from RAM)" },
+    { name: "baud", value: "N", help: "serial speed", default: 115200 },
+    { name: "board", value: "NAME", help: "board description in boards/ (" + safeBoardNames() + ")", default: "ESP32" },
+    { name: "config", value: "FILE", help: "the settings uploaded as lwstcp-config.json (start from boards/config.example.json)", default: DEFAULT_CONFIG },
+    { name: "no-build", help: "upload dist/ as it is, without running the firmware build first" },
+  ],
+  examples: ["npm run flash -- --port /dev/ttyUSB0 --save", "npm run flash -- --out upload.js --config boards/config.json"],
+};
+
+function safeBoardNames() {
+  try {
+    return readBoards()
+      .map((b) => b.board)
+      .join(", ");
+  } catch {
+    return "ESP32";
+  }
+}
+
+/** Our Storage modules: the device answers require() of these from Storage, never the tool. */
+export const STORAGE_MODULES = ["lwstcp", "lwstcp-v2"];
 
 /**
  * @typedef {{ port?: string, out?: string, save: boolean, baud: string, board: string, config: string, build: boolean }} FlashOptions
@@ -24,89 +63,213 @@ const USAGE = "usage: npm run flash -- (--port DEVICE | --out FILE) [--save] [--
  * @returns {FlashOptions}
  */
 export function parseFlashArgs(argv) {
-  /** @type {FlashOptions} */
-  const options = { save: false, baud: "115200", board: "ESP32", config: join("boards", "config.json"), build: true };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined || v.startsWith("--")) throw new Error(`${arg} needs a value`);
-      return v;
-    };
-    if (arg === "--port") options.port = value();
-    else if (arg === "--out") options.out = value();
-    else if (arg === "--baud") options.baud = value();
-    else if (arg === "--board") options.board = value();
-    else if (arg === "--config") options.config = value();
-    else if (arg === "--save") options.save = true;
-    else if (arg === "--no-build") options.build = false;
-    else throw new Error(`unknown argument ${arg}`);
-  }
-  if (!options.port === !options.out) throw new Error("give exactly one of --port DEVICE or --out FILE");
-  return options;
+  return flashOptions(parseTool(FLASH_SPEC, argv));
 }
 
 /**
- * The espruino-tools arguments for these options (paths relative to the repository root).
- * @param {FlashOptions} options
+ * @param {import("../build/server/cli/args.js").Flags} flags
+ * @returns {FlashOptions}
  */
-export function espruinoArgs(options) {
+function flashOptions(flags) {
+  const options = {
+    port: flags.get("port"),
+    out: flags.get("out"),
+    save: flags.has("save"),
+    baud: String(intFlag(flags, "baud", 300, 5000000) ?? 115200),
+    board: flags.get("board") ?? "ESP32",
+    config: flags.get("config") ?? DEFAULT_CONFIG,
+    build: !flags.has("no-build"),
+  };
+  if (options.port === "" || options.out === "" || options.config === "") throw new UsageError("--port, --out and --config need a non-empty value");
+  if (!options.port === !options.out) throw new UsageError("give exactly one of --port DEVICE or --out FILE");
+  return options;
+}
+
+/** The fields the board demo (firmware/apps/demo.ts) reads. */
+const KNOWN_FIELDS = ["ssid", "password", "host", "port", "key", "rounds", "profile", "role", "count", "keepAliveMs", "timeoutMs"];
+/** Values copied from boards/config.example.json that cannot be anyone's network. */
+const PLACEHOLDERS = { ssid: "your-wifi-name", password: "your-wifi-password" };
+
+const isWhole = (v) => typeof v === "number" && Number.isInteger(v);
+const shown = (v) => {
+  const text = JSON.stringify(v);
+  return text === undefined ? "nothing" : text.length > 72 ? text.slice(0, 72) + "…" : text;
+};
+
+/**
+ * Checks the settings text as the board demo will read it. Each problem and warning is one
+ * line naming the field; `upload` is the object to upload (without "_" fields).
+ * @param {string} text
+ * @returns {{ problems: string[], warnings: string[], upload?: Record<string, unknown> }}
+ */
+export function checkConfig(text) {
+  let config;
+  try {
+    config = JSON.parse(text);
+  } catch (e) {
+    return { problems: ["not valid JSON: " + String(/** @type {Error} */ (e).message).split("\n")[0]], warnings: [] };
+  }
+  if (config === null || typeof config !== "object" || Array.isArray(config))
+    return { problems: ["must be a JSON object { ... }, got " + shown(config)], warnings: [] };
+  const problems = [];
+  const warnings = [];
+  const role = config.role;
+  if (role !== "client" && role !== "server") problems.push(`role must be "client" or "server", got ${shown(role)}`);
+  if (typeof config.ssid !== "string" || config.ssid === "") problems.push(`ssid must be the name of your Wi-Fi network, got ${shown(config.ssid)}`);
+  else if (config.ssid === PLACEHOLDERS.ssid) problems.push(`ssid is still the example's placeholder "${PLACEHOLDERS.ssid}": put your Wi-Fi network's name`);
+  if (typeof config.password !== "string")
+    problems.push(`password must be a string (the Wi-Fi password; "" for an open network), got ${shown(config.password)}`);
+  else if (config.password === PLACEHOLDERS.password)
+    problems.push(`password is still the example's placeholder "${PLACEHOLDERS.password}": put your Wi-Fi password`);
+  if (role !== "server" && (typeof config.host !== "string" || config.host.trim() === ""))
+    problems.push(`host must be the server's address (a string such as "192.168.1.10"), got ${shown(config.host)}`);
+  if (!isWhole(config.port) || config.port < 1 || config.port > 65535) problems.push(`port must be a whole number from 1 to 65535, got ${shown(config.port)}`);
+  const keyProblem = checkKey(config.key);
+  if (keyProblem) problems.push(keyProblem);
+  else if (isDemoKey(parseKey(config.key))) warnings.push("key is the public demo key:\n" + DEMO_KEY_WARNING);
+  if (config.profile !== undefined && config.profile !== "v1" && config.profile !== "v2")
+    problems.push(`profile must be "v1" or "v2", got ${shown(config.profile)}`);
+  if (config.rounds !== undefined && (!isWhole(config.rounds) || config.rounds < 1 || config.rounds > 128))
+    problems.push(`rounds must be a whole number from 1 to 128, got ${shown(config.rounds)}`);
+  if (config.profile === "v2" && config.rounds !== undefined && config.rounds !== 32) warnings.push("rounds is ignored with profile v2");
+  if (config.count !== undefined && (!isWhole(config.count) || config.count < 0))
+    problems.push(`count must be a whole number, 0 or more (0: never stop), got ${shown(config.count)}`);
+  if (config.count !== undefined && role === "server") warnings.push("count is used only by role client");
+  const { keepAliveMs, timeoutMs } = config;
+  if (keepAliveMs !== undefined && (!isWhole(keepAliveMs) || keepAliveMs < 1))
+    problems.push(`keepAliveMs must be a whole number of ms, 1 or more, got ${shown(keepAliveMs)}`);
+  if (timeoutMs !== undefined && (!isWhole(timeoutMs) || (timeoutMs < 1 && timeoutMs !== -1)))
+    problems.push(`timeoutMs must be a whole number of ms, 1 or more, or -1 (none), got ${shown(timeoutMs)}`);
+  if (isWhole(keepAliveMs) && isWhole(timeoutMs) && timeoutMs !== -1 && keepAliveMs >= timeoutMs)
+    problems.push(`keepAliveMs (${keepAliveMs}) must be shorter than timeoutMs (${timeoutMs})`);
+  if (timeoutMs !== undefined && keepAliveMs === undefined) warnings.push("timeoutMs is used only together with keepAliveMs");
+  const upload = {};
+  for (const [name, value] of Object.entries(config)) {
+    if (name.startsWith("_")) continue;
+    if (!KNOWN_FIELDS.includes(name))
+      warnings.push(`unknown field "${name}" (the demo reads ${KNOWN_FIELDS.join(", ")}; fields starting with _ are notes and stay here)`);
+    upload[name] = value;
+  }
+  return { problems, warnings, upload };
+}
+
+/** Why `key` is not a key the device accepts (64 hex digits, or an array of 8 u32 numbers), or null. */
+function checkKey(key) {
+  const shape = "key must be 64 hex digits or 8 u32 words (an array of numbers), got ";
+  if (typeof key === "string") return /^[0-9a-f]{64}$/i.test(key.trim()) ? null : shape + shown(key);
+  if (Array.isArray(key)) {
+    if (key.length !== 8) return shape + key.length + " words";
+    const bad = key.findIndex((w) => !isWhole(w) || w < 0 || w > 0xffffffff);
+    return bad < 0 ? null : `key: word ${bad} (${shown(key[bad])}) is not a u32 number (write 0x12345678 as 305419896; JSON has no hex)`;
+  }
+  return shape + shown(key);
+}
+
+/** Every module name the code passes to require("…"). */
+export function requiredModules(code) {
+  const names = new Set();
+  for (const m of code.matchAll(/\brequire\s*\(\s*(["'])([^"']+)\1\s*\)/g)) names.add(m[2]);
+  return [...names];
+}
+
+/**
+ * The files the upload is made of, written into `dir`: a copy of the board description that
+ * lists our Storage modules among the device's own, and the settings without "_" fields.
+ * @param {FlashOptions} options
+ * @param {Record<string, unknown>} upload the settings to upload
+ * @param {string} dir
+ */
+export function prepareUpload(options, upload, dir) {
   const board = readBoards().find((b) => b.board === options.board);
   if (!board)
-    throw new Error(
-      `no board ${options.board} in boards/ (known: ${readBoards()
+    throw new UsageError(
+      `--board: no board ${options.board} in boards/ (known: ${readBoards()
         .map((b) => b.board)
         .join(", ")})`,
     );
+  const description = JSON.parse(readFileSync(board.file, "utf8"));
+  description.info.builtin_modules = [...description.info.builtin_modules, ...STORAGE_MODULES];
+  const boardFile = join(dir, board.board + ".json");
+  writeFileSync(boardFile, JSON.stringify(description, null, 2) + "\n");
+  const configFile = join(dir, "lwstcp-config.json");
+  writeFileSync(configFile, JSON.stringify(upload, null, 2) + "\n");
   const app = join("dist", board.app);
-  const args = ["--board", relative(ROOT, board.file), "--storage", `lwstcp:${join("dist", "lwstcp.js")}`, "--storage", `lwstcp-config.json:${options.config}`];
-  if (configProfile(options.config) === "v2") args.push("--storage", `lwstcp-v2:${join("dist", "lwstcp-v2.js")}`);
-  if (options.save) args.push("--storage", `.bootcde:${app}`, "-e", "load()");
-  else args.push(app);
+  const foreign = existsSync(resolve(ROOT, app))
+    ? requiredModules(readFileSync(resolve(ROOT, app), "latin1")).filter((m) => !description.info.builtin_modules.includes(m))
+    : [];
+  return { boardFile, configFile, app, profile: upload.profile === "v2" ? "v2" : "v1", foreign };
+}
+
+/**
+ * The espruino-tools arguments (paths relative to the repository root or absolute).
+ * @param {FlashOptions} options
+ * @param {{ boardFile: string, configFile: string, app: string, profile: string }} prepared
+ */
+export function espruinoArgs(options, prepared) {
+  const args = ["--board", prepared.boardFile, "--config", "MODULE_URL=", "--storage", `lwstcp:${join("dist", "lwstcp.js")}`];
+  args.push("--storage", `lwstcp-config.json:${prepared.configFile}`);
+  if (prepared.profile === "v2") args.push("--storage", `lwstcp-v2:${join("dist", "lwstcp-v2.js")}`);
+  if (options.save) args.push("--storage", `.bootcde:${prepared.app}`, "-e", "load()");
+  else args.push(prepared.app);
   if (options.out) args.push("-n", "-o", options.out);
   else args.push("-p", /** @type {string} */ (options.port), "-b", options.baud);
   return args;
 }
 
-/**
- * The "profile" of a settings file ("v1" when it has none or cannot be read).
- * @param {string} file
- */
-export function configProfile(file) {
+/** Serial devices that look like a USB board (Linux and macOS names). */
+export function serialDevices() {
   try {
-    return JSON.parse(readFileSync(resolve(ROOT, file), "utf8")).profile || "v1";
+    return readdirSync("/dev")
+      .filter((name) => /^(ttyUSB\d+|ttyACM\d+|cu\.(usbserial|usbmodem|SLAB_USBtoUART|wchusbserial).*)$/.test(name))
+      .map((name) => "/dev/" + name)
+      .sort();
   } catch {
-    return "v1";
+    return [];
   }
 }
 
-/** @param {string[]} argv @returns {number} exit code */
-export function flash(argv) {
-  let options;
-  try {
-    options = parseFlashArgs(argv);
-  } catch (e) {
-    console.error(`flash: ${/** @type {Error} */ (e).message}\n${USAGE}`);
+/** @param {import("../build/server/cli/args.js").Flags} flags @returns {Promise<number>} exit code */
+async function main(flags) {
+  const options = flashOptions(flags);
+  const configPath = resolve(ROOT, options.config);
+  if (!existsSync(configPath))
+    throw new UsageError(`${options.config} not found: copy boards/config.example.json to boards/config.json and fill in your Wi-Fi and server`);
+  const checked = checkConfig(readFileSync(configPath, "utf8"));
+  for (const warning of checked.warnings) console.error(`${PROGRAM}: warning: ${options.config}: ${warning}`);
+  if (checked.problems.length) {
+    for (const problem of checked.problems) console.error(`${PROGRAM}: ${options.config}: ${problem}`);
     return 2;
   }
-  if (!existsSync(resolve(ROOT, options.config))) {
-    console.error(`flash: ${options.config} not found: copy boards/config.example.json to boards/config.json and fill in your Wi-Fi and server`);
-    return 2;
+  // Only a path can be checked here; espruino-tools also takes tcp:// addresses and BLE names.
+  if (options.port?.startsWith("/dev/") && !existsSync(options.port)) {
+    const found = serialDevices();
+    throw new UsageError(
+      `no serial device ${options.port}; connected boards: ${found.length ? found.join(", ") : "none found (is the board plugged in over USB?)"}`,
+    );
   }
   const run = (/** @type {string} */ cmd, /** @type {string[]} */ args) => spawnSync(cmd, args, { cwd: ROOT, stdio: "inherit" }).status ?? 1;
   if (options.build && run(process.execPath, [join(ROOT, "node_modules", "rollup", "dist", "bin", "rollup"), "-c"]) !== 0) {
-    console.error("flash: the firmware build failed");
+    console.error(`${PROGRAM}: the firmware build failed`);
     return 1;
   }
-  let args;
+  const dir = mkdtempSync(join(tmpdir(), "lwstcp-flash-"));
   try {
-    args = espruinoArgs(options);
-  } catch (e) {
-    console.error(`flash: ${/** @type {Error} */ (e).message}`);
-    return 2;
+    const prepared = prepareUpload(options, /** @type {Record<string, unknown>} */ (checked.upload), dir);
+    for (const file of [prepared.app, join("dist", "lwstcp.js"), ...(prepared.profile === "v2" ? [join("dist", "lwstcp-v2.js")] : [])]) {
+      if (!existsSync(resolve(ROOT, file))) {
+        console.error(`${PROGRAM}: ${file} is missing: run npm run build:firmware (or drop --no-build)`);
+        return 1;
+      }
+    }
+    if (prepared.foreign.length) {
+      console.error(`${PROGRAM}: ${prepared.app} requires ${prepared.foreign.join(", ")}, neither built into ${options.board} nor one of our Storage modules`);
+      return 1;
+    }
+    const cli = join(ROOT, "node_modules", "espruino", "bin", "espruino-cli.js");
+    return run(process.execPath, [cli, ...espruinoArgs(options, prepared)]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
-  const cli = join(ROOT, "node_modules", "espruino", "bin", "espruino-cli.js");
-  return run(process.execPath, [cli, ...args]);
 }
 
-if (process.argv[1] && process.argv[1].endsWith("flash.mjs")) process.exitCode = flash(process.argv.slice(2));
+if (process.argv[1] && process.argv[1].endsWith("flash.mjs")) runTool(FLASH_SPEC, main);

@@ -70,6 +70,10 @@ export interface LoadReport {
   messagesPerSecond: number;
   /** Payload bytes echoed per second (each way). */
   bytesPerSecond: number;
+  /** echo: messages sent (in the measured window or before the end of it). */
+  sent: number;
+  /** echo: replies that were not the message sent (the server does not echo). */
+  echoMismatches: number;
   errors: number;
   /** Milliseconds. */
   handshakeLatency: Percentiles;
@@ -116,6 +120,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   let handshakeFailures = 0;
   const handshakeFailureReasons: Record<string, number> = {};
   let messages = 0;
+  let sent = 0;
+  let echoMismatches = 0;
   let errors = 0;
   let measuring = false;
   let stopped = false;
@@ -176,10 +182,12 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
           }
         }),
       );
-      const payload = Buffer.alloc(size, 0x61);
+      // Digits: a FizzBuzz server answers them with another line, which the echo check catches.
+      const payload = Buffer.alloc(size, 0x31);
       const sentAt: number[][] = clients.map(() => []);
       clients.forEach((client, i) => {
-        client.on("message", () => {
+        client.on("message", (_text: string, bytes: Buffer) => {
+          if (mode === "echo" && !bytes.equals(payload)) echoMismatches++;
           const t = sentAt[i].shift();
           if (measuring && t !== undefined) {
             messages++;
@@ -192,6 +200,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
         try {
           clients[i].sendMessage(payload);
           sentAt[i].push(now());
+          sent++;
         } catch {
           errors++;
         }
@@ -242,6 +251,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     messages,
     messagesPerSecond: Math.round(messages / seconds),
     bytesPerSecond: Math.round((messages * size) / seconds),
+    sent,
+    echoMismatches,
     errors,
     handshakeLatency: handshakeLatency.percentiles(),
     roundTripLatency: roundTripLatency.percentiles(),

@@ -4,6 +4,9 @@
 //
 //   node --expose-gc stress/run.mjs [--only name,name] [--scale 0.1] [--seed N] [--fuzz-seconds S]
 //
+// A scenario is one entry of `scenarios` below: an async function that gets the run's settings
+// ({ scale, n, seed, fuzzSeconds, key }) and returns its row; --only and --help know every entry.
+//
 // Scenarios: silent (1,000 silent connections), slowloris (1,000), churn (10,000 cycles),
 // resources (10,000 handshakes + 100,000 messages, heap and handles), device-jsvars (1,000
 // reconnects of a simulated device), device-restart (server restart under 100 devices), fuzz
@@ -15,21 +18,17 @@ import { connect } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import fc from "fast-check";
+import { intFlag, listFlag, numberFlag, runTool } from "../build/server/cli/args.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..");
 const { LightweightSecureClient, LightweightSecureServer } = await import(join(root, "build/server/index.js"));
 const H = await import(join(root, "build/test/reliability-helpers.js"));
 
-const args = process.argv.slice(2);
-const flag = (name, fallback) => {
-  const i = args.indexOf("--" + name);
-  return i >= 0 ? args[i + 1] : fallback;
-};
-const SCALE = Number(flag("scale", "1"));
-const ONLY = flag("only", "") ? flag("only", "").split(",") : null;
-const SEED = Number(flag("seed", String(Date.now() % 2147483647)));
-const FUZZ_SECONDS = Number(flag("fuzz-seconds", "60"));
+// Set from the flags in main(), before any scenario runs.
+let SCALE = 1;
+let SEED = 0;
+let FUZZ_SECONDS = 60;
 const n = (count) => Math.max(1, Math.round(count * SCALE));
 const KEY = randomBytes(32).toString("hex");
 const gc = globalThis.gc;
@@ -364,57 +363,83 @@ const scenarios = {
   },
 };
 
-const names = Object.keys(scenarios).filter((name) => !ONLY || ONLY.includes(name));
-console.log("lwstcp stress: " + names.join(", ") + (SCALE !== 1 ? " at scale " + SCALE : "") + "; fuzz seed " + SEED);
-for (const name of names) {
-  peakRss = process.memoryUsage().rss;
-  peakHeap = process.memoryUsage().heapUsed;
-  unexpected = [];
-  const t0 = Date.now();
-  let row;
-  try {
-    const r = await bounded(scenarios[name](), 900000, "scenario " + name);
-    row = { scenario: name, ...r };
-  } catch (e) {
-    row = { scenario: name, inputs: 0, connections: 0, failures: [String(e && e.message)], note: "aborted" };
+const SPEC = {
+  program: "npm run stress",
+  summary: "Large, bounded loads against the built server, client and simulated device on 127.0.0.1; writes stress/results.json.",
+  usage: "-- [--only SCENARIO,...] [--scale X] [--seed N] [--fuzz-seconds S]   (or: node --expose-gc stress/run.mjs …)",
+  flags: [
+    { name: "only", value: "SCENARIO,...", help: "run only these scenarios: " + Object.keys(scenarios).join(", "), default: "all" },
+    { name: "scale", value: "X", help: "multiply every count by X (0.001..100)", default: 1 },
+    { name: "seed", value: "N", help: "seed of the fuzz scenario (printed on failure; the same seed reproduces it)", default: "the clock" },
+    { name: "fuzz-seconds", value: "S", help: "how long the fuzz scenario runs", default: 60 },
+  ],
+  examples: ["npm run stress -- --only churn,fuzz --scale 0.1 --seed 42"],
+};
+
+async function main(flags) {
+  const ONLY = listFlag(flags, "only", Object.keys(scenarios), "scenario");
+  SCALE = numberFlag(flags, "scale", 0.001, 100) ?? 1;
+  SEED = intFlag(flags, "seed", 0, 2147483646) ?? Date.now() % 2147483647;
+  FUZZ_SECONDS = numberFlag(flags, "fuzz-seconds", 1, 86400) ?? 60;
+  const settings = { scale: SCALE, n, seed: SEED, fuzzSeconds: FUZZ_SECONDS, key: KEY };
+  const names = Object.keys(scenarios).filter((name) => !ONLY || ONLY.includes(name));
+  console.log("lwstcp stress: " + names.join(", ") + (SCALE !== 1 ? " at scale " + SCALE : "") + "; fuzz seed " + SEED);
+  for (const name of names) {
+    peakRss = process.memoryUsage().rss;
+    peakHeap = process.memoryUsage().heapUsed;
+    unexpected = [];
+    const t0 = Date.now();
+    let row;
+    try {
+      const r = await bounded(scenarios[name](settings), 900000, "scenario " + name);
+      row = { scenario: name, ...r };
+    } catch (e) {
+      row = { scenario: name, inputs: 0, connections: 0, failures: [String(e && e.message)], note: "aborted" };
+    }
+    row.failures = [...row.failures, ...unexpected];
+    row.seconds = Math.round((Date.now() - t0) / 100) / 10;
+    row.peakRssMB = mb(peakRss);
+    row.peakHeapMB = mb(peakHeap);
+    if (row.latencies) {
+      row.honestHandshakes = row.latencies.length;
+      row.honestP50ms = Math.round(percentile(row.latencies, 50) * 10) / 10;
+      row.honestP99ms = Math.round(percentile(row.latencies, 99) * 10) / 10;
+      delete row.latencies;
+    }
+    rows.push(row);
+    console.log(
+      `${name}: ${row.failures.length ? "FAIL" : "ok"} in ${row.seconds} s — ${row.note}` +
+        (row.failures.length ? "\n  " + row.failures.slice(0, 10).join("\n  ") : ""),
+    );
+    if (gc) gc();
   }
-  row.failures = [...row.failures, ...unexpected];
-  row.seconds = Math.round((Date.now() - t0) / 100) / 10;
-  row.peakRssMB = mb(peakRss);
-  row.peakHeapMB = mb(peakHeap);
-  if (row.latencies) {
-    row.honestHandshakes = row.latencies.length;
-    row.honestP50ms = Math.round(percentile(row.latencies, 50) * 10) / 10;
-    row.honestP99ms = Math.round(percentile(row.latencies, 99) * 10) / 10;
-    delete row.latencies;
+
+  const header = ["scenario", "inputs", "connections", "failures", "honest p50 / p99 ms", "peak RSS MB", "peak heap MB", "seconds"];
+  const table = [
+    header,
+    ...rows.map((r) => [
+      r.scenario,
+      r.inputs,
+      r.connections,
+      r.failures.length,
+      r.honestP50ms === undefined ? "" : r.honestP50ms + " / " + r.honestP99ms,
+      r.peakRssMB,
+      r.peakHeapMB,
+      r.seconds,
+    ]),
+  ];
+  const widths = header.map((_, c) => Math.max(...table.map((row) => String(row[c]).length)));
+  console.log("\n" + table.map((row) => "| " + row.map((v, c) => String(v).padEnd(widths[c])).join(" | ") + " |").join("\n"));
+  if (rows.length === 0) {
+    console.error("npm run stress: no scenario ran; stress/results.json is left as it was");
+    return 1;
   }
-  rows.push(row);
-  console.log(
-    `${name}: ${row.failures.length ? "FAIL" : "ok"} in ${row.seconds} s — ${row.note}` +
-      (row.failures.length ? "\n  " + row.failures.slice(0, 10).join("\n  ") : ""),
+  writeFileSync(
+    join(here, "results.json"),
+    JSON.stringify({ date: new Date().toISOString(), node: process.version, scale: SCALE, seed: SEED, rows }, null, 2) + "\n",
   );
-  if (gc) gc();
+  console.log("\nwritten: stress/results.json");
+  return rows.some((r) => r.failures.length) ? 1 : 0;
 }
 
-const header = ["scenario", "inputs", "connections", "failures", "honest p50 / p99 ms", "peak RSS MB", "peak heap MB", "seconds"];
-const table = [
-  header,
-  ...rows.map((r) => [
-    r.scenario,
-    r.inputs,
-    r.connections,
-    r.failures.length,
-    r.honestP50ms === undefined ? "" : r.honestP50ms + " / " + r.honestP99ms,
-    r.peakRssMB,
-    r.peakHeapMB,
-    r.seconds,
-  ]),
-];
-const widths = header.map((_, c) => Math.max(...table.map((row) => String(row[c]).length)));
-console.log("\n" + table.map((row) => "| " + row.map((v, c) => String(v).padEnd(widths[c])).join(" | ") + " |").join("\n"));
-writeFileSync(
-  join(here, "results.json"),
-  JSON.stringify({ date: new Date().toISOString(), node: process.version, scale: SCALE, seed: SEED, rows }, null, 2) + "\n",
-);
-console.log("\nwritten: stress/results.json");
-process.exit(rows.some((r) => r.failures.length) ? 1 : 0);
+runTool(SPEC, (flags) => main(flags).then((code) => process.exit(code)));

@@ -43,7 +43,8 @@ function events(r: Run): Array<Record<string, unknown>> {
 }
 
 async function startServer(args: string[]): Promise<{ server: Run; port: number }> {
-  const server = run(SERVER_CLI, ["--port", "0", "--host", "127.0.0.1", "--log", "json", "--key", KEY_HEX, "--mode", "echo", ...args]);
+  const mode = args.includes("--mode") ? [] : ["--mode", "echo"];
+  const server = run(SERVER_CLI, ["--port", "0", "--host", "127.0.0.1", "--log", "json", "--key", KEY_HEX, ...mode, ...args]);
   const deadline = Date.now() + 15000;
   for (;;) {
     const started = events(server).find((e) => e.event === "started");
@@ -155,6 +156,20 @@ describe("performance tools as processes", function () {
       assert.ok(report.messages > 0);
       const v1 = run(BENCH_CLI, ["--port", String(port), "--key", KEY_HEX, "--sessions", "1", "--duration", "0.2", "--json"]);
       assert.equal(await finished(v1), 1);
+    });
+
+    it("echo mode against a server that does not echo says so and exits 1", async () => {
+      // print mode answers nothing.
+      const { port } = await startServer(["--quiet", "--mode", "print"]);
+      const silent = run(BENCH_CLI, ["--port", String(port), "--key", KEY_HEX, "--sessions", "2", "--duration", "0.3", "--json"]);
+      assert.equal(await finished(silent), 1, silent.stderr());
+      assert.equal(JSON.parse(silent.stdout()).sessionsOpened, 2);
+      assert.match(silent.stderr(), /^lwstcp-bench: no reply to 2 messages in \d+\.\d s: the server does not echo \(run it with --mode echo\)$/m);
+      // A reply that is not the message sent: fizzbuzz answers the bench's "1" with "2".
+      const { port: other } = await startServer(["--quiet", "--mode", "fizzbuzz"]);
+      const wrong = run(BENCH_CLI, ["--port", String(other), "--key", KEY_HEX, "--size", "1", "--duration", "0.3"]);
+      assert.equal(await finished(wrong), 1, wrong.stderr());
+      assert.match(wrong.stderr(), /^lwstcp-bench: \d+ replies were not the message sent: the server does not echo/m);
     });
 
     it("exits 1 when no session opens (wrong key) and 2 for bad flags", async () => {

@@ -120,9 +120,9 @@ describe("lwstcp-server and lwstcp-client as processes", function () {
   const badInputs: Array<[string, string, string[], RegExp]> = [
     ["server", "an unknown flag", ["--port", "1", "--key", KEY_HEX, "--colour", "red"], /unknown flag --colour/],
     ["server", "a missing port", ["--key", KEY_HEX], /--port/],
-    ["server", "a port out of range", ["--port", "70000", "--key", KEY_HEX], /--port must be from 0 to 65535/],
+    ["server", "a port out of range", ["--port", "70000", "--key", KEY_HEX], /--port must be a port from 0 to 65535 \(0: any free port\), got '70000'/],
     ["server", "a short hex key", ["--port", "1", "--key", KEY_HEX.slice(2)], /--key must be 64 hex digits/],
-    ["server", "seven key words", ["--port", "1", "--key-words", "1,2,3,4,5,6,7"], /8 words/],
+    ["server", "seven key words", ["--port", "1", "--key-words", "1,2,3,4,5,6,7"], /--key-words must be 64 hex digits or 8 u32 words/],
     ["server", "no key at all", ["--port", "1"], /no handshake key/],
     ["server", "two key flags", ["--port", "1", "--key", KEY_HEX, "--key-words", keyWords()], /only one of/],
     ["server", "a missing key file", ["--port", "1", "--key-file", "/nonexistent/key"], /--key-file: cannot read/],

@@ -12,18 +12,49 @@ import { MAX_MESSAGE_LENGTH } from "../../firmware/core/index.js";
 import { LightweightSecureClient } from "../client.js";
 import { fizzBuzzLine } from "../fizzbuzz.js";
 import { createLogger, type LogFormat, type LogFunction } from "../log.js";
-import { choiceFlag, DEMO_KEY_WARNING, intFlag, isDemoKey, KEY_FLAGS, keyFromFlags, parseFlags, runCli, UsageError } from "./args.js";
-
-const USAGE = `usage: lwstcp-client --host H --port P (--key HEX64 | --key-words W0,...,W7 | --key-file F | env LWSTCP_KEY) [--rounds R]
-                     [--profile v1|v2] [--keepalive MS] [--timeout MS] [--log text|json]
-                     (--mode fizzbuzz --count N | --mode echo --sizes 1,8,65528 | --mode lines)
-  fizzbuzz  sends "1" and plays FizzBuzz until N replies arrived, verifying each; exit 0 only if all were right
-  echo      sends one message of each size (random bytes) and verifies the echoes (server in --mode echo)
-  lines     sends each line of stdin and prints each message that arrives
-  --profile v1 (default: the C++ library's wire format) or v2 (authenticated); must match the server`;
+import {
+  choiceFlag,
+  DEMO_KEY_WARNING,
+  type Flags,
+  intFlag,
+  isDemoKey,
+  KEY_FLAG_SPECS,
+  keyFromFlags,
+  portFlag,
+  runTool,
+  type ToolSpec,
+  UsageError,
+} from "./args.js";
 
 const MODES = ["fizzbuzz", "echo", "lines"] as const;
 const PROFILES = ["v1", "v2"] as const;
+
+const CLIENT_SPEC: ToolSpec = {
+  program: "lwstcp-client",
+  summary: "Connects to a LightweightSecureTCP server and checks it: plays FizzBuzz, verifies echoes, or sends stdin lines.",
+  usage: "--port P [--host H] (--key HEX64 | --key-words W0,...,W7 | --key-file F | env LWSTCP_KEY) --mode fizzbuzz|echo|lines [flags]",
+  flags: [
+    { name: "host", value: "HOST", help: "server address", default: "127.0.0.1" },
+    { name: "port", value: "PORT", help: "server port, 1..65535; required" },
+    ...KEY_FLAG_SPECS,
+    { name: "rounds", value: "R", help: "XTEA rounds, 1..128; must match the server (profile v1 only)", default: 32 },
+    { name: "profile", value: "v1|v2", help: "v1: the C++ library's wire format; v2: authenticated; must match the server", default: "v1" },
+    { name: "keepalive", value: "MS", help: "send KeepAlive after this many ms without sending", default: 5000 },
+    { name: "timeout", value: "MS", help: "close the session after this many ms without receiving (-1 disables)", default: 30000 },
+    { name: "log", value: "text|json", help: "log format for the events on stderr", default: "text" },
+    {
+      name: "mode",
+      value: "fizzbuzz|echo|lines",
+      help: 'required. fizzbuzz: send "1" and verify N replies; echo: verify one echo per --sizes entry (server --mode echo); lines: send stdin lines, print what arrives',
+    },
+    { name: "count", value: "N", help: "fizzbuzz: replies to verify; required with --mode fizzbuzz" },
+    { name: "sizes", value: "S1,S2,...", help: "echo: message sizes in bytes, 1.." + MAX_MESSAGE_LENGTH + "; required with --mode echo" },
+  ],
+  examples: [
+    "lwstcp-client --port 12345 --mode fizzbuzz --count 100 --key-words 0x12345678,0x9ABCDEF0,0x13572468,0xACEBDF01,0x11223344,0x55667788,0x99AABBCC,0xDDEEFF00",
+    "echo hello | lwstcp-client --host 192.168.1.20 --port 12345 --key-file my.key --mode lines",
+  ],
+};
 /** How long a reply may take before fizzbuzz or echo mode gives up. */
 const REPLY_TIMEOUT_MS = 10000;
 /** After stdin ends in lines mode, replies still arriving are printed until this much quiet. */
@@ -40,15 +71,9 @@ function sizesFlag(text: string | undefined): number[] {
   });
 }
 
-async function main(): Promise<number> {
-  const argv = process.argv.slice(2);
-  if (argv.includes("--help") || argv.includes("-h")) {
-    process.stdout.write(USAGE + "\n");
-    return 0;
-  }
-  const flags = parseFlags(argv, ["host", "port", ...KEY_FLAGS, "rounds", "profile", "keepalive", "timeout", "mode", "count", "sizes", "log"]);
+async function main(flags: Flags): Promise<number> {
   const host = flags.get("host") || "127.0.0.1";
-  const port = intFlag(flags, "port", 1, 65535);
+  const port = portFlag(flags, "port");
   if (port === undefined) throw new UsageError("--port P is required");
   const key = keyFromFlags(flags, process.env);
   const mode = choiceFlag(flags, "mode", MODES);
@@ -219,4 +244,4 @@ function runLines(
   });
 }
 
-runCli("lwstcp-client", () => main().then((code) => process.exit(code)));
+runTool(CLIENT_SPEC, (flags) => main(flags).then((code) => process.exit(code)));

@@ -15,42 +15,60 @@ import { fizzBuzzReply } from "../fizzbuzz.js";
 import { createLogger, type LogFormat, type LogFunction } from "../log.js";
 import { LightweightSecureServer } from "../server.js";
 import type { Session } from "../session.js";
-import { choiceFlag, DEMO_KEY_WARNING, intFlag, isDemoKey, KEY_FLAGS, keyFromFlags, parseFlags, runCli, UsageError } from "./args.js";
-
-const USAGE = `usage: lwstcp-server --port P [--host H] (--key HEX64 | --key-words W0,...,W7 | --key-file F | env LWSTCP_KEY)
-                     [--rounds R] [--profile v1|v2] [--keepalive MS] [--timeout MS] [--mode fizzbuzz|echo|print] [--log text|json]
-                     [--workers N] [--max-sessions N] [--quiet]
-  --port       TCP port to listen on (0: any free port, printed in the "started" line)
-  --host       address to listen on (default: all interfaces)
-  --key        handshake key as 64 hex digits, each u32 word little-endian (wire order)
-  --key-words  handshake key as 8 u32 words, as C++ code writes them: 0x12345678,0x9ABCDEF0,...
-  --key-file   file holding 64 hex digits, 8 words, or 32 raw bytes
-  --rounds     XTEA rounds, 1..128 (default 32; both sides must agree; profile v1 only)
-  --profile    v1 (default: the C++ library's wire format) or v2 (authenticated, AES-256 + HMAC-SHA256;
-               both sides must agree, and v2 does not pair with the C++ library)
-  --keepalive  send KeepAlive after this many ms without sending (default 5000)
-  --timeout    close a session after this many ms without receiving (default 30000; -1 disables)
-  --mode       fizzbuzz (default): reply to n with the line for n+1; echo: send messages back; print: print them
-  --log        text (default) or json: one JSON object per line
-  --workers    run N worker processes on the same port (node:cluster), sessions spread over them (default 1: no cluster)
-  --max-sessions  most connections per process (handshaking + open; default 10000); more are refused
-  --quiet      log only started/stopping/stopped and errors, not every handshake and message (for load)`;
+import {
+  choiceFlag,
+  DEMO_KEY_WARNING,
+  type Flags,
+  intFlag,
+  isDemoKey,
+  KEY_FLAG_SPECS,
+  keyFromFlags,
+  portFlag,
+  runTool,
+  type ToolSpec,
+  UsageError,
+} from "./args.js";
 
 const MODES = ["fizzbuzz", "echo", "print"] as const;
 const PROFILES = ["v1", "v2"] as const;
 
-async function main(): Promise<number> {
-  const argv = process.argv.slice(2);
-  if (argv.includes("--help") || argv.includes("-h")) {
-    process.stdout.write(USAGE + "\n");
-    return 0;
-  }
-  const flags = parseFlags(
-    argv,
-    ["port", "host", ...KEY_FLAGS, "rounds", "profile", "keepalive", "timeout", "mode", "log", "workers", "max-sessions"],
-    ["quiet"],
-  );
-  const port = intFlag(flags, "port", 0, 65535);
+/** Every flag lwstcp-server takes: parsing, --help and the messages all come from this table. */
+const SERVER_SPEC: ToolSpec = {
+  program: "lwstcp-server",
+  summary: "A LightweightSecureTCP server: answers FizzBuzz (as the C++ example), echoes, or prints each message.",
+  usage: "--port P [--host H] (--key HEX64 | --key-words W0,...,W7 | --key-file F | env LWSTCP_KEY) [flags]",
+  flags: [
+    { name: "port", value: "PORT", help: 'TCP port to listen on, 0..65535 (0: any free port, printed in the "started" line); required' },
+    { name: "host", value: "HOST", help: "address to listen on", default: "all interfaces" },
+    ...KEY_FLAG_SPECS,
+    { name: "rounds", value: "R", help: "XTEA rounds, 1..128; both sides must agree (profile v1 only)", default: 32 },
+    {
+      name: "profile",
+      value: "v1|v2",
+      help: "v1: the C++ library's wire format; v2: authenticated (AES-256 + HMAC-SHA256), does not pair with C++",
+      default: "v1",
+    },
+    { name: "keepalive", value: "MS", help: "send KeepAlive after this many ms without sending", default: 5000 },
+    { name: "timeout", value: "MS", help: "close a session after this many ms without receiving (-1 disables)", default: 30000 },
+    {
+      name: "mode",
+      value: "fizzbuzz|echo|print",
+      help: "fizzbuzz: reply to n with the line for n+1; echo: send messages back; print: print them",
+      default: "fizzbuzz",
+    },
+    { name: "log", value: "text|json", help: "log format: text, or json (one JSON object per line)", default: "text" },
+    { name: "workers", value: "N", help: "run N worker processes on the same port (node:cluster), sessions spread over them", default: "1 (no cluster)" },
+    { name: "max-sessions", value: "N", help: "most connections per process (handshaking + open); more are refused", default: 10000 },
+    { name: "quiet", help: "log only started/stopping/stopped and errors, not every handshake and message (for load)" },
+  ],
+  examples: [
+    "lwstcp-server --port 12345 --mode fizzbuzz --key-words 0x12345678,0x9ABCDEF0,0x13572468,0xACEBDF01,0x11223344,0x55667788,0x99AABBCC,0xDDEEFF00",
+    "LWSTCP_KEY=$(cat my.key) lwstcp-server --port 12345 --mode echo --log json",
+  ],
+};
+
+async function main(flags: Flags): Promise<number> {
+  const port = portFlag(flags, "port", { allowZero: true });
   if (port === undefined) throw new UsageError("--port P is required");
   const key = keyFromFlags(flags, process.env);
   const mode = choiceFlag(flags, "mode", MODES, "fizzbuzz");
@@ -192,4 +210,4 @@ function runPrimary(count: number, log: LogFunction, host: string, mode: string)
   return Promise.resolve(0);
 }
 
-runCli("lwstcp-server", main);
+runTool(SERVER_SPEC, main);
