@@ -123,7 +123,7 @@ async function main(flags: Flags): Promise<number> {
     port,
     key: keyToHex(key),
     role,
-    profile,
+    ...(profile === "v2" ? { profile } : {}),
     ...(rounds !== undefined ? { rounds } : {}),
     ...(count !== undefined ? { count } : {}),
   };
