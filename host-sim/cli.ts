@@ -45,7 +45,8 @@ export const SIM_SPEC: ToolSpec = {
   flags: [
     { name: "host", value: "HOST", help: "the server the devices connect to (role client)", default: "127.0.0.1" },
     { name: "port", value: "PORT", help: "its port; with --role server the port the device listens on (0: any free port)", default: DEFAULT_PORT },
-    ...KEY_FLAG_SPECS.map((spec) => ({ ...spec, help: spec.help + "; default: the public demo key, as npm start uses" })),
+    // With no key flag and no LWSTCP_KEY: the demo key, so that a bare run pairs with `npm start`.
+    ...KEY_FLAG_SPECS.map((spec, i) => (i === 0 ? { ...spec, default: "the public demo key, as npm start uses" } : spec)),
     {
       name: "role",
       value: "client|server",
