@@ -31,7 +31,7 @@ const DEFAULT_PORT = 12345;
 const ROLES = ["client", "server"] as const;
 const PROFILES = ["v1", "v2"] as const;
 /** The demo key's words as the C++ example writes them (public: printing them gives nothing away). */
-const DEMO_KEY_WORDS_TEXT = "0x12345678,0x9ABCDEF0,0x13572468,0xACEBDF01,0x11223344,0x55667788,0x99AABBCC,0xDDEEFF00";
+const DEMO_KEY_WORDS_TEXT = DEMO_KEY_WORDS.map((word) => "0x" + word.toString(16).toUpperCase().padStart(8, "0")).join(",");
 /** How often the run checks whether every device has finished, and how many checks in a row it must hold. */
 const POLL_MS = 100;
 const SETTLED_POLLS = 3;
