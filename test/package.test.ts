@@ -134,8 +134,9 @@ describe("the sizes the docs quote", () => {
       const text = readFileSync(doc, "utf8").replace(/\n\s*/g, " ");
       for (const m of text.matchAll(/(\d+) KB \((\d{1,3}(?:,\d{3})+) bytes/g))
         assert.equal(Number(m[1]) * 1024, Number(m[2].replaceAll(",", "")), doc + ": " + m[0]);
-      for (const m of text.matchAll(/(\d+) KB (?:budget|gate)|build fails above (\d+) KB/g))
-        assert.equal(Number(m[1] || m[2]) * 1024, LIBRARY_BUDGET_BYTES, doc + ": " + m[0] + " (scripts/boards.mjs says " + LIBRARY_BUDGET_BYTES + ")");
+      // The gate as it is now (not a past measurement "against the 14 KB budget").
+      for (const m of text.matchAll(/library's (\d+) KB budget|(\d+) KB gate|build fails above (\d+) KB/g))
+        assert.equal(Number(m[1] || m[2] || m[3]) * 1024, LIBRARY_BUDGET_BYTES, doc + ": " + m[0] + " (scripts/boards.mjs says " + LIBRARY_BUDGET_BYTES + ")");
     }
   });
 });
