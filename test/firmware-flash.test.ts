@@ -60,6 +60,10 @@ describe("npm run flash", function () {
     const out = join(mkdtempSync(join(tmpdir(), "lwstcp-flash-")), "upload.js");
     const result = flash(["--out", out, "--config", configFile(FILLED), "--no-build"]);
     assert.equal(result.status, 0, result.output);
+    assert.match(
+      result.stdout,
+      /^npm run flash: Storage files lwstcp \(dist\/lwstcp\.js, \d+ bytes\), lwstcp-config\.json \(\S+ without its _ fields\); app dist\/app-esp32\.js as the program \(runs until reset\); into \S+upload\.js \(dry run, no board\)$/m,
+    );
     // The tool says what it looks up: nothing, neither online nor in a local modules/ folder.
     for (const sign of ["getURL", "espruino.com", "banglejs.com", "loadModule", "not found", "Loading local module"])
       assert.ok(!result.output.includes(sign), `"${sign}" in the tool's output:\n${result.output}`);
