@@ -216,6 +216,21 @@ export function espruinoArgs(options, prepared) {
   return args;
 }
 
+/**
+ * What the upload does, in one line, before the tool runs.
+ * @param {FlashOptions} options
+ * @param {{ app: string, profile: string }} prepared
+ */
+export function describeUpload(options, prepared) {
+  const size = (/** @type {string} */ file) => readFileSync(resolve(ROOT, file)).length + " bytes";
+  const files = [`lwstcp (dist/lwstcp.js, ${size(join("dist", "lwstcp.js"))})`];
+  if (prepared.profile === "v2") files.push(`lwstcp-v2 (dist/lwstcp-v2.js, ${size(join("dist", "lwstcp-v2.js"))})`);
+  files.push(`lwstcp-config.json (${options.config} without its _ fields)`);
+  const app = options.save ? `${prepared.app} as .bootcde (runs at every boot)` : `${prepared.app} as the program (runs until reset)`;
+  const target = options.out ? `into ${options.out} (dry run, no board)` : `to ${options.port} at ${options.baud} baud`;
+  return `${PROGRAM}: Storage files ${files.join(", ")}; app ${app}; ${target}`;
+}
+
 /** Serial devices that look like a USB board (Linux and macOS names). */
 export function serialDevices() {
   try {
@@ -265,6 +280,7 @@ async function main(flags) {
       console.error(`${PROGRAM}: ${prepared.app} requires ${prepared.foreign.join(", ")}, neither built into ${options.board} nor one of our Storage modules`);
       return 1;
     }
+    console.log(describeUpload(options, prepared));
     const cli = join(ROOT, "node_modules", "espruino", "bin", "espruino-cli.js");
     return run(process.execPath, [cli, ...espruinoArgs(options, prepared)]);
   } finally {

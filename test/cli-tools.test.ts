@@ -83,6 +83,8 @@ const TOOLS: Tool[] = [
     flags: ["--port", ...KEY_FLAGS, "--devices", "--profile", "--rounds", "--count", "--duration", "--role"],
     base: [],
     missingValue: ["--port"],
+    // Role client (the default) connects out: 0 is no port to connect to.
+    port: { rest: [], allowZero: false },
     keyless: [],
     pending: () => {
       const version = spawnSync(process.execPath, ["build/host-sim/cli.js", "--version"], { encoding: "utf8", timeout: 10000 });

@@ -60,6 +60,10 @@ describe("npm run flash", function () {
     const out = join(mkdtempSync(join(tmpdir(), "lwstcp-flash-")), "upload.js");
     const result = flash(["--out", out, "--config", configFile(FILLED), "--no-build"]);
     assert.equal(result.status, 0, result.output);
+    assert.match(
+      result.stdout,
+      /^npm run flash: Storage files lwstcp \(dist\/lwstcp\.js, \d+ bytes\), lwstcp-config\.json \(\S+ without its _ fields\); app dist\/app-esp32\.js as the program \(runs until reset\); into \S+upload\.js \(dry run, no board\)$/m,
+    );
     // The tool says what it looks up: nothing, neither online nor in a local modules/ folder.
     for (const sign of ["getURL", "espruino.com", "banglejs.com", "loadModule", "not found", "Loading local module"])
       assert.ok(!result.output.includes(sign), `"${sign}" in the tool's output:\n${result.output}`);
@@ -165,7 +169,7 @@ describe("npm run flash", function () {
     assert.match(errors[0], /ssid is still the example's placeholder "your-wifi-name"/);
     assert.match(errors[1], /password is still the example's placeholder/);
     assert.match(example.stderr, /warning: .*key is the public demo key/);
-    assert.ok(!example.stdout.includes("rollup") && !example.output.includes("Espruino Command-line Tool"), "nothing built or run: " + example.output);
+    assert.ok(!/created\b/.test(example.output) && !example.output.includes("Espruino Command-line Tool"), "nothing built or run: " + example.output);
     const syntax = flash(["--out", "x.js", "--config", configFile('{ "ssid": "lab",, }'), "--no-build"]);
     assert.equal(syntax.status, 2);
     assert.equal(syntax.stderr.trim().split("\n").length, 1, syntax.stderr);
