@@ -3,7 +3,7 @@
 //
 // Builds the bundles (unless --no-build), then drives espruino-tools (node_modules/espruino)
 // with the project's offline board file. The library goes up as the Storage file "lwstcp"
-// (the tool's local modules/ lookup is broken in 0.1.67, ../shared/ESPRUINO.md §11), the
+// (the tool's local modules/ lookup is broken in 0.1.67, docs/ESPRUINO.md §11), the
 // settings as the Storage file "lwstcp-config.json", and the board's app as the program; with
 // --save the app is stored as .bootcde instead, so it runs at every boot, and the board reboots
 // into it. When the settings ask for "profile": "v2", the v2 engine goes up too, as the Storage
