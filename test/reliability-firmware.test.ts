@@ -199,6 +199,8 @@ describe("reliability: the firmware bundle on the simulated device", function ()
         const lines = await probe(script);
         // A failed handshake on a TCP connection that was up is also reported as onDisconnected.
         const out = lines[0].startsWith("failed ") ? lines.filter((l) => !l.startsWith("ended ")) : lines;
+        // A reset reaches the device as an error event (socket-error), or, when its socket saw the
+        // connection end first, as a plain close (peer-closed).
         if (name === "reset mid-message") assert.match(out[1], /^ended (socket-error|peer-closed)$/, name);
         else assert.deepEqual(out, want, name);
       }
