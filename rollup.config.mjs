@@ -1,4 +1,4 @@
-// Firmware bundles for Espruino (../shared/ESPRUINO.md §1.4 is why each step exists):
+// Firmware bundles for Espruino (docs/ESPRUINO.md §1.4 is why each step exists):
 //   TypeScript → ES5 without helpers → terser (ES5 output, mangled) → prototype aliases →
 //   hoisting pass → check.
 // dist/lwstcp.js is the library as an Espruino module body (it assigns to `exports`): what

@@ -454,7 +454,7 @@ export function bundleCipherScript(bundle) {
 
 export { keyWords, schedule };
 
-export async function measureDeviceOps({ bundlePath = new URL("dist/lwstcp.js", root), vectorsPath = new URL("../shared/vectors/lwstcp-v1.json", root) } = {}) {
+export async function measureDeviceOps({ bundlePath = new URL("dist/lwstcp.js", root), vectorsPath = new URL("test/vectors/lwstcp-v1.json", root) } = {}) {
   const { minify } = await import("terser");
   const vectors = JSON.parse(readFileSync(vectorsPath, "utf8")).xtea256;
   const straightSource = readFileSync(new URL("bench/device/xtea-straightforward.js", root), "utf8");

@@ -1,4 +1,4 @@
-// The Espruino globals the device layer uses (../shared/ESPRUINO.md §4). Node's own typings
+// The Espruino globals the device layer uses (docs/ESPRUINO.md §4). Node's own typings
 // already declare require, process and the timers; these are the ones Node lacks. Node-side
 // tests install stand-ins on globalThis before calling code that reaches them.
 

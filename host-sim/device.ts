@@ -1,5 +1,5 @@
 // A simulated ESP32 running Espruino 2v29: one node:vm context holding only Espruino's globals, with
-// its own event loop, Storage, net, Wifi and crypto. See ../shared/ESPRUINO.md for what each part mirrors.
+// its own event loop, Storage, net, Wifi and crypto. See docs/ESPRUINO.md for what each part mirrors.
 import vm from "node:vm";
 import type { DeviceCore, DeviceFailure, DeviceResource, FailureKind } from "./core.js";
 import { createAES, createCryptoModule } from "./crypto.js";

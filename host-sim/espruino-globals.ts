@@ -1,5 +1,5 @@
-// The global names Espruino 2v29 defines on the ESP32 board, copied from
-// ../shared/espruino-globals.json ("esp32_global_names", taken from the symbol table of boards/ESP32.py).
+// The global names Espruino 2v29 defines on the ESP32 board (from the symbol table Espruino generates
+// for boards/ESP32.py): the same list as scripts/espruino-globals.json "esp32Globals", which a test keeps equal.
 // The simulator deletes every other global V8 puts in a context, and the static check refuses others.
 export const ESP32_GLOBAL_NAMES: readonly string[] = [
   "AES",
@@ -129,7 +129,7 @@ export const ESP32_GLOBAL_NAMES: readonly string[] = [
   "url",
 ];
 
-/** Modules `require()` answers natively on ESP32 (espruino-globals.json "require_modules.esp32_from_source"). */
+/** Modules `require()` answers natively on ESP32 (scripts/espruino-globals.json "esp32Modules", docs/ESPRUINO.md §4). */
 export const ESP32_BUILTIN_MODULES: readonly string[] = [
   "timer",
   "Flash",

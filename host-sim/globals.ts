@@ -168,7 +168,7 @@ const PRELUDE = `(function (allowedNames, absentMembers) {
   g.InternalError = InternalError;
   keep.InternalError = InternalError;
 
-  // Only the globals Espruino has on ESP32 stay (espruino-globals.json).
+  // Only the globals Espruino has on ESP32 stay (espruino-globals.ts, ESPRUINO.md §0).
   var allowed = {};
   allowedNames.forEach(function (n) { allowed[n] = true; });
   Object.getOwnPropertyNames(g).forEach(function (n) {

@@ -192,7 +192,7 @@ class SimSocket implements DeviceResource {
 
   write(data: unknown): false {
     if (this.state !== "open") throw new this.core.intrinsics.Error("This socket is closed");
-    // jsvAsString: a Uint8Array [9,9] goes out as the three bytes "9,9" (§5 table).
+    // jsvAsString: a Uint8Array [9,9] goes out as the three bytes "9,9" (ESPRUINO.md §5).
     const bytes = Buffer.from(String(data), "latin1");
     if (bytes.length > 0) {
       this.tx.push(bytes);
@@ -351,7 +351,7 @@ export function createNetModule(core: DeviceCore): { module: object; hooks: NetH
   const { intrinsics } = core;
   const servers = new Map<number, SimServer>();
   const sockets = new WeakMap<object, SimSocket>();
-  // The device defines the global classes Socket and Server (espruino-globals.json); their methods live here.
+  // The device defines the global classes Socket and Server (scripts/espruino-globals.json); their methods live here.
   const classOf = (name: string) => intrinsics.global[name] as { prototype: Record<string, unknown> };
   const SocketClass = classOf("Socket");
   const ServerClass = classOf("Server");

@@ -1,15 +1,14 @@
 // Static check that a JavaScript text will run on Espruino 2v29 (ESP32 build).
 //
-// Every rule here comes from ../shared/ESPRUINO.md, where each trap was tested on the real
-// interpreter: Espruino parses only ES5-ish syntax, has no hoisting, lacks some built-ins and
+// Every rule here comes from docs/ESPRUINO.md (§10 lists the problem codes), where each trap
+// was tested on the real interpreter: Espruino parses only ES5-ish syntax, has no hoisting, lacks some built-ins and
 // members, and mis-parses array holes in skipped code. The Rollup build runs this on every
 // bundle and fails on any problem; the host simulator imports it to refuse what the device
 // would refuse. Keep the exported name and the result shape stable: both depend on them.
 //
 // CLI: node scripts/espruino-check.mjs [--module] FILE...   (exit 1 on problems)
-//      node scripts/espruino-check.mjs --derive [SHARED_JSON]  (rewrite espruino-globals.json)
 
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as acorn from "acorn";
@@ -30,24 +29,12 @@ import * as acorn from "acorn";
  */
 
 const here = dirname(fileURLToPath(import.meta.url));
-/** The committed copy of the ESP32 globals, derived from ../shared/espruino-globals.json. */
-export const GLOBALS_FILE = join(here, "espruino-globals.json");
-
 /**
- * Reduce the shared globals file to what the checker needs. Exported so a test can verify the
- * committed copy against ../shared when it is present.
- * @param {any} shared parsed ../shared/espruino-globals.json
+ * The ESP32 globals, the modules require() answers natively, and names known to be absent: the
+ * repository's own list (its `_about` says where the data came from), read by the checker here
+ * and kept equal to host-sim/espruino-globals.ts by a test.
  */
-export function deriveEspruinoGlobals(shared) {
-  return {
-    _about:
-      "Derived from ../shared/espruino-globals.json by `node scripts/espruino-check.mjs --derive`; " +
-      "committed so CI does not depend on the ../shared layout. Pins D0..D39 are added by the checker.",
-    esp32Globals: [...shared.esp32_global_names].sort(),
-    esp32Modules: [...shared.require_modules.esp32_from_source].sort(),
-    absent: [...shared.absent_tested].sort(),
-  };
-}
+export const GLOBALS_FILE = join(here, "espruino-globals.json");
 
 /** TypeScript's emitted helpers: each breaks on Espruino (ESPRUINO.md §1.4). */
 const TS_HELPERS = new Set([
@@ -416,18 +403,12 @@ function walkAll(node, fn, parent) {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const args = process.argv.slice(2);
-  if (args[0] === "--derive") {
-    const from = args[1] || join(here, "..", "..", "shared", "espruino-globals.json");
-    writeFileSync(GLOBALS_FILE, JSON.stringify(deriveEspruinoGlobals(JSON.parse(readFileSync(from, "utf8"))), null, 1) + "\n");
-    console.log(`wrote ${GLOBALS_FILE} from ${from}`);
-  } else {
-    const asModule = args.includes("--module");
-    let failed = false;
-    for (const file of args.filter((a) => !a.startsWith("--"))) {
-      const { ok, problems } = checkEspruinoSource(readFileSync(file, "utf8"), { module: asModule });
-      for (const p of problems) console.log(`${file}:${p.line}: ${p.code}: ${p.message}`);
-      if (!ok) failed = true;
-    }
-    process.exit(failed ? 1 : 0);
+  const asModule = args.includes("--module");
+  let failed = false;
+  for (const file of args.filter((a) => !a.startsWith("--"))) {
+    const { ok, problems } = checkEspruinoSource(readFileSync(file, "utf8"), { module: asModule });
+    for (const p of problems) console.log(`${file}:${p.line}: ${p.code}: ${p.message}`);
+    if (!ok) failed = true;
   }
+  process.exit(failed ? 1 : 0);
 }

@@ -1,4 +1,4 @@
-// Hoisting pass for Espruino, which has no hoisting at all (../shared/ESPRUINO.md §1.1): a
+// Hoisting pass for Espruino, which has no hoisting at all (docs/ESPRUINO.md §1.1): a
 // function declaration or a `var` exists only once its statement has run, and a `var` in a
 // branch that never ran does not exist. This pass makes ordinary JS behave the same there:
 //   - every function declaration that is a statement of a function body (or of the file) moves

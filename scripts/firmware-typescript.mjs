@@ -1,6 +1,6 @@
 // The TypeScript options every firmware bundle is compiled with (rollup.config.mjs, and tests
 // that bundle a piece of firmware themselves): ES5 for Espruino, and no emitted helpers, which
-// break there (../shared/ESPRUINO.md §1.4); the static check fails a bundle that still needs one.
+// break there (docs/ESPRUINO.md §1.4); the static check fails a bundle that still needs one.
 
 export const FIRMWARE_COMPILER_OPTIONS = {
   target: "ES5",

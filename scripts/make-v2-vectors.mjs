@@ -1,11 +1,11 @@
 #!/usr/bin/env node
-// Writes docs/vectors/lwstcp-v2.json: test vectors of the v2 profile computed with node:crypto
+// Writes test/vectors/lwstcp-v2.json: test vectors of the v2 profile computed with node:crypto
 // only (hkdfSync, createHmac, createCipheriv) straight from docs/PROTOCOL-v2.md, independently
 // of the TypeScript engine, which the tests then check against them byte for byte.
 // Inputs are fixed, so running it again gives the same file (the committed one is the reference;
 // a change in the output means the wire format changed).
 //
-//   node scripts/make-v2-vectors.mjs [OUTPUT]   (default docs/vectors/lwstcp-v2.json)
+//   node scripts/make-v2-vectors.mjs [OUTPUT]   (default test/vectors/lwstcp-v2.json)
 
 import { createCipheriv, createHmac, hkdfSync } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -13,7 +13,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const output = process.argv[2] || join(root, "docs", "vectors", "lwstcp-v2.json");
+const output = process.argv[2] || join(root, "test", "vectors", "lwstcp-v2.json");
 
 const hex = (b) => Buffer.from(b).toString("hex");
 const seq = (n) => {

@@ -5,7 +5,18 @@ import fc from "fast-check";
 import { STATE_CLOSED, STATE_HANDSHAKING } from "../firmware/core/connection.js";
 import { pair } from "./helpers/connection-pair.js";
 
-const HANDSHAKE_REASONS = ["wrong-type", "bad-size", "verify-failed", "unknown-type", "zero-length", "bad-length"];
+// What garbage fed straight to the core can end a handshake with. The framer judges the first
+// byte and the LENGTH before the handshake sees a packet; a v2 TYPE (0x11-0x16) is just an
+// unknown TYPE to the v1 core (only the desktop driver renames a first 0x12 profile-mismatch);
+// bad-size cannot happen, because the framer sizes every packet by its TYPE.
+const HANDSHAKE_REASONS = [
+  "wrong-type", // a whole packet of a v1 TYPE that is not the one this step waits for
+  "verify-failed", // server: 0x03 + 24 bytes that decrypt to numbers that do not check out
+  "unknown-type", // a TYPE outside 0x01-0x06 (v2 TYPEs included)
+  "zero-length", // 0x01 with LENGTH 0
+  "bad-length", // 0x01 with LENGTH over 65528
+];
+// The same inside an open session, where a handshake TYPE is out of place and 0x06 ends it cleanly.
 const SESSION_REASONS = ["unexpected-handshake-packet", "unknown-type", "zero-length", "bad-length", "disconnect"];
 
 function reasonOf(events: string[]): string {
@@ -23,7 +34,13 @@ describe("malformed input", () => {
         const sink = atServer ? p.serverSink : p.clientSink;
         if (atServer) p.serverSink.wire.length = 0; // the client never answers
         for (const chunk of chunks) target.receive(chunk);
-        assert.ok(!sink.events.includes("handshake-success"));
+        // A client takes any 0x02 + 24 bytes as *some* Request and any 0x04 + 32 bytes after it as
+        // *some* session key (v1 does not authenticate the server): only that shape may open.
+        const all = Buffer.concat(chunks);
+        if (sink.events.includes("handshake-success")) {
+          assert.ok(!atServer && all[0] === 2 && all.length >= 58 && all[25] === 4, "opened on " + all.toString("hex"));
+          return;
+        }
         assert.deepEqual(sink.messages, []);
         if (target.state === STATE_CLOSED) {
           assert.equal(sink.events.length, 1);

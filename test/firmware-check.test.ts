@@ -1,11 +1,11 @@
 // The Espruino static checker (scripts/espruino-check.mjs): each problem kind is caught with its
-// stable code and line, clean code and the real bundles pass, and the committed ESP32 globals
-// list still matches ../shared when that folder is present.
+// stable code and line, clean code and the real bundles pass, and the committed ESP32 globals list
+// is well formed and the same one the simulator uses.
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 // @ts-expect-error: plain ESM JavaScript with JSDoc types, no declaration file
-import { checkEspruinoSource, deriveEspruinoGlobals, GLOBALS_FILE } from "../../scripts/espruino-check.mjs";
+import { checkEspruinoSource, GLOBALS_FILE } from "../../scripts/espruino-check.mjs";
+import { ESP32_BUILTIN_MODULES, ESP32_GLOBAL_NAMES } from "../host-sim/espruino-globals.js";
 
 interface Problem {
   code: string;
@@ -90,10 +90,29 @@ describe("firmware: Espruino static checker", () => {
     assert.deepEqual(check(readFileSync("dist/app-esp32.js", "latin1")).problems, []);
   });
 
-  it("keeps a committed globals list equal to what ../shared/espruino-globals.json gives", function () {
-    const shared = join("..", "shared", "espruino-globals.json");
-    if (!existsSync(shared)) this.skip();
-    const committed = JSON.parse(readFileSync(GLOBALS_FILE, "utf8"));
-    assert.deepEqual(committed, deriveEspruinoGlobals(JSON.parse(readFileSync(shared, "utf8"))));
+  it("keeps one well-formed ESP32 globals list, the same the simulator uses", () => {
+    const list = JSON.parse(readFileSync(GLOBALS_FILE, "utf8"));
+    assert.deepEqual(Object.keys(list), ["_about", "esp32Globals", "esp32Modules", "absent"]);
+    assert.match(list._about, /symbol table/);
+    for (const key of ["esp32Globals", "esp32Modules", "absent"]) {
+      const names: unknown[] = list[key];
+      assert.ok(Array.isArray(names) && names.length > 0, key);
+      assert.ok(
+        names.every((n) => typeof n === "string" && /^[A-Za-z_$][\w$]*$/.test(n)),
+        key + " holds identifiers",
+      );
+      assert.deepEqual(names, [...new Set(names)].sort(), key + " is sorted, without duplicates");
+    }
+    assert.deepEqual(
+      list.absent.filter((n: string) => list.esp32Globals.includes(n)),
+      [],
+      "nothing is both present and absent",
+    );
+    for (const name of ["E", "Modules", "require", "peek32", "setTimeout", "Uint8Array", "ESP32"]) assert.ok(list.esp32Globals.includes(name), name);
+    for (const name of ["Map", "Set", "Symbol", "BigInt", "TextEncoder", "Buffer", "RangeError", "exports"]) assert.ok(list.absent.includes(name), name);
+    assert.ok(!list.esp32Globals.some((n: string) => /^D\d+$/.test(n)), "the checker adds the pins D0..D39 itself");
+    // host-sim/espruino-globals.ts carries the same lists for the simulator.
+    assert.deepEqual([...ESP32_GLOBAL_NAMES].sort(), list.esp32Globals);
+    assert.deepEqual([...ESP32_BUILTIN_MODULES].sort(), list.esp32Modules);
   });
 });

@@ -1,11 +1,11 @@
 // The device entropy pool (firmware/entropy.ts): it reads the board's RNG register through
 // peek32, never Math.random, and falls back to E.hwRand only with a loud warning.
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
 // @ts-expect-error: plain ESM JavaScript with JSDoc types
 import { readBoards } from "../../scripts/boards.mjs";
 import { createEntropyPool } from "../firmware/entropy.js";
 import { type EspruinoStubs, installEspruinoStubs, withoutMathRandom } from "./firmware-espruino-stubs.js";
+import { testBytes } from "./helpers/seed.js";
 
 const ESP32_RNG = 0x3ff75144;
 
@@ -19,7 +19,7 @@ describe("firmware: entropy pool", () => {
   });
 
   it("reads only the board's RNG register and never Math.random", () => {
-    stubs = installEspruinoStubs({ peek32: () => randomBytes(4).readUInt32LE(0) });
+    stubs = installEspruinoStubs({ peek32: () => testBytes(4).readUInt32LE(0) });
     const warnings: string[] = [];
     const out = new Uint8Array(64);
     const pool = withoutMathRandom(() => {

@@ -136,8 +136,10 @@ describe("firmware: Espruino net transport", () => {
     attachSocket(clientSocket, ROLE_CLIENT, options([1, 2, 3, 4, 5, 6, 7, 8]), c.events);
     attachSocket(serverSocket, ROLE_SERVER, options(), s.events).start();
     await until(() => c.log.length > 0 && s.log.length > 0, "both sides failed");
-    assert.match(s.log[0], /^failed (verify-failed|wrong-type|bad-size)$/);
-    assert.match(c.log[0], /^failed /);
+    // The client decrypts the Request to other numbers and answers a well-formed 0x03 that cannot
+    // verify; the server then closes, which is all the client learns.
+    assert.equal(s.log[0], "failed verify-failed");
+    assert.equal(c.log[0], "failed peer-closed");
     assert.deepEqual([c.messages, s.messages], [[], []]);
   });
 

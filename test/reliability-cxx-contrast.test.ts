@@ -3,12 +3,13 @@
 // desynchronised stream after an unknown TYPE; (3) it draws session keys from a Mersenne Twister.
 
 import assert from "node:assert/strict";
-import crypto, { randomBytes } from "node:crypto";
+import crypto from "node:crypto";
 import { syncBuiltinESMExports } from "node:module";
 import type { Socket } from "node:net";
 import { B_LO, NONCE } from "../firmware/core/index.js";
 import type { LightweightSecureServer, Session } from "../server/index.js";
 import { nodeRandom } from "../server/random.js";
+import { testKeyWords } from "./helpers/seed.js";
 import {
   fakeServer,
   guardProcess,
@@ -90,7 +91,7 @@ describe("reliability: what the C++ peer gets wrong, we do not", function () {
       hand.socket.destroy();
     }
     // The client, from a server that sends an unknown TYPE mid-session.
-    const key = new Uint32Array(randomBytes(32).buffer);
+    const key = testKeyWords();
     const fake = await fakeServer(async (socket: Socket, reader) => {
       socket.write(makeRequest(schedule()).packet);
       await reader.read(25);

@@ -5,7 +5,6 @@
 // client-side attacks, and a TCP proxy on 127.0.0.1 that can re-chunk or freeze a stream.
 
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
 import { type AddressInfo, connect, createServer, type Server, type Socket } from "node:net";
 import {
   Connection,
@@ -26,6 +25,7 @@ import {
   TYPE_HANDSHAKE_RESPONSE,
 } from "../firmware/core/index.js";
 import { nodeRandom } from "../server/random.js";
+import { testBytes } from "./helpers/seed.js";
 import { KEY_HEX } from "./server-helpers.js";
 
 export { delay, FAST, KEY_HEX, newClient, next, OTHER_KEY_HEX, startServer, until, within } from "./server-helpers.js";
@@ -68,7 +68,7 @@ export function schedule(keyHex: string = KEY_HEX): KeySchedule {
 /** A HandshakeRequest with fresh random numbers under `key`; also returns the numbers. */
 export function makeRequest(key: KeySchedule): { packet: Buffer; numbers: Uint32Array } {
   const numbers = createHandshakeNumbers();
-  const raw = randomBytes(20);
+  const raw = testBytes(20);
   numbers.set([raw.readUInt32LE(0), raw.readUInt32LE(4), raw.readUInt32LE(8), raw.readUInt32LE(12), raw.readUInt32LE(16)]);
   const packet = Buffer.alloc(25);
   encodeHandshakeNumbers(TYPE_HANDSHAKE_REQUEST, numbers, packet, 0, key, nodeRandom);

@@ -3,8 +3,8 @@
 // between a real client and the real server and re-chunks both directions.
 
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
 import type { LightweightSecureServer, Session } from "../server/index.js";
+import { testBytes } from "./helpers/seed.js";
 import { guardProcess, newClient, next, startServer, TcpProxy, until, within } from "./reliability-helpers.js";
 
 describe("reliability: stream shapes", function () {
@@ -40,7 +40,7 @@ describe("reliability: stream shapes", function () {
     client.on("message", (_t: string, bytes: Buffer) => messages.push(bytes));
     const result = await within(client.connectToServer(), 15000, "the handshake through the proxy");
     assert.equal(result.success, true, result.reason);
-    const payloads = sizes.map((n) => randomBytes(n));
+    const payloads = sizes.map((n) => testBytes(n));
     for (const p of payloads) client.sendMessage(p);
     await until(() => messages.length === payloads.length + 1, 20000, "every echo");
     assert.equal(messages[0].toString(), "hello from the server");

@@ -2,15 +2,15 @@
 // servers on 127.0.0.1 port 0, bounded waits, and a raw client built from the core alone
 // for tests that must misbehave on the wire (garbage, silence).
 
-import { randomBytes } from "node:crypto";
 import type { EventEmitter } from "node:events";
 import { connect, type Socket } from "node:net";
 import { Connection, type ConnectionSink, createKeySchedule, parseKey, ROLE_CLIENT } from "../firmware/core/index.js";
 import { type ClientOptions, LightweightSecureClient, LightweightSecureServer, type ServerOptions } from "../server/index.js";
 import { nodeRandom } from "../server/random.js";
+import { seededBytes } from "./helpers/seed.js";
 
-export const KEY_HEX = randomBytes(32).toString("hex");
-export const OTHER_KEY_HEX = randomBytes(32).toString("hex");
+export const KEY_HEX = seededBytes("server-helpers KEY_HEX", 32).toString("hex");
+export const OTHER_KEY_HEX = seededBytes("server-helpers OTHER_KEY_HEX", 32).toString("hex");
 
 /** Short timings so the suite stays fast: keep-alive 50 ms, inactivity 300 ms, handshake 300 ms. */
 export const FAST = { keepAliveIntervalMs: 50, inactivityTimeoutMs: 300, handshakeTimeoutMs: 300 };

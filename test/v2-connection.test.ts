@@ -2,7 +2,6 @@
 // inactivity, disconnect, timeouts, a wrong PSK, the v1 <-> v2 mismatch in both directions,
 // and the framer under every chunking.
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
 import { Connection, ROLE_CLIENT, ROLE_SERVER, STATE_CLOSED } from "../firmware/core/connection.js";
 import { parseKey } from "../firmware/core/keys.js";
 import { ConnectionV2, pskBytes } from "../firmware/core/v2/connection.js";
@@ -12,6 +11,7 @@ import { type ProtocolConnection, parseProfile } from "../firmware/core/v2/profi
 import { createKeySchedule } from "../firmware/core/xtea.js";
 import { nodePrimitives } from "../server/crypto-v2.js";
 import { cryptoRandom, recorder } from "./helpers/connection-pair.js";
+import { testBytes } from "./helpers/seed.js";
 import { vectors as v1Vectors } from "./helpers/vectors.js";
 import { hex, pairV2, v2Vectors } from "./v2-helpers.js";
 
@@ -51,7 +51,7 @@ describe("v2 ConnectionV2 pair in memory", () => {
     const got: Buffer[] = [];
     p.serverSink.message = (b, at, n) => void got.push(Buffer.from(b.subarray(at, at + n)));
     for (const n of sizes) {
-      const m = randomBytes(n);
+      const m = testBytes(n);
       sent.push(m);
       assert.equal(p.client.sendBytes(m, 0, n), recordSize(n));
     }
@@ -126,7 +126,7 @@ describe("v2 ConnectionV2 pair in memory", () => {
   });
 
   it("a wrong PSK fails both sides: the server with proof-failed, the client with peer-closed", () => {
-    const p = pairV2({}, { preSharedKey: randomBytes(32) });
+    const p = pairV2({}, { preSharedKey: testBytes(32) });
     p.server.start();
     p.flush();
     assert.deepEqual(p.serverSink.events, ["handshake-failed:proof-failed"]);
@@ -138,12 +138,12 @@ describe("v2 ConnectionV2 pair in memory", () => {
 
   it("a fake server without the PSK fails the client with proof-failed at ServerFinished", () => {
     // The impostor sees Nc and the client proof but cannot compute the server proof.
-    const p = pairV2({ preSharedKey: randomBytes(32) });
+    const p = pairV2({ preSharedKey: testBytes(32) });
     p.server.start();
     const hello = p.serverSink.wire.splice(0);
     for (const c of hello) p.client.receive(c);
     p.clientSink.wire.splice(0);
-    p.client.receive(Buffer.concat([Buffer.from([0x14]), randomBytes(16)]));
+    p.client.receive(Buffer.concat([Buffer.from([0x14]), testBytes(16)]));
     assert.deepEqual(p.clientSink.events, ["handshake-failed:proof-failed"]);
   });
 

@@ -50,7 +50,7 @@ describe("v2 cost in native crypto calls (Espruino primitives)", () => {
 });
 
 describe("docs/PROTOCOL-v2.md vector excerpt", () => {
-  it("every hex value in the excerpt is in docs/vectors/lwstcp-v2.json", () => {
+  it("every hex value in the excerpt is in test/vectors/lwstcp-v2.json", () => {
     const doc = readFileSync(join(repoRoot, "docs", "PROTOCOL-v2.md"), "utf8");
     const excerpt = doc.slice(doc.indexOf("## Test vectors"));
     const json = JSON.stringify(v2Vectors);

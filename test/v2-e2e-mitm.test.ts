@@ -6,9 +6,9 @@
 // reordered. The same proxy against v1 shows what v1 cannot catch — asserted here, documented
 // in SECURITY.md.
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
 import { type AddressInfo, connect, createServer, type Server, type Socket } from "node:net";
 import type { LightweightSecureServer, Profile, Session } from "../server/index.js";
+import { testBytes } from "./helpers/seed.js";
 import { delay, newClient, startServer, until, within } from "./server-helpers.js";
 
 type Attack = "flip" | "flip-to-client" | "truncate" | "replay" | "reorder" | "reflect" | "inject-disconnect" | "inject-keepalive";
@@ -68,7 +68,7 @@ class TamperingProxy {
     let toServerData = 0;
     let held: Buffer | null = null;
     let reflected = false;
-    const forged = (type: number) => (v1 ? Buffer.from([type]) : Buffer.concat([Buffer.from([type, 0, 0]), randomBytes(16)]));
+    const forged = (type: number) => (v1 ? Buffer.from([type]) : Buffer.concat([Buffer.from([type, 0, 0]), testBytes(16)]));
     const c2s = (packet: Buffer): Buffer[] => {
       if (packet[0] !== data) return [packet];
       const index = toServerData++;

@@ -4,8 +4,8 @@
 // mismatch both ways.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { getProfile, type LightweightSecureServer, type Session, setProfile } from "../server/index.js";
+import { testBytes } from "./helpers/seed.js";
 import { delay, FAST, newClient, next, startServer, until, within } from "./server-helpers.js";
 
 const V2 = { profile: "v2" as const };
@@ -37,7 +37,7 @@ describe("profile v2 end to end over real sockets: desktop server <-> desktop cl
     assert.deepEqual(client.sessionKey, (session as unknown as Session).sessionKey);
     assert.notDeepEqual(client.sessionKey, new Uint32Array(8));
     for (const size of [1, 16, 65528]) {
-      const bytes = randomBytes(size);
+      const bytes = testBytes(size);
       const echoed = next<[string, Buffer]>(client, "message", 5000);
       client.sendMessage(bytes);
       const [, got] = await echoed;
@@ -76,7 +76,7 @@ describe("profile v2 end to end over real sockets: desktop server <-> desktop cl
   it("a wrong key fails with proof-failed on the server and the client sees the handshake fail", async () => {
     server = await startServer({ ...V2, handshakeTimeoutMs: 1000 });
     const failed = next<[{ reason: string }]>(server, "handshakeFailed", 5000);
-    const client = newClient(server, { ...V2, key: randomBytes(32).toString("hex"), handshakeTimeoutMs: 1000 });
+    const client = newClient(server, { ...V2, key: testBytes(32).toString("hex"), handshakeTimeoutMs: 1000 });
     const result = await within(client.connectToServer(), 5000, "handshake");
     assert.equal(result.success, false);
     assert.equal((await failed)[0].reason, "proof-failed");

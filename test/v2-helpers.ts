@@ -38,7 +38,7 @@ export interface V2Vectors {
   highSequence: RecordVector;
 }
 
-export const v2Vectors: V2Vectors = JSON.parse(readFileSync(join(repoRoot, "docs", "vectors", "lwstcp-v2.json"), "utf8"));
+export const v2Vectors: V2Vectors = JSON.parse(readFileSync(join(repoRoot, "test", "vectors", "lwstcp-v2.json"), "utf8"));
 
 export const hex = (h: string): Uint8Array => new Uint8Array(Buffer.from(h, "hex"));
 export const toHex = (b: Uint8Array): string => Buffer.from(b).toString("hex");

@@ -5,11 +5,11 @@
 // the attacker touched may be delivered: the receiver hands over exactly the messages before
 // the altered record, then closes. The last block shows, with the same attacks, what v1 misses.
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
 import { ROLE_CLIENT, ROLE_SERVER } from "../firmware/core/connection.js";
 import { parseKey } from "../firmware/core/keys.js";
 import { TYPE_V2_DISCONNECT, TYPE_V2_KEEP_ALIVE } from "../firmware/core/v2/constants.js";
 import { pair as pairV1 } from "./helpers/connection-pair.js";
+import { testBytes } from "./helpers/seed.js";
 import { pairV2 } from "./v2-helpers.js";
 
 /** Reasons a tampered record may close the session with; never "disconnect", never a timeout. */
@@ -163,8 +163,8 @@ describe("v2 man in the middle: every altered record is rejected, nothing altere
 
   it("forged keep-alive and disconnect records (no key) are rejected, including v1's one-byte signals", () => {
     const forgeries: Array<[string, Uint8Array, string]> = [
-      ["forged keep-alive", Uint8Array.from([TYPE_V2_KEEP_ALIVE, 0, 0, ...randomBytes(16)]), "mac-failed"],
-      ["forged disconnect", Uint8Array.from([TYPE_V2_DISCONNECT, 0, 0, ...randomBytes(16)]), "mac-failed"],
+      ["forged keep-alive", Uint8Array.from([TYPE_V2_KEEP_ALIVE, 0, 0, ...testBytes(16)]), "mac-failed"],
+      ["forged disconnect", Uint8Array.from([TYPE_V2_DISCONNECT, 0, 0, ...testBytes(16)]), "mac-failed"],
       ["all-zero tag disconnect", Uint8Array.from([TYPE_V2_DISCONNECT, 0, 0, ...new Array(16).fill(0)]), "mac-failed"],
       ["v1 KeepAlive byte", Uint8Array.from([0x05]), "unknown-type"],
       ["v1 Disconnect byte", Uint8Array.from([0x06]), "unknown-type"],
@@ -178,12 +178,21 @@ describe("v2 man in the middle: every altered record is rejected, nothing altere
     }
     // Toward the client too: a forged Disconnect from "the server".
     const p = openPair();
-    p.client.receive(Uint8Array.from([TYPE_V2_DISCONNECT, 0, 0, ...randomBytes(16)]));
+    p.client.receive(Uint8Array.from([TYPE_V2_DISCONNECT, 0, 0, ...testBytes(16)]));
     assert.deepEqual(p.clientSink.events, ["handshake-success", "ended:mac-failed"]);
   });
 
   it("a handshake packet with any bit flipped: the client never completes, the side that can tell fails with a reason", () => {
-    const REJECT = ["proof-failed", "wrong-type", "unknown-type", "profile-mismatch", "bad-length", "zero-length"];
+    // A flipped bit in a TYPE byte (ServerHello 0x12, ClientHello 0x13, ServerFinished 0x14) makes
+    // another byte, and its receiver names it (an altered body is proof-failed, checked apart):
+    const REJECT = [
+      "wrong-type", // another v2 handshake TYPE at the wrong step (0x12 for a ClientHello)
+      "unknown-type", // a byte of neither profile (0x10, 0x1a, 0x92 …), or a v1 TYPE after the first packet (0x04)
+      "profile-mismatch", // a v1 TYPE as the stream's first packet (0x02, 0x03)
+      "bad-length", // a record TYPE (0x15, 0x16) whose LENGTH, read from the random nonce or proof, is out of range
+      "zero-length", // a data TYPE 0x11 whose LENGTH bytes happen to be 0 (1 in 65536)
+    ];
+    // And handshake-timeout: a TYPE announcing a longer packet (0x13 for a ServerHello) waits for bytes that never come.
     let cases = 0;
     for (const packet of [0, 1, 2]) {
       // ServerHello, ClientHello, ServerFinished

@@ -1,12 +1,13 @@
 // HMAC and HKDF built on the injected SHA-256 against node:crypto's own createHmac/hkdfSync,
 // and the Espruino primitives (on a stand-in with Espruino's semantics) against node:crypto.
 import assert from "node:assert/strict";
-import { createHmac, hkdfSync, randomBytes } from "node:crypto";
+import { createHmac, hkdfSync } from "node:crypto";
 import fc from "fast-check";
 import { hkdfExpand, hkdfExtract } from "../firmware/core/v2/hkdf.js";
 import { equalConstantTime, Hmac } from "../firmware/core/v2/hmac.js";
 import { createEspruinoPrimitives } from "../firmware/crypto-v2.js";
 import { nodePrimitives } from "../server/crypto-v2.js";
+import { testBytes } from "./helpers/seed.js";
 import { fakeEspruinoCrypto, primitiveSets } from "./v2-helpers.js";
 
 const bytes = (max: number) => fc.uint8Array({ minLength: 0, maxLength: max });
@@ -36,8 +37,8 @@ for (const set of primitiveSets) {
     it("one Hmac reused across keys (setKey) gives the right MAC each time", () => {
       const hmac = new Hmac(primitives);
       for (let i = 0; i < 5; i++) {
-        const key = randomBytes(i * 30);
-        const message = randomBytes(i * 17 + 1);
+        const key = testBytes(i * 30);
+        const message = testBytes(i * 17 + 1);
         hmac.setKey(key, 0, key.length);
         const out = new Uint8Array(32);
         hmac.mac(message, 0, message.length, out, 0);
@@ -73,7 +74,7 @@ for (const set of primitiveSets) {
 
 describe("v2 constant-time comparison", () => {
   it("is equal only when every byte is equal, wherever the difference is", () => {
-    const a = randomBytes(16);
+    const a = testBytes(16);
     assert.equal(equalConstantTime(a, 0, Buffer.from(a), 0, 16), true);
     for (let i = 0; i < 16; i++) {
       const b = Buffer.from(a);
@@ -88,9 +89,9 @@ describe("v2 primitives: Espruino crypto module vs node:crypto", () => {
     const fake = fakeEspruinoCrypto();
     const espruino = createEspruinoPrimitives(fake);
     for (let round = 0; round < 20; round++) {
-      const key = randomBytes(32);
-      const iv = randomBytes(16);
-      const data = randomBytes(5 + 16 * (round + 1));
+      const key = testBytes(32);
+      const iv = testBytes(16);
+      const data = testBytes(5 + 16 * (round + 1));
       const blocks = 16 * (round + 1);
       const a = new Uint8Array(blocks + 40);
       const b = new Uint8Array(blocks + 40);

@@ -1,4 +1,4 @@
-// docs/vectors/lwstcp-v2.json (made by scripts/make-v2-vectors.mjs from node:crypto alone)
+// test/vectors/lwstcp-v2.json (made by scripts/make-v2-vectors.mjs from node:crypto alone)
 // reproduced byte for byte by the engine: keys, handshake packets, each record sealed and
 // opened, and a whole session played by two ConnectionV2s with recorded nonces; on both the
 // node:crypto primitives and the Espruino ones.

@@ -1,4 +1,4 @@
-// Wire constants of LightweightSecureTCP v1 (../shared/PROTOCOL.md). The encoder, the
+// Wire constants of LightweightSecureTCP v1 (docs/PROTOCOL.md). The encoder, the
 // decoder, the framer and the tests all import these; no packet size is written twice.
 
 export const TYPE_MESSAGE = 0x01;

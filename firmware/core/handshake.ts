@@ -1,4 +1,4 @@
-// The three-packet handshake (PROTOCOL.md "Handshake") as two pure state machines: packets
+// The three-packet handshake (docs/PROTOCOL.md "The handshake") as two pure state machines: packets
 // in, bytes to send and an outcome out. No sockets, no timers: the Connection adds the
 // handshake timeout, and drivers move the bytes.
 //

@@ -1,4 +1,4 @@
-// Packet codec for the six v1 packet types (PROTOCOL.md "Packets"). Encoders write into a
+// Packet codec for the six v1 packet types (docs/PROTOCOL.md "Packets"). Encoders write into a
 // caller's buffer and return the packet's size; decoders decrypt in place and read fields
 // into caller's arrays. Lengths are validated here, at the boundary, so the cipher's
 // inner loop carries no checks.

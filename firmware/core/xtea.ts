@@ -1,4 +1,4 @@
-// XTEA with a 256-bit key (PROTOCOL.md "Keys and the cipher"). The key schedule differs
+// XTEA with a 256-bit key (docs/PROTOCOL.md "The cipher"). The key schedule differs
 // from classic XTEA: it indexes eight key words with `sum & 7` and `(sum >>> 11) & 7`.
 //
 // The `sum + k[...]` terms depend only on the key and the round, so they are computed

@@ -1,4 +1,4 @@
-// The C++ implementation's byte-exact outputs (../shared/vectors/lwstcp-v1.json), and the
+// The C++ implementation's byte-exact outputs (test/vectors/lwstcp-v1.json), and the
 // small conversions every test that uses them needs.
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -49,7 +49,7 @@ export interface Vectors {
   messages: MessageVector[];
 }
 
-export const vectors: Vectors = JSON.parse(readFileSync(join(repoRoot, "..", "shared", "vectors", "lwstcp-v1.json"), "utf8"));
+export const vectors: Vectors = JSON.parse(readFileSync(join(repoRoot, "test", "vectors", "lwstcp-v1.json"), "utf8"));
 
 export function hex(text: string): Uint8Array {
   return new Uint8Array(Buffer.from(text, "hex"));
