@@ -15,6 +15,8 @@ import { connect } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import fc from "fast-check";
+import deviceHostile from "./device-hostile.mjs";
+import prekeyMemory from "./prekey-memory.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..");
@@ -362,6 +364,9 @@ const scenarios = {
     await server.stop();
     return { inputs, connections: inputs + 1, failures, note: "seed " + SEED + ", " + FUZZ_SECONDS + " s" };
   },
+
+  "prekey-memory": () => prekeyMemory({ root, n, key: KEY }),
+  "device-hostile": () => deviceHostile({ root, n, key: KEY }),
 };
 
 const names = Object.keys(scenarios).filter((name) => !ONLY || ONLY.includes(name));
