@@ -4,7 +4,9 @@
 import assert from "node:assert/strict";
 import { type ConnectionSink, STATE_CLOSED } from "../firmware/core/connection.js";
 import { HANDSHAKE_SUCCESS_PACKET_SIZE } from "../firmware/core/constants.js";
-import { CLIENT_HELLO_SIZE } from "../firmware/core/v2/constants.js";
+import { Framer } from "../firmware/core/framer.js";
+import { CLIENT_HELLO_SIZE, RECORD_AT } from "../firmware/core/v2/constants.js";
+import { FramerV2 } from "../firmware/core/v2/framer.js";
 import { pair, type Recorder } from "./helpers/connection-pair.js";
 import { pairV2 } from "./v2-helpers.js";
 
@@ -214,4 +216,48 @@ describe("core: nothing is held for a peer before the key is proven", () => {
       );
     });
   }
+});
+
+describe("core: the framers' handshake mode", () => {
+  const feedAll = (framer: Framer | FramerV2, bytes: number[]) => {
+    const sizes: number[] = [];
+    for (const b of bytes) {
+      framer.feed(Uint8Array.of(b));
+      for (;;) {
+        const n = framer.next();
+        if (n <= 0) break;
+        sizes.push(n);
+      }
+      if (framer.error) break;
+    }
+    return sizes;
+  };
+
+  it("v1: takes only the expected TYPE in a 33-byte buffer; after open() frames messages of any size", () => {
+    const framer = new Framer(264, 0x04);
+    assert.equal(framer.packet.length, 33);
+    assert.deepEqual(feedAll(framer, [0x04, ...new Array(32).fill(9)]), [33]);
+    framer.open();
+    assert.deepEqual(feedAll(framer, [0x01, 0x03, 0xe8, ...new Array(1000).fill(7), 0x05]), [1003, 1]);
+    const wrong = new Framer(264, 0x03);
+    feedAll(wrong, [0x01, 0xff, 0xf8]);
+    assert.equal(wrong.error, "wrong-type");
+    assert.equal(wrong.packet.length, 33);
+  });
+
+  it("v2: takes only the expected TYPE at packet[0] of a 33-byte buffer; after open() frames records at RECORD_AT", () => {
+    const framer = new FramerV2(264, 0x12);
+    assert.equal(framer.packet.length, 33);
+    assert.deepEqual(feedAll(framer, [0x12, ...new Array(16).fill(9)]), [17]);
+    assert.equal(framer.packet[0], 0x12);
+    framer.expected = 0x14;
+    assert.deepEqual(feedAll(framer, [0x14, ...new Array(16).fill(8)]), [17]);
+    framer.open();
+    assert.deepEqual(feedAll(framer, [0x11, 0x03, 0xe8, ...new Array(1008 + 16).fill(7)]), [1027]);
+    assert.equal(framer.packet[RECORD_AT], 0x11);
+    const wrong = new FramerV2(264, 0x13);
+    feedAll(wrong, [0x11, 0xff, 0xf8]);
+    assert.equal(wrong.error, "wrong-type");
+    assert.equal(wrong.packet.length, 33);
+  });
 });
