@@ -388,6 +388,15 @@ export class LightweightSecureServer {
   private server: any = null;
   private readonly sessions: Session[] = [];
   private maxSessions = 4;
+  /**
+   * A connection that has sent nothing this long (ms) is dropped, well before the handshake
+   * timeout: with only four slots, silent peers would otherwise lock honest ones out for 5 s
+   * each. An honest client's first packet comes one round trip after our Request plus its
+   * compute time: under 300 ms of Wi-Fi or Internet round trip and a few hundred ms for an
+   * ESP32 client (v1 ≈ 40-70 ms of cipher work, v2 a few hundred), so 1.5 s leaves it twice
+   * that and more.
+   */
+  private silentTimeoutMs = 1500;
   private onHandshakeStarted?: Callback;
   private onHandshakeSuccess?: Callback;
   private onHandshakeFailed?: Callback;
@@ -400,6 +409,12 @@ export class LightweightSecureServer {
   /** Connections (handshaking or open) held at once; more are closed on accept. Default 4: each costs RAM. */
   setMaxSessions(count: number): void {
     this.maxSessions = count;
+  }
+
+  /** Drops a connection that has sent nothing within `ms` (default 1500; at most the handshake timeout counts). */
+  setSilentTimeout(ms: number): void {
+    validateHandshakeTimeout(ms);
+    this.silentTimeoutMs = ms;
   }
 
   /** Listens on the port. Returns false (and reports onError) when listening failed. Throws only for a missing key. */
@@ -465,7 +480,7 @@ export class LightweightSecureServer {
     };
     this.sessions.push(session);
     const settings = this.settings;
-    const connection = (session.connection = attachSocket(socket, ROLE_SERVER, settings.options(), events, settings.create));
+    const connection = (session.connection = attachSocket(socket, ROLE_SERVER, settings.options(), events, settings.create, this.silentTimeoutMs));
     call(this.onHandshakeStarted);
     connection.start();
   }

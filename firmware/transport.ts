@@ -10,7 +10,7 @@
 // handling: Espruino queues what `write` is given and sends 536 bytes per loop pass.
 
 import { Connection, type ConnectionOptions, type ConnectionSink, pollIntervalMs, ROLE_CLIENT } from "./core/connection.js";
-import { REASON_SOCKET_ERROR } from "./core/constants.js";
+import { REASON_HANDSHAKE_TIMEOUT, REASON_SOCKET_ERROR } from "./core/constants.js";
 import { clientFailureDetail } from "./core/failure-detail.js";
 import type { ProtocolConnection } from "./core/v2/profile.js";
 
@@ -42,7 +42,8 @@ export interface TransportEvents {
 /**
  * Drives a Connection (or what `create` builds: a v2 one) over an Espruino socket and returns
  * it; the caller sends, disconnects and asks its state through it. Call `start()` on it to
- * begin the handshake.
+ * begin the handshake. With `silentMs`, a peer that has sent no byte by then fails the
+ * handshake (handshake-timeout) before the full handshake timeout would.
  */
 export function attachSocket(
   socket: EspruinoSocket,
@@ -50,6 +51,7 @@ export function attachSocket(
   options: DeviceOptions,
   events: TransportEvents,
   create?: ConnectionFactory,
+  silentMs?: number,
 ): ProtocolConnection {
   let open = true;
   /** Bytes were written: a v1 client writes nothing before its HandshakeResponse. */
@@ -57,10 +59,17 @@ export function attachSocket(
   /** Why we ended the socket ourselves without the connection deciding it (out of memory). */
   let failure: string | undefined;
   let timer: ReturnType<typeof setInterval> | undefined;
+  let silent: ReturnType<typeof setTimeout> | undefined;
+  const heard = function () {
+    // clearTimeout(undefined) throws on Espruino.
+    if (silent) clearTimeout(silent);
+    silent = undefined;
+  };
   const stopTimer = function () {
     // clearInterval(undefined) throws on Espruino, and clearInterval() clears every timer.
     if (timer) clearInterval(timer);
     timer = undefined;
+    heard();
   };
   const outOfMemory = function (length: number) {
     events.error("out of memory for " + length + " bytes");
@@ -111,6 +120,7 @@ export function attachSocket(
   };
   const connection = create ? create(role, options, sink) : new Connection(role, options, sink);
   socket.on("data", function (data: string) {
+    heard();
     connection.receive(data);
   });
   socket.on("close", function () {
@@ -122,6 +132,12 @@ export function attachSocket(
     events.error("socket error " + (err ? err.code + " " + err.message : ""));
     connection.transportClosed(REASON_SOCKET_ERROR);
   });
+  if (silentMs)
+    silent = setTimeout(function () {
+      silent = undefined;
+      sink.close();
+      connection.transportClosed(REASON_HANDSHAKE_TIMEOUT);
+    }, silentMs);
   timer = setInterval(
     function () {
       connection.tick();

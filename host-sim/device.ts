@@ -189,7 +189,7 @@ export function createDevice(options: DeviceOptions = {}): Device {
       );
       return;
     }
-    const usage = memory.usage(budget + 1);
+    const usage = memory.usage(budget + 1, false);
     // Walks are cheap for small heaps; back off (at most 1 s) for slow ones so 100 devices stay fast.
     const walkMs = Date.now() - now;
     lastMemoryCheck = Date.now() + Math.min(MAX_MEMORY_BACKOFF_MS, Math.max(0, walkMs * 10 - memoryCheckMs));

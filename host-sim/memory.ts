@@ -11,10 +11,23 @@
 //     property names longer than 4 chars pay the same string cost;
 //   - typed arrays: 1 for the view plus their ArrayBuffer once (1 + a flat string of its bytes);
 //   - functions: 2 (function + scope) plus their source text, unless that text was run from a
-//     Storage file (code executed from flash stays in flash on the device).
-// What it cannot see: variables captured by closures (V8 does not expose scopes), promise
-// internals, pending event-queue jobs, and the interpreter's own fixed overhead (modelled by
-// BASELINE_JSVARS). It is an estimate; exceeding the budget fails the device as the board would.
+//     Storage file (code executed from flash stays in flash on the device);
+//   - the variables a device function's closures hold, read through the V8 inspector (JS cannot
+//     see a closure's scope): each scope is priced as an object of its variables, once however
+//     many functions share it (scopes with the same variable names are priced once, their values
+//     always, so two connections' same-shaped closures cost their buffers but one set of names). A connection's buffers are typically reachable only this way (a
+//     socket listener closes over the connection), so without it a 64 KB buffer held per
+//     connection would go unseen. V8 keeps only the variables some inner function uses, where
+//     Espruino keeps the whole scope, so this still errs low. Reading a scope costs inspector
+//     round trips, so the periodic budget check reads a function's scopes when it first sees it
+//     and then refreshes a few functions per walk (a variable reassigned since is seen at the
+//     next refresh): a new connection's closures are read at once, the library's hundred
+//     methods rarely. An explicit query (process.memory(), E.getSizeOf, device.memory()) reads
+//     every scope afresh.
+// What it cannot see: promise internals, pending event-queue jobs, and the interpreter's own
+// fixed overhead (modelled by BASELINE_JSVARS). It is an estimate; exceeding the budget fails
+// the device as the board would.
+import { Session } from "node:inspector";
 import type { DeviceCore } from "./core.js";
 import type { MemoryDisguise } from "./library-events.js";
 
@@ -31,10 +44,111 @@ function isInlineValue(value: unknown): boolean {
   return value === undefined || value === null || typeof value === "boolean" || (typeof value === "number" && (value | 0) === value);
 }
 
+/** The closure scopes of functions, through an inspector session on this thread (its calls answer synchronously). */
+class ClosureScopes {
+  private readonly session = new Session();
+  /** A host object the inspector hands values through: `holder.value`. */
+  private readonly holder: { value: unknown } = { value: undefined };
+  private readonly holderId: string;
+  /** Functions whose chain has no scope but the global one (top-level code): nothing to read again. */
+  private readonly noClosure = new WeakSet<Function>();
+
+  constructor() {
+    this.session.connect();
+    const g = globalThis as Record<string, unknown>;
+    const key = "__hostSimScopeHolder";
+    g[key] = this.holder;
+    try {
+      this.holderId = this.post<{ result: { objectId: string } }>("Runtime.evaluate", {
+        expression: "globalThis." + key,
+        objectGroup: "host-sim-holder",
+      }).result.objectId;
+    } finally {
+      delete g[key];
+    }
+  }
+
+  private post<T>(method: string, params: object): T {
+    let answer: T | undefined;
+    let failure: Error | null = null;
+    let answered = false;
+    this.session.post(method, params, (error, result) => {
+      failure = error;
+      answer = result as T;
+      answered = true;
+    });
+    if (!answered) throw new Error("host-sim: the inspector answered " + method + " asynchronously");
+    if (failure) throw failure;
+    return answer as T;
+  }
+
+  /** The non-global scopes of `fn`, each as a plain object of its variables (a copy made by V8). */
+  scopesOf(fn: Function): { description: string; variables: object }[] {
+    if (this.noClosure.has(fn)) return [];
+    const holder = this.holder;
+    holder.value = fn;
+    const group = "host-sim-scopes";
+    try {
+      const fnId = this.post<{ result: { objectId: string } }>("Runtime.callFunctionOn", {
+        objectId: this.holderId,
+        functionDeclaration: "function () { return this.value; }",
+        objectGroup: group,
+      }).result.objectId;
+      const internal = this.post<{ internalProperties?: { name: string; value?: { objectId?: string } }[] }>("Runtime.getProperties", {
+        objectId: fnId,
+        ownProperties: true,
+        objectGroup: group,
+      }).internalProperties;
+      const list = internal?.find((p) => p.name === "[[Scopes]]")?.value?.objectId;
+      if (!list) return [];
+      const entries = this.post<{ result: { name: string; value?: { objectId?: string; description?: string } }[] }>("Runtime.getProperties", {
+        objectId: list,
+        ownProperties: true,
+        objectGroup: group,
+      }).result;
+      const wanted = entries.filter((e) => /^\d+$/.test(e.name) && e.value?.objectId && e.value.description !== "Global");
+      if (wanted.length === 0) {
+        this.noClosure.add(fn);
+        return [];
+      }
+      // One round trip hands over every scope object of the chain.
+      holder.value = undefined;
+      this.post("Runtime.callFunctionOn", {
+        objectId: this.holderId,
+        functionDeclaration: "function () { var out = []; for (var i = 0; i < arguments.length; i++) out.push(arguments[i].object); this.value = out; }",
+        arguments: wanted.map((e) => ({ objectId: e.value?.objectId })),
+        objectGroup: group,
+      });
+      const objects = Array.isArray(holder.value) ? (holder.value as unknown[]) : [];
+      const scopes: { description: string; variables: object }[] = [];
+      objects.forEach((variables, i) => {
+        if (variables && typeof variables === "object") scopes.push({ description: wanted[i].value?.description ?? "", variables });
+      });
+      return scopes;
+    } finally {
+      holder.value = undefined;
+      this.post("Runtime.releaseObjectGroup", { objectGroup: group });
+    }
+  }
+}
+
+let sharedScopes: ClosureScopes | undefined;
+
+/** Scopes read again per walk, and how many walks old a reading must be before it is. */
+const SCOPE_REFRESHES_PER_WALK = 2;
+const SCOPE_REFRESH_AFTER_WALKS = 16;
+
+type ScopeReading = { scopes: { key: string; variables: object }[]; walk: number };
+
 export class MemoryEstimator {
   /** For built-in objects: the property names present at boot, which cost nothing (they are in flash). */
   private readonly builtinKeys = new Map<object, Set<string>>();
   private readonly functionCost = new WeakMap<Function, number>();
+  private readonly scopes = (sharedScopes ??= new ClosureScopes());
+  private readonly scopeReadings = new WeakMap<Function, ScopeReading>();
+  private walks = 0;
+  /** Function.prototype of the device's realm: only the device's own functions have closures worth reading. */
+  private readonly deviceFunctionPrototype: object;
 
   constructor(
     private readonly core: DeviceCore,
@@ -42,7 +156,9 @@ export class MemoryEstimator {
     private readonly extraRoots: () => unknown[],
     /** The simulator's own instrumentation (library-events.ts), which a board does not have. */
     private readonly disguise?: MemoryDisguise,
-  ) {}
+  ) {
+    this.deviceFunctionPrototype = Object.getPrototypeOf(core.intrinsics.Object);
+  }
 
   /** Records every object reachable at boot as built-in; call once after the globals are installed. */
   snapshotBuiltins(): void {
@@ -61,8 +177,11 @@ export class MemoryEstimator {
     }
   }
 
-  /** JsVars used by everything reachable from the device's roots, plus the baseline. */
-  usage(limit = Infinity): number {
+  /**
+   * JsVars used by everything reachable from the device's roots, plus the baseline. `fresh`
+   * (the default) reads every closure scope again; the periodic budget check passes false.
+   */
+  usage(limit = Infinity, fresh = true): number {
     const roots: unknown[] = [this.core.intrinsics.global, ...this.extraRoots()];
     let hidden = 0;
     for (const timer of this.core.loop.timerCallbacks()) roots.push(timer.callback, timer.args);
@@ -71,17 +190,22 @@ export class MemoryEstimator {
       hidden += resource.hiddenJsVars();
     }
     hidden += this.core.loop.timerCount * 3; // each timer is an object {time, interval, callback} in the timer array
-    return BASELINE_JSVARS + hidden + this.walk(roots, limit);
+    return BASELINE_JSVARS + hidden + this.walk(roots, limit, false, fresh);
   }
 
   /** E.getSizeOf(value): the JsVars of one value and everything it holds. */
   sizeOf(value: unknown): number {
-    return this.walk([value], Infinity, true);
+    return this.walk([value], Infinity, true, true);
   }
 
-  private walk(roots: unknown[], limit: number, countBuiltins = false): number {
+  private walk(roots: unknown[], limit: number, countBuiltins: boolean, fresh: boolean): number {
     const seen = new Set<object>();
     const pending: unknown[] = [...roots];
+    /** Scopes already priced, by their variables' names: many functions share one scope. */
+    const scopesSeen = new Set<string>();
+    const walk = ++this.walks;
+    let refreshes = fresh ? Infinity : SCOPE_REFRESHES_PER_WALK;
+    const refreshAfter = fresh ? 1 : SCOPE_REFRESH_AFTER_WALKS;
     let total = 0;
     const disguise = this.disguise;
     while (pending.length > 0 && total <= limit) {
@@ -104,6 +228,26 @@ export class MemoryEstimator {
       seen.add(obj);
       const builtin = countBuiltins ? undefined : this.builtinKeys.get(obj);
       if (!builtin) total += this.ownCost(obj, seen);
+      if (typeof obj === "function" && !this.builtinKeys.has(obj) && Object.getPrototypeOf(obj) === this.deviceFunctionPrototype) {
+        let reading = this.scopeReadings.get(obj as Function);
+        if (!reading || (refreshes > 0 && walk - reading.walk >= refreshAfter)) {
+          if (reading) refreshes--;
+          const scopes = this.scopes
+            .scopesOf(obj as Function)
+            .map((scope) => ({ key: scope.description + "|" + Object.getOwnPropertyNames(scope.variables).join(","), variables: scope.variables }));
+          reading = { scopes, walk };
+          this.scopeReadings.set(obj as Function, reading);
+        }
+        for (const scope of reading.scopes) {
+          if (!scopesSeen.has(scope.key)) {
+            scopesSeen.add(scope.key);
+            pending.push(scope.variables);
+          } else {
+            const variables = scope.variables as Record<string, unknown>;
+            for (const name of Object.getOwnPropertyNames(variables)) if (isObjectLike(variables[name])) pending.push(variables[name]);
+          }
+        }
+      }
       for (const name of Object.getOwnPropertyNames(obj)) {
         if (builtin?.has(name)) continue;
         if (ArrayBuffer.isView(obj) && /^\d+$/.test(name)) continue; // bytes priced with the buffer

@@ -19,6 +19,8 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import { intFlag, listFlag, numberFlag, runTool } from "../build/server/cli/args.js";
+import deviceHostile from "./device-hostile.mjs";
+import prekeyMemory from "./prekey-memory.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..");
@@ -361,6 +363,9 @@ const scenarios = {
     await server.stop();
     return { inputs, connections: inputs + 1, failures, note: "seed " + SEED + ", " + FUZZ_SECONDS + " s" };
   },
+
+  "prekey-memory": () => prekeyMemory({ root, n, key: KEY }),
+  "device-hostile": () => deviceHostile({ root, n, key: KEY }),
 };
 
 const SPEC = {

@@ -144,6 +144,30 @@ describe("host-sim memory (ESPRUINO.md §8)", function () {
     assert.ok(device.peakJsVars > 2000);
   });
 
+  it("a 65,531-byte buffer held only by a closure is counted (≥ 4,682 JsVars), as a socket listener holds a connection", () => {
+    const device = bootDevice();
+    const before = device.memory().usage;
+    device.run(
+      `var onData = (function () { var connection = { packet: new Uint8Array(65531) }; return function (d) { return connection.packet.length + d; }; })();`,
+    );
+    const after = device.memory().usage;
+    assert.ok(after - before >= 4682, `grew by ${after - before}`);
+    device.run(`onData = undefined;`);
+    assert.ok(device.memory().usage - before < 50, "and no longer once the closure is gone");
+    assertHealthy(device);
+  });
+
+  it("four connections holding a 64 KB receive buffer each, reachable only through their listeners' closures, exceed the ESP32's 16,383 JsVars", () => {
+    // What the framer did before the key was proven: one `01 ff f8` per connection made it
+    // allocate the announced 65,531 bytes. The estimate must trip the budget as the board would.
+    const device = bootDevice({ memoryCheckMs: 0 });
+    device.run(`var listeners = [];
+      function accept() { var connection = { framer: { packet: new Uint8Array(65531) } }; listeners.push(function (d) { return connection.framer.packet.length + d; }); }
+      for (var i = 0; i < 4; i++) accept();`);
+    assert.equal(device.failure?.kind, "out-of-memory");
+    assert.ok(device.peakJsVars > 16383, `peak ${device.peakJsVars}`);
+  });
+
   it("200 small objects held by a global cost a few JsVars each, well inside the budget", () => {
     const device = bootDevice({ jsVars: 16383 });
     device.run(`var kept = []; for (var i = 0; i < 200; i++) kept.push({id: i, name: "n" + i});`);

@@ -17,6 +17,7 @@ import {
   DEFAULT_HANDSHAKE_TIMEOUT_MS,
   DEFAULT_INACTIVITY_TIMEOUT_MS,
   DEFAULT_KEEP_ALIVE_INTERVAL_MS,
+  HANDSHAKE_SUCCESS_PACKET_SIZE,
   MESSAGE_HEADER_SIZE,
   NO_INACTIVITY_TIMEOUT,
   REASON_DISCONNECT,
@@ -26,6 +27,9 @@ import {
   REASON_PEER_CLOSED,
   REASON_UNEXPECTED_HANDSHAKE,
   TYPE_DISCONNECT,
+  TYPE_HANDSHAKE_REQUEST,
+  TYPE_HANDSHAKE_RESPONSE,
+  TYPE_HANDSHAKE_SUCCESS,
   TYPE_KEEP_ALIVE,
   TYPE_MESSAGE,
 } from "./constants.js";
@@ -53,7 +57,7 @@ export interface ConnectionOptions {
   /** -1 disables the check. */
   inactivityTimeoutMs?: number;
   handshakeTimeoutMs?: number;
-  /** Initial size of the receive and send buffers; they grow only for larger messages. */
+  /** Initial size of the receive and send buffers, made when the session opens; they grow only for larger messages. */
   bufferSize?: number;
 }
 
@@ -102,7 +106,8 @@ export class Connection {
   private readonly options: ConnectionOptions;
   private readonly sink: ConnectionSink;
   private readonly framer: Framer;
-  private readonly smallOut: Uint8Array;
+  private readonly bufferSize: number;
+  private smallOut: Uint8Array | null = null;
   private out: Uint8Array;
   /** Present while handshaking. */
   private handshake: Handshake | null;
@@ -120,10 +125,11 @@ export class Connection {
     this.handshakeTimeoutMs = orDefault(options.handshakeTimeoutMs, DEFAULT_HANDSHAKE_TIMEOUT_MS);
     validateKeepAlive(this.keepAliveIntervalMs, this.inactivityTimeoutMs);
     validateHandshakeTimeout(this.handshakeTimeoutMs);
-    const size = options.bufferSize || DEFAULT_BUFFER_SIZE;
-    this.framer = new Framer(size);
-    this.smallOut = new Uint8Array(Math.max(size, 64));
-    this.out = this.smallOut;
+    const size = (this.bufferSize = options.bufferSize || DEFAULT_BUFFER_SIZE);
+    // Until the key is proven, nothing larger than a handshake packet is held for the peer:
+    // the framer takes only the expected handshake TYPE, and replies fit in 33 bytes.
+    this.framer = new Framer(size, role === ROLE_SERVER ? TYPE_HANDSHAKE_RESPONSE : TYPE_HANDSHAKE_REQUEST);
+    this.out = new Uint8Array(HANDSHAKE_SUCCESS_PACKET_SIZE);
     this.handshake = new Handshake(role === ROLE_SERVER, options.handshakeKey, options.random);
     this.sessionKey = this.handshake.sessionKey;
     this.startedAt = this.lastSent = this.lastReceived = options.clock();
@@ -160,10 +166,15 @@ export class Connection {
     if (machine.state === HANDSHAKE_DONE) {
       this.session = createKeySchedule(this.sessionKey, this.options.handshakeKey.rounds);
       this.handshake = null;
+      this.framer.open();
+      this.out = this.smallOut = new Uint8Array(Math.max(this.bufferSize, 64));
       this.state = STATE_OPEN;
       this.isOpen = true;
       this.lastReceived = this.options.clock();
       this.sink.handshakeSucceeded();
+    } else {
+      // Only the client gets here, having answered the Request.
+      this.framer.expected = TYPE_HANDSHAKE_SUCCESS;
     }
   }
 
@@ -200,7 +211,7 @@ export class Connection {
     if (typeof data === "string") for (let i = 0; i < length; i++) out[MESSAGE_HEADER_SIZE + i] = data.charCodeAt(from + i);
     else for (let i = 0; i < length; i++) out[MESSAGE_HEADER_SIZE + i] = data[from + i];
     this.write(sealMessage(out, 0, length, this.session as KeySchedule, this.options.random));
-    this.out = this.smallOut;
+    this.out = this.smallOut as Uint8Array;
     return size;
   }
 

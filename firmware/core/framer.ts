@@ -5,18 +5,25 @@
 // (the stream is broken; `error` holds the reason). A positive return is the size of a
 // whole packet now at `packet[0 .. size)`, valid until the following call.
 //
-// The buffer starts small and grows only to the size a message's LENGTH announces, then
-// returns to the small one, so a device holds 64 KB only while a 64 KB message arrives.
+// Until the connection calls open(), the framer is in handshake mode: it accepts only the
+// one TYPE the handshake expects next, judged at the packet's first byte, and holds a buffer
+// of the largest handshake packet (33 bytes). A peer that has not proven the key can make it
+// hold nothing more: a message header there is a wrong TYPE, not a LENGTH to allocate for.
+// Once open, the buffer starts small and grows only to the size a message's LENGTH
+// announces, then returns to the small one, so a device holds 64 KB only while a 64 KB
+// message arrives.
 // Chunks may be Uint8Arrays (Node) or binary strings (Espruino's `data` events), so the
 // device never converts a chunk before framing it.
 
 import {
   fixedPacketSize,
+  HANDSHAKE_SUCCESS_PACKET_SIZE,
   MAX_MESSAGE_LENGTH,
   MESSAGE_HEADER_SIZE,
   paddedLength,
   REASON_BAD_LENGTH,
   REASON_UNKNOWN_TYPE,
+  REASON_WRONG_TYPE,
   REASON_ZERO_LENGTH,
   TYPE_MESSAGE,
 } from "./constants.js";
@@ -26,9 +33,12 @@ const DEFAULT_CAPACITY = 264;
 export class Framer {
   /** After next() returned n > 0: the packet's bytes are packet[0 .. n). */
   packet: Uint8Array;
-  /** Why the stream broke ("unknown-type", "zero-length", "bad-length"); "" while healthy. */
+  /** Why the stream broke ("unknown-type", "wrong-type", "zero-length", "bad-length"); "" while healthy. */
   error = "";
-  private readonly small: Uint8Array;
+  /** In handshake mode, the only TYPE accepted next (its connection sets it per step); 0 once open: any TYPE. */
+  expected: number;
+  private small: Uint8Array;
+  private readonly capacity: number;
   private have = 0;
   private need = 1;
   private bytes: Uint8Array | null = null;
@@ -36,9 +46,19 @@ export class Framer {
   private pos = 0;
   private end = 0;
 
-  constructor(initialCapacity?: number) {
-    this.small = new Uint8Array(Math.max(initialCapacity || DEFAULT_CAPACITY, 64));
-    this.packet = this.small;
+  /** With `expected` (a handshake TYPE) the framer starts in handshake mode; without, it frames an open session. */
+  constructor(initialCapacity?: number, expected?: number) {
+    this.capacity = Math.max(initialCapacity || DEFAULT_CAPACITY, 64);
+    this.expected = expected || 0;
+    this.small = this.packet = new Uint8Array(this.expected ? HANDSHAKE_SUCCESS_PACKET_SIZE : this.capacity);
+  }
+
+  /** The session key exists: any TYPE may follow, and messages get the session's buffers. */
+  open(): void {
+    if (!this.expected) return;
+    this.expected = 0;
+    // Called between packets (have is 0): next() moves over to the new buffer.
+    this.small = new Uint8Array(this.capacity);
   }
 
   /** Hands over the next chunk. The previous chunk must have been used up (next() returned 0 or -1). */
@@ -67,11 +87,13 @@ export class Framer {
       if (this.have === 1) {
         const type = this.packet[0];
         if (type === TYPE_MESSAGE) {
+          if (this.expected) return this.fail(REASON_WRONG_TYPE);
           this.need = MESSAGE_HEADER_SIZE;
           continue;
         }
         const size = fixedPacketSize(type);
         if (size === 0) return this.fail(REASON_UNKNOWN_TYPE);
+        if (this.expected && type !== this.expected) return this.fail(REASON_WRONG_TYPE);
         this.need = size;
         if (size > 1) continue;
       } else if (this.need === MESSAGE_HEADER_SIZE && this.packet[0] === TYPE_MESSAGE) {

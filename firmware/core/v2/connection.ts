@@ -32,6 +32,7 @@ import {
 } from "../constants.js";
 import { validateHandshakeTimeout, validateKeepAlive } from "../keys.js";
 import {
+  CLIENT_HELLO_SIZE,
   CONTROL_RECORD_SIZE,
   MAX_V2_MESSAGE_LENGTH,
   PSK_SIZE,
@@ -39,9 +40,12 @@ import {
   RECORD_AT,
   RECORD_HEADER_SIZE,
   recordSize,
+  TYPE_V2_CLIENT_HELLO,
   TYPE_V2_DATA,
   TYPE_V2_DISCONNECT,
   TYPE_V2_KEEP_ALIVE,
+  TYPE_V2_SERVER_FINISHED,
+  TYPE_V2_SERVER_HELLO,
 } from "./constants.js";
 import { FramerV2 } from "./framer.js";
 import { HandshakeV2, V2_DONE } from "./handshake.js";
@@ -64,7 +68,7 @@ export interface ConnectionV2Options {
   /** -1 disables the check. */
   inactivityTimeoutMs?: number;
   handshakeTimeoutMs?: number;
-  /** Initial payload size of the receive and send buffers; they grow only for larger messages. */
+  /** Initial payload size of the receive and send buffers, made when the session opens; they grow only for larger messages. */
   bufferSize?: number;
 }
 
@@ -113,8 +117,9 @@ export class ConnectionV2 {
   private readonly framer: FramerV2;
   private readonly sending: RecordDirection;
   private readonly receiving: RecordDirection;
-  private readonly smallOut: Uint8Array;
-  private readonly smallView: Uint8Array;
+  private readonly bufferSize: number;
+  private smallOut: Uint8Array | null = null;
+  private smallView: Uint8Array | null = null;
   /** Keep-alive and Disconnect are sealed here, so they never disturb a message being built in `out`. */
   private readonly controlOut = new Uint8Array(RECORD_AT + CONTROL_RECORD_SIZE);
   private readonly controlView: Uint8Array;
@@ -137,15 +142,14 @@ export class ConnectionV2 {
     validateKeepAlive(this.keepAliveIntervalMs, this.inactivityTimeoutMs);
     validateHandshakeTimeout(this.handshakeTimeoutMs);
     this.psk = pskBytes(options.preSharedKey);
-    const size = options.bufferSize || DEFAULT_BUFFER_SIZE;
-    this.framer = new FramerV2(size);
+    this.bufferSize = options.bufferSize || DEFAULT_BUFFER_SIZE;
+    // Until the keys exist, nothing larger than a handshake packet is held for the peer: the
+    // framer takes only the expected handshake TYPE, and handshake packets are built at 0 in 33 bytes.
+    this.framer = new FramerV2(this.bufferSize, role === ROLE_SERVER ? TYPE_V2_CLIENT_HELLO : TYPE_V2_SERVER_HELLO);
     this.sending = new RecordDirection(options.primitives);
     this.receiving = new RecordDirection(options.primitives);
-    this.smallOut = new Uint8Array(RECORD_AT + Math.max(recordSize(size), 64));
-    this.smallView = this.smallOut.subarray(RECORD_AT);
     this.controlView = this.controlOut.subarray(RECORD_AT);
-    this.out = this.smallOut;
-    this.outView = this.smallView;
+    this.out = this.outView = new Uint8Array(CLIENT_HELLO_SIZE);
     this.handshake = new HandshakeV2(role === ROLE_SERVER, options.primitives, this.psk, options.random);
     this.startedAt = this.lastSent = this.lastReceived = options.clock();
   }
@@ -158,7 +162,7 @@ export class ConnectionV2 {
   start(): void {
     this.startedAt = this.options.clock();
     const handshake = this.handshake;
-    if (handshake && handshake.isServer && this.state === STATE_HANDSHAKING) this.write(handshake.start(this.out, RECORD_AT));
+    if (handshake && handshake.isServer && this.state === STATE_HANDSHAKING) this.write(handshake.start(this.out, 0));
   }
 
   /** Feeds bytes received from the socket (a Uint8Array, or a binary string on Espruino). */
@@ -179,10 +183,14 @@ export class ConnectionV2 {
 
   private handshakePacket(packet: Uint8Array, size: number): void {
     const handshake = this.handshake as HandshakeV2;
-    const reply = handshake.receive(packet, RECORD_AT, size, this.out, RECORD_AT);
+    const reply = handshake.receive(packet, 0, size, this.out, 0);
     if (reply < 0) return this.finish(handshake.reason);
     if (reply > 0) this.write(reply);
-    if (handshake.state !== V2_DONE) return;
+    if (handshake.state !== V2_DONE) {
+      // Only the client gets here, having answered the ServerHello.
+      this.framer.expected = TYPE_V2_SERVER_FINISHED;
+      return;
+    }
     const keys = handshake.keys;
     if (handshake.isServer) {
       this.sending.setKeys(keys.s2cEncryption, keys.s2cMac);
@@ -197,6 +205,9 @@ export class ConnectionV2 {
     }
     handshake.wipe();
     this.handshake = null;
+    this.framer.open();
+    this.out = this.smallOut = new Uint8Array(RECORD_AT + Math.max(recordSize(this.bufferSize), 64));
+    this.outView = this.smallView = this.smallOut.subarray(RECORD_AT);
     this.state = STATE_OPEN;
     this.lastReceived = this.options.clock();
     this.sink.handshakeSucceeded();
@@ -248,8 +259,8 @@ export class ConnectionV2 {
   private seal(length: number): number {
     const size = this.sending.seal(this.out, TYPE_V2_DATA, length);
     this.write(size);
-    this.out = this.smallOut;
-    this.outView = this.smallView;
+    this.out = this.smallOut as Uint8Array;
+    this.outView = this.smallView as Uint8Array;
     return size;
   }
 

@@ -1,15 +1,18 @@
-// Stream framer for the v2 TYPEs (0x11-0x16). Same pull style and chunk handling as the v1
-// Framer (../framer.ts): feed(chunk), then next() until it returns 0 (more bytes needed) or -1
-// (the stream is broken, `error` says why). A positive return n means a whole packet is at
-// packet[RECORD_AT .. RECORD_AT + n): the 72 bytes in front are head room the record layer
-// uses to check the tag in place (records.ts), so a received record is never copied again.
+// Stream framer for the v2 TYPEs (0x11-0x16). Same pull style, chunk handling and handshake
+// mode as the v1 Framer (../framer.ts): feed(chunk), then next() until it returns 0 (more bytes
+// needed) or -1 (the stream is broken, `error` says why). Once open, a positive return n means
+// a whole record is at packet[RECORD_AT .. RECORD_AT + n): the 72 bytes in front are head room
+// the record layer uses to check the tag in place (records.ts), so a received record is never
+// copied again. Before open() (handshake mode) only the `expected` TYPE is accepted, judged at
+// its first byte, and the packet is at packet[0 .. n) of a 33-byte buffer: a peer that has not
+// proven the key makes the framer hold nothing larger than a ClientHello.
 //
 // Sizes by TYPE: ServerHello 17, ClientHello 33, ServerFinished 17; records 3 + ceil16(LENGTH)
 // + 16, where data needs 1 <= LENGTH <= 65528 and keep-alive/disconnect need LENGTH 0. LENGTH
 // is authenticated only later, by the tag; these checks just bound what the framer will buffer.
 // A v1 TYPE as the very first byte of the stream is reported as `profile-mismatch`.
 
-import { REASON_BAD_LENGTH, REASON_UNKNOWN_TYPE, REASON_ZERO_LENGTH } from "../constants.js";
+import { REASON_BAD_LENGTH, REASON_UNKNOWN_TYPE, REASON_WRONG_TYPE, REASON_ZERO_LENGTH } from "../constants.js";
 import {
   CLIENT_HELLO_SIZE,
   FIRST_V1_TYPE,
@@ -50,11 +53,16 @@ function sizeByType(type: number): number {
 }
 
 export class FramerV2 {
-  /** After next() returned n > 0: the packet is packet[RECORD_AT .. RECORD_AT + n). */
+  /** After next() returned n > 0: the packet is packet[RECORD_AT .. RECORD_AT + n) (in handshake mode packet[0 .. n)). */
   packet: Uint8Array;
   /** Why the stream broke; "" while healthy. */
   error = "";
-  private readonly small: Uint8Array;
+  /** In handshake mode, the only TYPE accepted next (its connection sets it per step); 0 once open: any TYPE. */
+  expected: number;
+  private small: Uint8Array;
+  private readonly capacity: number;
+  /** Where a packet starts in `packet`: 0 in handshake mode, RECORD_AT once open. */
+  private at: number;
   private have = 0;
   private need = 1;
   private first = true;
@@ -63,9 +71,21 @@ export class FramerV2 {
   private pos = 0;
   private end = 0;
 
-  constructor(initialCapacity?: number) {
-    this.small = new Uint8Array(RECORD_AT + Math.max(initialCapacity || DEFAULT_CAPACITY, 64));
-    this.packet = this.small;
+  /** With `expected` (a handshake TYPE) the framer starts in handshake mode; without, it frames an open session. */
+  constructor(initialCapacity?: number, expected?: number) {
+    this.capacity = RECORD_AT + Math.max(initialCapacity || DEFAULT_CAPACITY, 64);
+    this.expected = expected || 0;
+    this.at = this.expected ? 0 : RECORD_AT;
+    this.small = this.packet = new Uint8Array(this.expected ? CLIENT_HELLO_SIZE : this.capacity);
+  }
+
+  /** The session keys exist: any TYPE may follow, and records get the session's buffers. */
+  open(): void {
+    if (!this.expected) return;
+    this.expected = 0;
+    // Called between packets (have is 0): next() moves over to the new buffer.
+    this.at = RECORD_AT;
+    this.small = new Uint8Array(this.capacity);
   }
 
   /** Hands over the next chunk (Uint8Array, or a binary string on Espruino). The previous one must be used up. */
@@ -96,12 +116,13 @@ export class FramerV2 {
         this.take();
         if (this.have < this.need) return 0;
       }
-      const type = this.packet[RECORD_AT];
+      const type = this.packet[this.at];
       if (this.have === 1) {
         const size = sizeByType(type);
         if (size === 0) {
           return this.fail(this.first && type >= FIRST_V1_TYPE && type <= LAST_V1_TYPE ? REASON_PROFILE_MISMATCH : REASON_UNKNOWN_TYPE);
         }
+        if (this.expected && type !== this.expected) return this.fail(REASON_WRONG_TYPE);
         this.need = size;
         continue;
       }
@@ -128,7 +149,8 @@ export class FramerV2 {
   private take(): void {
     const count = Math.min(this.need - this.have, this.end - this.pos);
     const packet = this.packet;
-    let at = RECORD_AT + this.have;
+    const base = this.at;
+    let at = base + this.have;
     let from = this.pos;
     const stop = from + count;
     if (this.bytes) {
@@ -138,7 +160,7 @@ export class FramerV2 {
       const src = this.text as string;
       while (from < stop) packet[at++] = src.charCodeAt(from++);
     }
-    this.have = at - RECORD_AT;
+    this.have = at - base;
     this.pos = from;
   }
 

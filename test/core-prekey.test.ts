@@ -1,0 +1,263 @@
+// Before the session key exists, a peer can make a connection hold nothing larger than the
+// largest handshake packet (33 bytes), and a TYPE the handshake does not expect fails at its
+// first byte. Both profiles, both roles, every handshake step, every TYPE byte, 1-byte chunks.
+import assert from "node:assert/strict";
+import { type ConnectionSink, STATE_CLOSED } from "../firmware/core/connection.js";
+import { HANDSHAKE_SUCCESS_PACKET_SIZE } from "../firmware/core/constants.js";
+import { Framer } from "../firmware/core/framer.js";
+import { CLIENT_HELLO_SIZE, RECORD_AT } from "../firmware/core/v2/constants.js";
+import { FramerV2 } from "../firmware/core/v2/framer.js";
+import { pair, type Recorder } from "./helpers/connection-pair.js";
+import { pairV2 } from "./v2-helpers.js";
+
+/** The largest handshake packet of either profile: all a peer without the key may make us hold. */
+const PREKEY_LIMIT = 33;
+
+interface Engine {
+  state: number;
+  reason: string;
+  isOpen: boolean;
+  receive(chunk: Uint8Array): void;
+}
+
+/** The buffers a connection holds for its peer: the framer's and the one replies are built in. */
+function heldBytes(connection: Engine): number {
+  const inside = connection as unknown as { framer: { packet: Uint8Array }; out: Uint8Array };
+  return Math.max(inside.framer.packet.length, inside.out.length);
+}
+
+/** Runs `body` counting every Uint8Array made through the global constructor; returns their lengths. */
+function uint8ArraysMade(body: () => void): number[] {
+  const g = globalThis as unknown as { Uint8Array: Uint8ArrayConstructor };
+  const original = g.Uint8Array;
+  const made: number[] = [];
+  const counting = new Proxy(original, {
+    construct(target, args, newTarget) {
+      const array = Reflect.construct(target, args, newTarget === counting ? target : newTarget) as Uint8Array;
+      made.push(array.length);
+      return array;
+    },
+  });
+  g.Uint8Array = counting;
+  try {
+    body();
+  } finally {
+    g.Uint8Array = original;
+  }
+  return made;
+}
+
+interface Step {
+  name: string;
+  /** TYPE the handshake accepts at this step. */
+  expected: number;
+  /** A connection at this step, with its sink. */
+  make(): { connection: Engine; sink: Recorder };
+  /** The reason for any other first byte. */
+  reason(type: number): string;
+}
+
+const isV1Type = (t: number) => t >= 0x01 && t <= 0x06;
+const isV2Type = (t: number) => t >= 0x11 && t <= 0x16;
+const v1Reason = (t: number) => (isV1Type(t) ? "wrong-type" : "unknown-type");
+const v2FirstReason = (t: number) => (isV1Type(t) ? "profile-mismatch" : isV2Type(t) ? "wrong-type" : "unknown-type");
+const v2LaterReason = (t: number) => (isV2Type(t) ? "wrong-type" : "unknown-type");
+
+const STEPS: Step[] = [
+  {
+    name: "v1 server awaiting the Response",
+    expected: 0x03,
+    make() {
+      const p = pair();
+      p.server.start();
+      return { connection: p.server, sink: p.serverSink };
+    },
+    reason: v1Reason,
+  },
+  {
+    name: "v1 client awaiting the Request",
+    expected: 0x02,
+    make() {
+      const p = pair();
+      return { connection: p.client, sink: p.clientSink };
+    },
+    reason: v1Reason,
+  },
+  {
+    name: "v1 client awaiting the Success",
+    expected: 0x04,
+    make() {
+      const p = pair();
+      p.server.start();
+      for (const chunk of p.serverSink.wire.splice(0)) p.client.receive(chunk);
+      assert.equal(p.clientSink.wire.length, 1, "the client answered the Request");
+      return { connection: p.client, sink: p.clientSink };
+    },
+    reason: v1Reason,
+  },
+  {
+    name: "v2 server awaiting the ClientHello",
+    expected: 0x13,
+    make() {
+      const p = pairV2();
+      p.server.start();
+      return { connection: p.server, sink: p.serverSink };
+    },
+    reason: v2FirstReason,
+  },
+  {
+    name: "v2 client awaiting the ServerHello",
+    expected: 0x12,
+    make() {
+      const p = pairV2();
+      return { connection: p.client, sink: p.clientSink };
+    },
+    reason: v2FirstReason,
+  },
+  {
+    name: "v2 client awaiting the ServerFinished",
+    expected: 0x14,
+    make() {
+      const p = pairV2();
+      p.server.start();
+      for (const chunk of p.serverSink.wire.splice(0)) p.client.receive(chunk);
+      assert.equal(p.clientSink.wire.length, 1, "the client answered the ServerHello");
+      return { connection: p.client, sink: p.clientSink };
+    },
+    reason: v2LaterReason,
+  },
+];
+
+/** A message header announcing the largest LENGTH (v1 `01 ff f8`, v2 `11 ff f8`) and that many body bytes. */
+function hugeMessage(type: number): Uint8Array {
+  const bytes = new Uint8Array(3 + 65528 + 16).fill(0x5a);
+  bytes.set([type, 0xff, 0xf8]);
+  return bytes;
+}
+
+/** Feeds `bytes` one at a time until the connection closes; returns how many it took. */
+function feedUntilClosed(connection: Engine, bytes: Uint8Array, watch?: () => void): number {
+  for (let i = 0; i < bytes.length; i++) {
+    connection.receive(bytes.subarray(i, i + 1));
+    watch?.();
+    if (connection.state === STATE_CLOSED) return i + 1;
+  }
+  return bytes.length;
+}
+
+describe("core: nothing is held for a peer before the key is proven", () => {
+  it("the largest handshake packet is 33 bytes in both profiles", () => {
+    assert.equal(Math.max(HANDSHAKE_SUCCESS_PACKET_SIZE, CLIENT_HELLO_SIZE), PREKEY_LIMIT);
+  });
+
+  for (const step of STEPS) {
+    it(`${step.name}: every other TYPE byte fails the connection at that first byte, with its reason`, () => {
+      for (let t = 0; t < 256; t++) {
+        if (t === step.expected) continue;
+        const { connection, sink } = step.make();
+        const used = feedUntilClosed(connection, Uint8Array.of(t, 0xff, 0xf8, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17));
+        assert.equal(used, 1, `TYPE 0x${t.toString(16)} took ${used} bytes to judge`);
+        assert.equal(connection.reason, step.reason(t), `TYPE 0x${t.toString(16)}`);
+        assert.deepEqual(sink.events, ["handshake-failed:" + step.reason(t)]);
+        assert.equal(sink.closed, 1);
+      }
+    });
+
+    it(`${step.name}: a 64 KB message header and its body allocate nothing over ${PREKEY_LIMIT} bytes`, () => {
+      for (const type of [0x01, 0x11]) {
+        const { connection } = step.make();
+        const attack = hugeMessage(type);
+        let held = heldBytes(connection);
+        const made = uint8ArraysMade(() => feedUntilClosed(connection, attack, () => (held = Math.max(held, heldBytes(connection)))));
+        assert.equal(connection.state, STATE_CLOSED, "the header ends the connection");
+        assert.deepEqual(
+          made.filter((n) => n > PREKEY_LIMIT),
+          [],
+          "arrays made for TYPE 0x" + type.toString(16),
+        );
+        assert.ok(held <= PREKEY_LIMIT, `held ${held} bytes for the peer before the key`);
+      }
+    });
+  }
+
+  for (const [name, make] of [
+    ["v1", () => pair()],
+    ["v2", () => pairV2()],
+  ] as const) {
+    it(`${name}: an honest handshake in 1-byte chunks holds at most ${PREKEY_LIMIT} bytes per side until open; messages then grow the buffers`, () => {
+      const p = make();
+      const server = p.server as Engine;
+      const client = p.client as Engine;
+      let most = Math.max(heldBytes(server), heldBytes(client));
+      p.server.start();
+      const sinks: [Recorder, Engine][] = [
+        [p.serverSink, client],
+        [p.clientSink, server],
+      ];
+      while (p.serverSink.wire.length || p.clientSink.wire.length) {
+        for (const [sink, to] of sinks) {
+          for (const chunk of sink.wire.splice(0)) {
+            for (let i = 0; i < chunk.length; i++) {
+              to.receive(chunk.subarray(i, i + 1));
+              if (!server.isOpen) most = Math.max(most, heldBytes(server));
+              if (!client.isOpen) most = Math.max(most, heldBytes(client));
+            }
+          }
+        }
+      }
+      assert.ok(server.isOpen && client.isOpen, "both open");
+      assert.ok(most <= PREKEY_LIMIT, `held ${most} bytes before open`);
+      const sink = p.serverSink as ConnectionSink & Recorder;
+      p.client.sendBytes(new Uint8Array(5000).fill(0x61), 0, 5000);
+      for (const chunk of p.clientSink.wire.splice(0)) p.server.receive(chunk);
+      assert.deepEqual(
+        sink.messages.map((m) => m.length),
+        [5000],
+      );
+    });
+  }
+});
+
+describe("core: the framers' handshake mode", () => {
+  const feedAll = (framer: Framer | FramerV2, bytes: number[]) => {
+    const sizes: number[] = [];
+    for (const b of bytes) {
+      framer.feed(Uint8Array.of(b));
+      for (;;) {
+        const n = framer.next();
+        if (n <= 0) break;
+        sizes.push(n);
+      }
+      if (framer.error) break;
+    }
+    return sizes;
+  };
+
+  it("v1: takes only the expected TYPE in a 33-byte buffer; after open() frames messages of any size", () => {
+    const framer = new Framer(264, 0x04);
+    assert.equal(framer.packet.length, 33);
+    assert.deepEqual(feedAll(framer, [0x04, ...new Array(32).fill(9)]), [33]);
+    framer.open();
+    assert.deepEqual(feedAll(framer, [0x01, 0x03, 0xe8, ...new Array(1000).fill(7), 0x05]), [1003, 1]);
+    const wrong = new Framer(264, 0x03);
+    feedAll(wrong, [0x01, 0xff, 0xf8]);
+    assert.equal(wrong.error, "wrong-type");
+    assert.equal(wrong.packet.length, 33);
+  });
+
+  it("v2: takes only the expected TYPE at packet[0] of a 33-byte buffer; after open() frames records at RECORD_AT", () => {
+    const framer = new FramerV2(264, 0x12);
+    assert.equal(framer.packet.length, 33);
+    assert.deepEqual(feedAll(framer, [0x12, ...new Array(16).fill(9)]), [17]);
+    assert.equal(framer.packet[0], 0x12);
+    framer.expected = 0x14;
+    assert.deepEqual(feedAll(framer, [0x14, ...new Array(16).fill(8)]), [17]);
+    framer.open();
+    assert.deepEqual(feedAll(framer, [0x11, 0x03, 0xe8, ...new Array(1008 + 16).fill(7)]), [1027]);
+    assert.equal(framer.packet[RECORD_AT], 0x11);
+    const wrong = new FramerV2(264, 0x13);
+    feedAll(wrong, [0x11, 0xff, 0xf8]);
+    assert.equal(wrong.error, "wrong-type");
+    assert.equal(wrong.packet.length, 33);
+  });
+});
