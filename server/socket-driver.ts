@@ -5,6 +5,10 @@
 // beyond the three socket listeners.
 //
 // Timers are not here: the owner calls `connection.tick()` from one shared poll timer.
+//
+// Send-queue bookkeeping for the server: every write carries one callback (a method bound once
+// per connection), which keeps a server-wide QueueBudget in step with this socket's queue and
+// notes when the socket last took bytes, so the owner can end a peer that stopped reading.
 
 import type { Socket } from "node:net";
 import {
@@ -16,11 +20,12 @@ import {
   REASON_PEER_CLOSED,
   REASON_SOCKET_ERROR,
   REASON_UNKNOWN_TYPE,
+  messagePacketSize,
   ROLE_CLIENT,
   STATE_CLOSED,
 } from "../firmware/core/index.js";
 import { ConnectionV2, type ConnectionV2Options } from "../firmware/core/v2/connection.js";
-import { REASON_PROFILE_MISMATCH, TYPE_V2_SERVER_HELLO } from "../firmware/core/v2/constants.js";
+import { REASON_PROFILE_MISMATCH, recordSize, TYPE_V2_SERVER_HELLO } from "../firmware/core/v2/constants.js";
 import type { ProtocolConnection } from "../firmware/core/v2/profile.js";
 import { asError, ERR_INTERNAL } from "./errors.js";
 import { REASON_INTERNAL_ERROR } from "./reasons.js";
@@ -35,6 +40,14 @@ export interface DriverOwner {
   drain(driver: SocketDriver): void;
   /** A socket error (`soft`: the connection's end reason already tells) or an internal fault. */
   error(driver: SocketDriver, error: Error, soft: boolean): void;
+  /** Bytes arrived while `driver.pending` is set (the server's admission entry). */
+  heard?(driver: SocketDriver): void;
+}
+
+/** Bytes queued on the sockets of one server, against its limit (wire bytes, not yet taken by the kernel). */
+export interface QueueBudget {
+  used: number;
+  readonly limit: number;
 }
 
 /** Socket errors that just mean "the peer went away": reported as peer-closed, not as errors. */
@@ -69,6 +82,17 @@ export class SocketDriver implements ConnectionSink {
   /** False after a socket.write returned false, until 'drain': the caller should wait. */
   writable = true;
   socketClosed = false;
+  /** The server's budget this socket's queue counts against (null: none, as on the client). */
+  budget: QueueBudget | null = null;
+  /** The owner's bookkeeping while the handshake is pending (the server's admission entry). */
+  pending: unknown = null;
+  /** When the socket last took queued bytes, or when its queue last went from empty to not. */
+  progressAt = 0;
+  /** The handshake succeeded: what is queued when a protocol error ends it is still worth flushing. */
+  private opened = false;
+  /** This socket's share of budget.used. */
+  private accounted = 0;
+  private readonly written: (error?: Error | null) => void;
   private readonly closeGraceMs: number;
   private sentCallback: ((error?: Error | null) => void) | undefined = undefined;
   private socketError: Error | null = null;
@@ -84,6 +108,10 @@ export class SocketDriver implements ConnectionSink {
     this.address = normalizeAddress(socket.remoteAddress);
     this.port = socket.remotePort || 0;
     this.connection = "preSharedKey" in options ? new ConnectionV2(role, options, this) : new Connection(role, options, this);
+    this.written = () => {
+      this.progressAt = Date.now();
+      this.account();
+    };
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
     socket.on("error", (error: Error) => {
       this.socketError = error;
@@ -105,6 +133,30 @@ export class SocketDriver implements ConnectionSink {
     return this.socket.writableLength;
   }
 
+  /** Bytes a message of `length` bytes puts on the wire (header, padding, v2 IV and tag included). */
+  wireSize(length: number): number {
+    return this.connection instanceof ConnectionV2 ? recordSize(length) : messagePacketSize(length);
+  }
+
+  /** How long bytes have waited in the queue with none taken (0 when it is empty). */
+  stalledFor(now: number): number {
+    return this.socket.writableLength > 0 ? now - this.progressAt : 0;
+  }
+
+  /** Ends the connection at once with `reason`: nothing queued is delivered. */
+  abort(reason: string): void {
+    this.connection.transportClosed(reason);
+    this.socket.destroy();
+  }
+
+  private account(): void {
+    const budget = this.budget;
+    if (!budget || this.socketClosed) return;
+    const queued = this.socket.writableLength;
+    budget.used += queued - this.accounted;
+    this.accounted = queued;
+  }
+
   /**
    * Sends one message. `onSent` (optional) runs once the packet has been handed to the
    * kernel. Returns false when the socket's buffer is full: the packet is queued and the
@@ -122,6 +174,7 @@ export class SocketDriver implements ConnectionSink {
 
   private onData(chunk: Buffer): void {
     if (this.firstByte < 0 && chunk.length > 0) this.firstByte = chunk[0];
+    if (this.pending !== null && this.owner.heard) this.owner.heard(this);
     try {
       this.connection.receive(chunk);
     } catch (thrown) {
@@ -138,6 +191,8 @@ export class SocketDriver implements ConnectionSink {
   }
 
   private onClose(): void {
+    if (this.budget) this.budget.used -= this.accounted;
+    this.accounted = 0;
     this.socketClosed = true;
     if (this.graceTimer) clearTimeout(this.graceTimer);
     this.graceTimer = null;
@@ -166,7 +221,11 @@ export class SocketDriver implements ConnectionSink {
       data = Buffer.allocUnsafe(length);
       data.set(length === bytes.length ? bytes : bytes.subarray(0, length));
     }
-    if (!socket.write(data, this.sentCallback)) this.writable = false;
+    if (socket.writableLength === 0) this.progressAt = Date.now();
+    const sent = this.sentCallback;
+    const written = this.written;
+    if (!socket.write(data, sent ? (error) => (written(), sent(error)) : written)) this.writable = false;
+    this.account();
   }
 
   close(): void {
@@ -177,13 +236,20 @@ export class SocketDriver implements ConnectionSink {
       this.socket.end();
       this.graceTimer = setTimeout(() => this.socket.destroy(), this.closeGraceMs);
       this.graceTimer.unref();
+    } else if (this.opened && this.socket.writableLength > 0) {
+      // A protocol error after valid messages: what was sealed for them is on its way (an echo,
+      // say), so let it go out, bounded by the grace time; nothing after the error is read.
+      this.socket.end();
+      this.graceTimer = setTimeout(() => this.socket.destroy(), this.closeGraceMs);
+      this.graceTimer.unref();
     } else {
-      // A failure: nothing queued is worth delivering, and a flood should cost us nothing more.
+      // A failure before the session: nothing queued is worth delivering, and a flood should cost us nothing more.
       this.socket.destroy();
     }
   }
 
   handshakeSucceeded(): void {
+    this.opened = true;
     this.owner.handshakeSucceeded(this);
   }
 
