@@ -46,8 +46,10 @@ export function sendMessageOn(driver: SocketDriver | null, message: Message, max
       { peer: driver.peer },
     );
   }
+  // A session whose queue is empty may always queue one packet: others cannot starve it of the
+  // budget, and a peer that stopped reading always shows a queue that does not move (stalled).
   const budget = driver.budget;
-  if (budget && budget.used + size > budget.limit) {
+  if (budget && driver.queuedBytes > 0 && budget.used + size > budget.limit) {
     throw new LwstcpError(
       ERR_SEND_QUEUE_FULL,
       "cannot send: the server's send queues hold " + budget.used + " bytes, its budget is " + budget.limit + "; wait for 'drain'",

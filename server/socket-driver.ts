@@ -15,12 +15,12 @@ import {
   Connection,
   type ConnectionOptions,
   type ConnectionSink,
+  messagePacketSize,
   REASON_DISCONNECT,
   REASON_LOCAL_DISCONNECT,
   REASON_PEER_CLOSED,
   REASON_SOCKET_ERROR,
   REASON_UNKNOWN_TYPE,
-  messagePacketSize,
   ROLE_CLIENT,
   STATE_CLOSED,
 } from "../firmware/core/index.js";
@@ -55,6 +55,35 @@ const PEER_GONE_CODES = new Set(["ECONNRESET", "EPIPE", "ECONNABORTED"]);
 
 /** The 1-byte packets (KeepAlive, Disconnect) as Buffers, by TYPE: written as they are, never copied. */
 const ONE_BYTE_PACKETS: Buffer[] = [];
+
+/**
+ * Fair reading. A chunk this large means the peer is streaming; such chunks are processed at
+ * most one per socket and TURN_BYTES in all per turn of the event loop, and a socket over
+ * either waits (its chunk put back) for the next turn. Without it, peers that push at full
+ * speed (libuv reads up to 32 chunks per socket per turn) make every turn long, and honest
+ * handshakes, which need a few turns, wait behind them. Small chunks are never held back.
+ */
+const STREAMING_CHUNK_BYTES = 16 * 1024;
+/** About 5 ms of XTEA work (decrypt and echo) per turn. */
+const TURN_BYTES = 256 * 1024;
+let turnBytes = 0;
+let turnArmed = false;
+const heldBack: Socket[] = [];
+
+function nextTurn(): void {
+  turnArmed = false;
+  turnBytes = 0;
+  for (const socket of heldBack.splice(0)) if (!socket.destroyed) socket.resume();
+}
+
+function holdBack(socket: Socket): void {
+  socket.pause();
+  heldBack.push(socket);
+  if (!turnArmed) {
+    turnArmed = true;
+    setImmediate(nextTurn);
+  }
+}
 
 /** "ip:port", with IPv4-mapped IPv6 addresses shown as plain IPv4 and IPv6 in brackets. */
 export function formatPeer(address: string | undefined, port: number | undefined): string {
@@ -173,6 +202,16 @@ export class SocketDriver implements ConnectionSink {
   }
 
   private onData(chunk: Buffer): void {
+    const streaming = chunk.length >= STREAMING_CHUNK_BYTES;
+    if (streaming) {
+      if (turnBytes >= TURN_BYTES) {
+        // Over this turn's share: back into the socket's buffer, read again next turn.
+        holdBack(this.socket);
+        this.socket.unshift(chunk);
+        return;
+      }
+      turnBytes += chunk.length;
+    }
     if (this.firstByte < 0 && chunk.length > 0) this.firstByte = chunk[0];
     if (this.pending !== null && this.owner.heard) this.owner.heard(this);
     try {
@@ -181,6 +220,7 @@ export class SocketDriver implements ConnectionSink {
       // The core should never throw on input; if it does, only this connection pays.
       this.fault(thrown);
     }
+    if (streaming && !this.socket.destroyed) holdBack(this.socket);
   }
 
   /** Drops this connection after an unexpected exception, and reports it. */
