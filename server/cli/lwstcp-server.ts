@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // lwstcp-server: a LightweightSecureTCP server for the desktop. Modes: fizzbuzz (answer n
 // with the line for n + 1, as the C++ example), echo (send each message back), print
-// (log each message's text). One log line per event; SIGINT/SIGTERM sends Disconnect to
-// every session and exits 0.
+// (log each message's text). One log line per event; SIGINT/SIGTERM/SIGHUP sends Disconnect to
+// every session and exits 0 (SIGHUP too: there is no configuration to reload yet).
 //
 // --workers N (node:cluster): the primary forks N worker processes that each run this server
 // on the same port; the primary hands each new connection to the next worker (round-robin),
@@ -11,6 +11,7 @@
 // Disconnect to its sessions) before exiting 0.
 
 import cluster, { type Worker } from "node:cluster";
+import { ERR_SEND_QUEUE_FULL, type LwstcpError } from "../errors.js";
 import { fizzBuzzReply } from "../fizzbuzz.js";
 import { createLogger, type LogFormat, type LogFunction } from "../log.js";
 import { LightweightSecureServer } from "../server.js";
@@ -19,7 +20,8 @@ import { choiceFlag, DEMO_KEY_WARNING, intFlag, isDemoKey, KEY_FLAGS, keyFromFla
 
 const USAGE = `usage: lwstcp-server --port P [--host H] (--key HEX64 | --key-words W0,...,W7 | --key-file F | env LWSTCP_KEY)
                      [--rounds R] [--profile v1|v2] [--keepalive MS] [--timeout MS] [--mode fizzbuzz|echo|print] [--log text|json]
-                     [--workers N] [--max-sessions N] [--quiet]
+                     [--workers N] [--max-sessions N] [--max-queued-bytes B] [--queue-budget B] [--stall-timeout MS]
+                     [--max-per-address N] [--silent-timeout MS] [--quiet]
   --port       TCP port to listen on (0: any free port, printed in the "started" line)
   --host       address to listen on (default: all interfaces)
   --key        handshake key as 64 hex digits, each u32 word little-endian (wire order)
@@ -34,9 +36,16 @@ const USAGE = `usage: lwstcp-server --port P [--host H] (--key HEX64 | --key-wor
   --log        text (default) or json: one JSON object per line
   --workers    run N worker processes on the same port (node:cluster), sessions spread over them (default 1: no cluster)
   --max-sessions  most connections per process (handshaking + open; default 10000); more are refused
+  --max-queued-bytes  per session: refuse a send past this many queued wire bytes (default 262144)
+  --queue-budget  all sessions' send queues together, in bytes (default: 1/8 of the machine's memory)
+  --stall-timeout  end a session ("send-stalled") whose queue has not moved for this many ms (default 20000; -1 disables)
+  --max-per-address  most pending handshakes from one address, IPv6 per /64 (default 1024); more are refused
+  --silent-timeout  drop a handshake whose peer has sent nothing for this many ms (default 2000)
   --quiet      log only started/stopping/stopped and errors, not every handshake and message (for load)`;
 
 const MODES = ["fizzbuzz", "echo", "print"] as const;
+/** Memory and admission limits (server.ts says why each default is what it is). */
+const LIMIT_FLAGS = ["max-queued-bytes", "queue-budget", "stall-timeout", "max-per-address", "silent-timeout"];
 const PROFILES = ["v1", "v2"] as const;
 
 async function main(): Promise<number> {
@@ -47,7 +56,7 @@ async function main(): Promise<number> {
   }
   const flags = parseFlags(
     argv,
-    ["port", "host", ...KEY_FLAGS, "rounds", "profile", "keepalive", "timeout", "mode", "log", "workers", "max-sessions"],
+    ["port", "host", ...KEY_FLAGS, "rounds", "profile", "keepalive", "timeout", "mode", "log", "workers", "max-sessions", ...LIMIT_FLAGS],
     ["quiet"],
   );
   const port = intFlag(flags, "port", 0, 65535);
@@ -79,6 +88,11 @@ async function main(): Promise<number> {
       keepAliveIntervalMs: intFlag(flags, "keepalive", 1, 2 ** 31),
       inactivityTimeoutMs: intFlag(flags, "timeout", -1, 2 ** 31),
       maxSessions: intFlag(flags, "max-sessions", 1, 10000000),
+      maxQueuedBytes: intFlag(flags, "max-queued-bytes", 1, 2 ** 52),
+      queueBudgetBytes: intFlag(flags, "queue-budget", 1, 2 ** 52),
+      sendStallTimeoutMs: intFlag(flags, "stall-timeout", -1, 2 ** 31),
+      maxHandshakesPerAddress: intFlag(flags, "max-per-address", 1, 10000000),
+      silentHandshakeTimeoutMs: intFlag(flags, "silent-timeout", 1, 2 ** 31),
     });
   } catch (err) {
     throw new UsageError((err as Error).message);
@@ -94,6 +108,9 @@ async function main(): Promise<number> {
   server.on("error", (error: Error & { peer?: string }) => log("error", { peer: error.peer, reason: error.message }));
   server.on("session", (session: Session) => {
     const peer = session.peer;
+    // A peer that stops reading gets its replies refused by the thousand: one line per episode
+    // (until a reply is queued again), not one per message.
+    let refusing = false;
     chatty("handshake-success", { peer });
     session.on("ended", (reason: string) => chatty("session-ended", { peer, reason }));
     session.on("error", (error: Error) => log("error", { peer, reason: error.message }));
@@ -107,8 +124,11 @@ async function main(): Promise<number> {
           if (reply === null) log("error", { peer, reason: "fizzbuzz: message does not start with a number" });
           else session.sendMessage(reply);
         }
+        refusing = false;
       } catch (err) {
-        log("error", { peer, reason: (err as Error).message });
+        const full = (err as LwstcpError).code === ERR_SEND_QUEUE_FULL;
+        if (!full || !refusing) log("error", { peer, reason: (err as Error).message + (full ? " (further refusals not logged until a reply is queued)" : "") });
+        refusing = full;
       }
     });
   });
@@ -137,6 +157,7 @@ async function main(): Promise<number> {
   // group, and the primary answers it for everyone.
   process.on("SIGINT", () => (cluster.isWorker ? undefined : shutdown("SIGINT")));
   process.on("SIGTERM", () => shutdown("SIGTERM"));
+  process.on("SIGHUP", () => (cluster.isWorker ? undefined : shutdown("SIGHUP")));
   return 0;
 }
 
@@ -189,6 +210,7 @@ function runPrimary(count: number, log: LogFunction, host: string, mode: string)
   };
   process.on("SIGINT", () => shutdown("SIGINT"));
   process.on("SIGTERM", () => shutdown("SIGTERM"));
+  process.on("SIGHUP", () => shutdown("SIGHUP"));
   return Promise.resolve(0);
 }
 
