@@ -1,4 +1,4 @@
-// The CLIs under the hardening issue's attacks, as spawned processes: what `lwstcp-client --mode
+// The CLIs under attack, as spawned processes: what `lwstcp-client --mode
 // echo` does and does not prove against a keyless server that reflects our packets, SIGHUP as a
 // graceful stop, and a non-reading peer's refused echoes logged once, not once per message.
 
