@@ -3,6 +3,7 @@
 
 import assert from "node:assert/strict";
 import { connect, type Socket } from "node:net";
+import { totalmem } from "node:os";
 import {
   clearHandshakeKey,
   DEMO_KEY_WORDS,
@@ -157,6 +158,12 @@ describe("server ↔ client handshakes", () => {
     assert.throws(() => new LightweightSecureServer(0, { key: new Uint8Array(31) }), /32 bytes/);
     assert.throws(() => new LightweightSecureServer(0, { key: KEY_HEX, rounds: 0 }), /rounds/);
     assert.throws(() => new LightweightSecureServer(0, { key: KEY_HEX, keepAliveIntervalMs: 500, inactivityTimeoutMs: 400 }), /shorter than/);
+    assert.throws(() => new LightweightSecureServer(0, { key: KEY_HEX, sendStallTimeoutMs: 0 }), /sendStallTimeoutMs/);
+    assert.throws(() => new LightweightSecureServer(0, { key: KEY_HEX, queueBudgetBytes: 1.5 }), /queueBudgetBytes/);
+    assert.throws(() => new LightweightSecureServer(0, { key: KEY_HEX, maxHandshakesPerAddress: 0 }), /maxHandshakesPerAddress/);
+    assert.throws(() => new LightweightSecureServer(0, { key: KEY_HEX, silentHandshakeTimeoutMs: -1 }), /silentHandshakeTimeoutMs/);
+    assert.equal(new LightweightSecureServer(0, { key: KEY_HEX }).queueBudgetBytes, Math.floor(totalmem() / 8));
+    new LightweightSecureServer(0, { key: KEY_HEX, sendStallTimeoutMs: -1 });
     const s = new LightweightSecureServer(0, { key: KEY_HEX });
     assert.throws(() => s.setKeepAliveConfig(0, 100), /interval/);
     assert.throws(() => s.setKeepAliveConfig(100, 0), /timeout/);
