@@ -80,7 +80,10 @@ describe("espruino lane: the bundles on the real interpreter against the desktop
       () => server.out(),
     );
     assert.deepEqual(
-      server.events().filter((e) => e.event === "session-ended").map((e) => e.reason),
+      server
+        .events()
+        .filter((e) => e.event === "session-ended")
+        .map((e) => e.reason),
       ["disconnect"],
     );
     assert.equal(await run.exit, 0);

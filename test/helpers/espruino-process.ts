@@ -40,7 +40,9 @@ const running = new Set<EspruinoRun>();
 async function writeStorage(dir: string, storage: Record<string, string>): Promise<void> {
   const names = Object.keys(storage);
   if (names.length === 0) return;
-  const lines = names.map((name) => `require("Storage").write(${JSON.stringify(name)},atob(${JSON.stringify(Buffer.from(storage[name], "latin1").toString("base64"))}));`);
+  const lines = names.map(
+    (name) => `require("Storage").write(${JSON.stringify(name)},atob(${JSON.stringify(Buffer.from(storage[name], "latin1").toString("base64"))}));`,
+  );
   lines.push(`print("storage written " + require("Storage").list().length);`, "quit();");
   const run = start(dir, lines.join("\n"), "storage.js");
   try {
@@ -76,7 +78,12 @@ function start(dir: string, app: string, filename: string): EspruinoRun {
     out
       .slice(0, out.lastIndexOf("\n") + 1)
       .split("\n")
-      .map((l) => l.replace(/^(>?\r?\x1b\[J)+/, "").replace(/\r$/, "").replace(/^>$/, ""))
+      .map((l) =>
+        l
+          .replace(/^(>?\r?\x1b\[J)+/, "")
+          .replace(/\r$/, "")
+          .replace(/^>$/, ""),
+      )
       .filter((l) => l !== "");
   const run: EspruinoRun = {
     child,
