@@ -35,6 +35,8 @@ export interface EspruinoRun {
 }
 
 const running = new Set<EspruinoRun>();
+/** The console's prompt redraw before each printed line: ">", CR, ESC [J. */
+const PROMPT = new RegExp("^(>?\\r?" + String.fromCharCode(27) + "\\[J)+");
 
 /** Writes `storage` (name → binary-string contents) into the interpreter's Storage in `dir`. */
 async function writeStorage(dir: string, storage: Record<string, string>): Promise<void> {
@@ -78,12 +80,7 @@ function start(dir: string, app: string, filename: string): EspruinoRun {
     out
       .slice(0, out.lastIndexOf("\n") + 1)
       .split("\n")
-      .map((l) =>
-        l
-          .replace(/^(>?\r?\x1b\[J)+/, "")
-          .replace(/\r$/, "")
-          .replace(/^>$/, ""),
-      )
+      .map((l) => l.replace(PROMPT, "").replace(/\r$/, "").replace(/^>$/, ""))
       .filter((l) => l !== "");
   const run: EspruinoRun = {
     child,
