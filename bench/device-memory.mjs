@@ -113,14 +113,19 @@ export function memoryTable({ interpreter: i, simulator: s, interpreterInline: i
     ["peak while a 65,528-byte message is delivered", "peak-65528", "session", "bytes"],
     ["one session idle after 20 reconnects", "reconnect-20", "session", "objects"],
   ];
-  const rows = ["| scenario | interpreter: usage | simulator: usage | interpreter: step | simulator: step | simulator step in Linux blocks | interpreter / simulator |", "|---|---:|---:|---:|---:|---:|---:|"];
+  const rows = [
+    "| scenario | interpreter: usage | simulator: usage | interpreter: step | simulator: step | simulator step in Linux blocks | interpreter / simulator |",
+    "|---|---:|---:|---:|---:|---:|---:|",
+  ];
   rows.push(`| start-up (before the app's first line) | ${i.boot} | ${s.boot} | | | | |`);
   for (const [label, name, from, kind] of steps) {
     const di = i[name] - i[from];
     const ds = s[name] - s[from];
     const scaled = kind === "bytes" ? Math.round((ds * ESP32_BLOCK) / LINUX_BLOCK) : ds;
     const ratio = scaled === 0 ? (di === 0 ? "equal (0)" : "—") : (di / scaled).toFixed(2);
-    rows.push(`| ${label} | ${i[name]} | ${s[name]} | ${di} | ${ds} | ${kind === "bytes" ? scaled : ""} | ${kind === "code" ? ratio + " (code: see below)" : ratio} |`);
+    rows.push(
+      `| ${label} | ${i[name]} | ${s[name]} | ${di} | ${ds} | ${kind === "bytes" ? scaled : ""} | ${kind === "code" ? ratio + " (code: see below)" : ratio} |`,
+    );
   }
   rows.push(
     `| library inlined in the app (code in RAM on both): loaded | ${ii.loaded} | ${si.loaded} | ${ii.loaded - ii.boot} | ${si.loaded - si.boot} | | ${((ii.loaded - ii.boot) / (si.loaded - si.boot)).toFixed(2)} |`,
