@@ -18,10 +18,10 @@
 // their names instead of being written out; the interfaces below give them their types.
 
 import { currentBoard } from "./board-facts.js";
-import { ROLE_CLIENT, ROLE_SERVER } from "./core/connection.js";
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_INACTIVITY_TIMEOUT_MS, DEFAULT_KEEP_ALIVE_INTERVAL_MS, DEFAULT_ROUNDS } from "./core/constants.js";
 import { type KeyInput, parseKey, validateHandshakeTimeout, validateKeepAlive } from "./core/keys.js";
-import { type Profile, type ProtocolConnection, parseProfile } from "./core/v2/profile.js";
+import { type ProtocolConnection, ROLE_CLIENT, ROLE_SERVER } from "./core/lifecycle.js";
+import { type Profile, parseProfile } from "./core/v2/profile.js";
 import { createKeySchedule, type KeySchedule, validateRounds } from "./core/xtea.js";
 import { createEntropyPool, type EntropyPool } from "./entropy.js";
 import { attachSocket, type ConnectionFactory, type DeviceOptions, type EspruinoSocket, type TransportEvents } from "./transport.js";

@@ -6,6 +6,7 @@ export * from "./failure-detail.js";
 export * from "./framer.js";
 export * from "./handshake.js";
 export * from "./keys.js";
+export * from "./lifecycle.js";
 export * from "./packets.js";
 export * from "./u64.js";
 export * from "./utf8.js";

@@ -1,6 +1,6 @@
 // Choosing a profile. A driver takes `profile: "v1" | "v2"` (CLI `--profile v2`), builds a
-// Connection or a ConnectionV2 from it, and from then on uses only ProtocolConnection: both
-// classes satisfy it (test/v2-connection.test.ts checks that at compile time).
+// Connection or a ConnectionV2 from it, and from then on uses only ProtocolConnection
+// (../lifecycle.ts): both classes implement it.
 
 export type Profile = "v1" | "v2";
 export const PROFILE_V1: Profile = "v1";
@@ -15,21 +15,5 @@ export function parseProfile(value: unknown): Profile {
   throw new Error('profile must be "v1" (C++-compatible) or "v2", got ' + String(value));
 }
 
-/** The driver-facing surface common to Connection (v1) and ConnectionV2. */
-export interface ProtocolConnection {
-  readonly state: number;
-  readonly reason: string;
-  readonly isOpen: boolean;
-  readonly sessionKey: Uint32Array;
-  readonly role: number;
-  readonly keepAliveIntervalMs: number;
-  readonly inactivityTimeoutMs: number;
-  readonly handshakeTimeoutMs: number;
-  start(): void;
-  receive(chunk: Uint8Array | string): void;
-  tick(): void;
-  sendBytes(bytes: Uint8Array, from: number, length: number): number;
-  sendByteString(text: string): number;
-  disconnect(): void;
-  transportClosed(reason?: string): void;
-}
+/** The driver-facing surface common to both profiles (it lives with the shared lifecycle). */
+export type { ProtocolConnection } from "../lifecycle.js";
