@@ -19,9 +19,9 @@ import {
   ROLE_CLIENT,
   STATE_CLOSED,
 } from "../firmware/core/index.js";
+import type { ProtocolConnection } from "../firmware/core/lifecycle.js";
 import { ConnectionV2, type ConnectionV2Options } from "../firmware/core/v2/connection.js";
 import { REASON_PROFILE_MISMATCH, TYPE_V2_SERVER_HELLO } from "../firmware/core/v2/constants.js";
-import type { ProtocolConnection } from "../firmware/core/lifecycle.js";
 import { asError, ERR_INTERNAL } from "./errors.js";
 import { REASON_INTERNAL_ERROR } from "./reasons.js";
 
