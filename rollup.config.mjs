@@ -131,6 +131,8 @@ const INTERNAL_PROPERTIES = [
   "handshakePacket",
   "sessionPacket",
   "finish",
+  "at",
+  "capacity",
   "opened",
   "control",
   "wipe",

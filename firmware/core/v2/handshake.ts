@@ -18,7 +18,8 @@
 // holds the PSK, so a fake server fails at ServerFinished and a fake client at ClientHello.
 
 import type { RandomFill } from "../bytes.js";
-import { REASON_BAD_SIZE, REASON_WRONG_TYPE } from "../constants.js";
+import { REASON_WRONG_TYPE } from "../constants.js";
+import { checkPacket } from "../framer-core.js";
 import {
   asciiBytes,
   CLIENT_HELLO_SIZE,
@@ -138,12 +139,6 @@ export function computeProof(
   hmac.wipe();
   for (let i = 0; i < PROOF_SIZE; i++) out[outAt + i] = digest[i];
   digest.fill(0);
-}
-
-function checkPacket(packet: Uint8Array, at: number, size: number, type: number, expectedSize: number): string {
-  if (packet[at] !== type) return REASON_WRONG_TYPE;
-  if (size !== expectedSize) return REASON_BAD_SIZE;
-  return "";
 }
 
 /**
