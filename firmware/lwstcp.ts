@@ -18,6 +18,7 @@
 // their names instead of being written out; the interfaces below give them their types.
 
 import { currentBoard } from "./board-facts.js";
+import { backoffDelayMs, DEFAULT_RECONNECT_FACTOR, DEFAULT_RECONNECT_INITIAL_MS, DEFAULT_RECONNECT_JITTER, DEFAULT_RECONNECT_MAX_MS } from "./core/backoff.js";
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_INACTIVITY_TIMEOUT_MS, DEFAULT_KEEP_ALIVE_INTERVAL_MS, DEFAULT_ROUNDS } from "./core/constants.js";
 import { type KeyInput, parseKey, validateHandshakeTimeout, validateKeepAlive } from "./core/keys.js";
 import { type ProtocolConnection, ROLE_CLIENT, ROLE_SERVER } from "./core/lifecycle.js";
@@ -212,8 +213,8 @@ export class LightweightSecureClient {
   private attempt = 0;
   private retryTimer: TimerId | undefined;
   private autoReconnect = true;
-  private reconnectMinMs = 1000;
-  private reconnectMaxMs = 30000;
+  private reconnectMinMs = DEFAULT_RECONNECT_INITIAL_MS;
+  private reconnectMaxMs = DEFAULT_RECONNECT_MAX_MS;
   private onConnected?: Callback;
   private onDisconnected?: Callback;
   private onMessageReceived?: Callback;
@@ -313,15 +314,20 @@ export class LightweightSecureClient {
   private retry(): void {
     if (!this.wanted || !this.autoReconnect || this.retryTimer) return;
     const self = this;
-    // 1 s, 2 s, 4 s … capped; the shift count stays far below 32.
-    const step = Math.min(this.reconnectMaxMs, this.reconnectMinMs * (1 << Math.min(this.attempt++, 16)));
-    const half = Math.floor(step / 2);
     this.retryTimer = setTimeout(
       function () {
         self.retryTimer = undefined;
         if (self.wanted) self.connectToServer();
       },
-      half + (entropy().word() % (step - half + 1)),
+      // 1 s, 2 s, 4 s … capped, each drawn from its upper half: the desktop client's formula.
+      backoffDelayMs(
+        this.reconnectMinMs,
+        this.reconnectMaxMs,
+        DEFAULT_RECONNECT_FACTOR,
+        DEFAULT_RECONNECT_JITTER,
+        this.attempt++,
+        entropy().word() / 4294967296,
+      ),
     );
   }
 

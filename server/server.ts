@@ -24,7 +24,7 @@ import { pollIntervalMs, REASON_HANDSHAKE_TIMEOUT, ROLE_SERVER, validateHandshak
 import { Admission, addressGroup, type Pending } from "./admission.js";
 import {
   type Credentials,
-  connectionOptions,
+  connectionMaker,
   getProfile,
   invalidOption,
   type Profile,
@@ -348,7 +348,7 @@ export class LightweightSecureServer extends Notifier implements DriverOwner {
     const s = this.settings;
     let driver: SocketDriver;
     try {
-      driver = new SocketDriver(socket, ROLE_SERVER, connectionOptions(this.credentials as Credentials, s), this, s.closeGraceMs, peer);
+      driver = new SocketDriver(socket, ROLE_SERVER, connectionMaker(this.credentials as Credentials, s), this, s.closeGraceMs, peer);
     } catch (thrown) {
       socket.on("error", () => {});
       socket.destroy();

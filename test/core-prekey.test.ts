@@ -81,7 +81,8 @@ const STEPS: Step[] = [
       const p = pair();
       return { connection: p.client, sink: p.clientSink };
     },
-    reason: v1Reason,
+    // A v2 ServerHello as the first byte: the peer is a v2 server.
+    reason: (t) => (t === 0x12 ? "profile-mismatch" : v1Reason(t)),
   },
   {
     name: "v1 client awaiting the Success",

@@ -92,13 +92,13 @@ describe("profile v2 end to end: device bundles (lwstcp + lwstcp-v2) in host-sim
     healthy(device);
   });
 
-  it("mismatch: a v1 device against a v2 server fails at the first packet (unknown-type on the v1 device)", async () => {
+  it("mismatch: a v1 device against a v2 server fails at the first packet (profile-mismatch on the v1 device, as on the desktop)", async () => {
     const port = await freePort();
     const server = await startServer(port, "v2");
     procs.push(server);
     const device = await bootFirmware({ app: { path: "dist/app-esp32.js" }, config: config(port, { profile: "v1" }) });
     devices.push(device);
-    await device.waitForConsole(/handshake failed: unknown-type/, 10000);
+    await device.waitForConsole(/handshake failed: profile-mismatch/, 10000);
     await waitFor(() => server.events().some((e) => e.event === "handshake-failed"), 5000, "the v2 server reports a failed handshake:\n" + server.out());
     assert.equal(server.events().find((e) => e.event === "handshake-failed")?.reason, "peer-closed");
     healthy(device);

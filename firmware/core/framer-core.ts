@@ -9,7 +9,7 @@
 // (judged at the first byte) in a buffer of the largest handshake packet, so a peer that has
 // not proven the key can make it hold nothing more.
 
-import { REASON_BAD_SIZE, REASON_WRONG_TYPE } from "./constants.js";
+import { REASON_BAD_SIZE, REASON_PROFILE_MISMATCH, REASON_UNKNOWN_TYPE, REASON_WRONG_TYPE } from "./constants.js";
 
 /** Initial payload capacity of a session's receive buffer. */
 export const DEFAULT_FRAMER_CAPACITY = 264;
@@ -118,4 +118,13 @@ export function checkPacket(packet: Uint8Array, at: number, size: number, type: 
   if (packet[at] !== type) return REASON_WRONG_TYPE;
   if (size !== expectedSize) return REASON_BAD_SIZE;
   return "";
+}
+
+/**
+ * Why a framer stops at a TYPE it does not know: `profile-mismatch` when it is the stream's
+ * first byte and in the other profile's range [otherFrom, otherTo] (the peer speaks the other
+ * profile), else `unknown-type`. Both profiles' framers use this one rule.
+ */
+export function unknownTypeReason(first: boolean, type: number, otherFrom: number, otherTo: number): string {
+  return first && type >= otherFrom && type <= otherTo ? REASON_PROFILE_MISMATCH : REASON_UNKNOWN_TYPE;
 }

@@ -23,17 +23,18 @@ import {
   MESSAGE_HEADER_SIZE,
   paddedLength,
   REASON_BAD_LENGTH,
-  REASON_UNKNOWN_TYPE,
   REASON_WRONG_TYPE,
   REASON_ZERO_LENGTH,
+  TYPE_HANDSHAKE_REQUEST,
   TYPE_MESSAGE,
+  TYPE_V2_SERVER_HELLO,
 } from "./constants.js";
-import { DEFAULT_FRAMER_CAPACITY, type FramerCore, installFramerCore, setUpFramer } from "./framer-core.js";
+import { DEFAULT_FRAMER_CAPACITY, type FramerCore, installFramerCore, setUpFramer, unknownTypeReason } from "./framer-core.js";
 
 export class Framer implements FramerCore {
   /** After next() returned n > 0: the packet's bytes are packet[0 .. n). */
   declare packet: Uint8Array;
-  /** Why the stream broke ("unknown-type", "wrong-type", "zero-length", "bad-length"); "" while healthy. */
+  /** Why the stream broke ("unknown-type", "profile-mismatch", "wrong-type", "zero-length", "bad-length"); "" while healthy. */
   declare error: string;
   /** In handshake mode, the only TYPE accepted next (its connection sets it per step); 0 once open: any TYPE. */
   declare expected: number;
@@ -81,7 +82,8 @@ export class Framer implements FramerCore {
           continue;
         }
         const size = fixedPacketSize(type);
-        if (size === 0) return this.fail(REASON_UNKNOWN_TYPE);
+        // A client's first packet must be the Request: a v2 ServerHello there is the other profile.
+        if (size === 0) return this.fail(unknownTypeReason(this.expected === TYPE_HANDSHAKE_REQUEST, type, TYPE_V2_SERVER_HELLO, TYPE_V2_SERVER_HELLO));
         if (this.expected && type !== this.expected) return this.fail(REASON_WRONG_TYPE);
         this.need = size;
         if (size > 1) continue;

@@ -1,4 +1,5 @@
 // The platform-free core: everything that knows bytes and states, nothing that knows sockets.
+export * from "./backoff.js";
 export * from "./bytes.js";
 export * from "./connection.js";
 export * from "./constants.js";

@@ -13,14 +13,13 @@
 // A v1 TYPE as the very first byte of the stream is reported as `profile-mismatch`. Chunk
 // intake, the byte copy, growth and failure are ../framer-core.ts's, shared with v1.
 
-import { REASON_BAD_LENGTH, REASON_UNKNOWN_TYPE, REASON_WRONG_TYPE, REASON_ZERO_LENGTH } from "../constants.js";
-import { DEFAULT_FRAMER_CAPACITY, type FramerCore, installFramerCore, setUpFramer } from "../framer-core.js";
+import { REASON_BAD_LENGTH, REASON_WRONG_TYPE, REASON_ZERO_LENGTH } from "../constants.js";
+import { DEFAULT_FRAMER_CAPACITY, type FramerCore, installFramerCore, setUpFramer, unknownTypeReason } from "../framer-core.js";
 import {
   CLIENT_HELLO_SIZE,
   FIRST_V1_TYPE,
   LAST_V1_TYPE,
   MAX_V2_MESSAGE_LENGTH,
-  REASON_PROFILE_MISMATCH,
   RECORD_AT,
   RECORD_HEADER_SIZE,
   recordSize,
@@ -107,7 +106,7 @@ export class FramerV2 implements FramerCore {
       if (this.have === 1) {
         const size = sizeByType(type);
         if (size === 0) {
-          return this.fail(this.first && type >= FIRST_V1_TYPE && type <= LAST_V1_TYPE ? REASON_PROFILE_MISMATCH : REASON_UNKNOWN_TYPE);
+          return this.fail(unknownTypeReason(this.first, type, FIRST_V1_TYPE, LAST_V1_TYPE));
         }
         if (this.expected && type !== this.expected) return this.fail(REASON_WRONG_TYPE);
         this.need = size;
