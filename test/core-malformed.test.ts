@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { STATE_CLOSED, STATE_HANDSHAKING } from "../firmware/core/connection.js";
-import { pair } from "./helpers/connection-pair.js";
+import { pair } from "./helpers/pair.js";
 
 // What garbage fed straight to the core can end a handshake with. The framer judges the first
 // byte and the LENGTH before the handshake sees a packet; a v2 TYPE (0x11-0x16) is an unknown

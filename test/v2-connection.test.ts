@@ -10,7 +10,7 @@ import { FramerV2 } from "../firmware/core/v2/framer.js";
 import { type ProtocolConnection, parseProfile } from "../firmware/core/v2/profile.js";
 import { createKeySchedule } from "../firmware/core/xtea.js";
 import { nodePrimitives } from "../server/crypto-v2.js";
-import { cryptoRandom, recorder } from "./helpers/connection-pair.js";
+import { cryptoRandom, recorder } from "./helpers/pair.js";
 import { testBytes } from "./helpers/seed.js";
 import { vectors as v1Vectors } from "./helpers/vectors.js";
 import { hex, pairV2, v2Vectors } from "./v2-helpers.js";

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { ROLE_CLIENT, ROLE_SERVER } from "../firmware/core/connection.js";
 import { ConnectionV2 } from "../firmware/core/v2/connection.js";
 import { createEspruinoPrimitives } from "../firmware/crypto-v2.js";
-import { recorder } from "./helpers/connection-pair.js";
+import { recorder } from "./helpers/pair.js";
 import { repoRoot } from "./helpers/vectors.js";
 import { cryptoRandom, fakeEspruinoCrypto, hex, v2Vectors } from "./v2-helpers.js";
 

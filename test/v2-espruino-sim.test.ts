@@ -17,7 +17,7 @@ import { FIRMWARE_COMPILER_OPTIONS } from "../../scripts/firmware-typescript.mjs
 import { ROLE_SERVER } from "../firmware/core/connection.js";
 import { ConnectionV2 } from "../firmware/core/v2/connection.js";
 import { nodePrimitives } from "../server/crypto-v2.js";
-import { recorder } from "./helpers/connection-pair.js";
+import { recorder } from "./helpers/pair.js";
 import { repoRoot } from "./helpers/vectors.js";
 import { assertHealthy, bootDevice, stopAllDevices } from "./host-sim-helpers.js";
 import { cryptoRandom, hex, v2Vectors } from "./v2-helpers.js";
