@@ -51,7 +51,7 @@ describe("host-sim runner (library in Storage, app uploaded, static check first)
     booted.push(device);
     await device.waitForConsole("got welcome");
     assert.deepEqual(device.consoleLines, ["hello wifi", "got welcome"]);
-    await until(() => peer!.receivedBytes().length >= 15, "the device's greeting at the peer");
+    await until(() => peer!.receivedBytes().length >= 15, { what: "the device's greeting at the peer" });
     assert.equal(peer.receivedBytes().toString(), "hi from device\n");
     assert.equal(device.storage.read("lwstcp"), LIBRARY);
     assertHealthy(device);

@@ -41,7 +41,7 @@ describe("device memory around a 64 KB message (host-sim)", function () {
         `c.connectToServer();`,
     );
     await device.waitForConsole("open", 8000);
-    await until(() => session !== undefined, "server session", 3000);
+    await until(() => session !== undefined, { timeoutMs: 3000, what: "server session" });
     const usage = () => device.run("process.memory().usage") as number;
 
     const holding = (length: number) => {

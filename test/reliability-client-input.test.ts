@@ -98,7 +98,7 @@ describe("reliability: the desktop client against a misbehaving server", functio
     client.on("disconnected", (reason: string) => (ended = reason));
     client.on("handshakeSuccess", () => (sessionKey = client.sessionKey));
     const result = await within(client.connectToServer(), 5000, "the client's handshake outcome");
-    if (result.success) await until(() => ended !== "", 5000, "the session to end");
+    if (result.success) await until(() => ended !== "", { timeoutMs: 5000, what: "the session to end" });
     return { result, ended, messages, sessionKey, client };
   }
 

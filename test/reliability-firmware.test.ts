@@ -213,7 +213,7 @@ describe("reliability: the firmware bundle on the simulated device", function ()
       const device = await boot();
       const port = await freePort();
       device.run(`serve(${port})`);
-      await until(() => device.net !== undefined, 1000, "the device");
+      await until(() => device.net !== undefined, { timeoutMs: 1000, what: "the device" });
       const honestSocket = (await rawSocket(port)).socket;
       const honest = corePeer(honestSocket, ROLE_CLIENT);
       assert.equal(await within(honest.handshake, 8000, "the honest handshake"), "open");
@@ -222,7 +222,7 @@ describe("reliability: the firmware bundle on the simulated device", function ()
         const before = failures().length;
         const raw = await rawSocket(port);
         await run(raw.socket, raw.reader);
-        await until(() => failures().length > before, 8000, "the device's verdict");
+        await until(() => failures().length > before, { timeoutMs: 8000, what: "the device's verdict" });
         raw.socket.destroy();
         return failures()[before].slice("S failed ".length);
       };
@@ -259,7 +259,7 @@ describe("reliability: the firmware bundle on the simulated device", function ()
       );
       assert.equal(lines(device, "S open").length, 1, "only the honest client opened a session");
       honest.connection.sendBytes(Buffer.from("still served"), 0, 12);
-      await until(() => honest.messages.length === 1, 5000, "the echo");
+      await until(() => honest.messages.length === 1, { timeoutMs: 5000, what: "the echo" });
       assert.equal(honest.messages[0].toString(), "still served");
       assert.deepEqual(lines(device, "S message "), ["S message " + Buffer.from("still served").toString("base64")]);
       honestSocket.destroy();
@@ -272,7 +272,7 @@ describe("reliability: the firmware bundle on the simulated device", function ()
     const port = server.port;
     const booted = await Promise.all(Array.from({ length: 8 }, (_, i) => boot("dev" + i)));
     for (const d of booted) d.run(`probe(1, ${port}, true)`);
-    await until(() => server.sessionCount === 8, 15000, "8 device sessions");
+    await until(() => server.sessionCount === 8, { timeoutMs: 15000, what: "8 device sessions" });
     await server.stop();
     await Promise.all(booted.map((d) => d.waitForConsole("P1 ended disconnect", 5000)));
     const back: number[] = [];
@@ -280,7 +280,7 @@ describe("reliability: the firmware bundle on the simulated device", function ()
     server.on("handshakeSuccess", () => back.push(Date.now()));
     await server.start();
     try {
-      await until(() => back.length === 8, 20000, "all 8 devices to reconnect");
+      await until(() => back.length === 8, { timeoutMs: 20000, what: "all 8 devices to reconnect" });
       const spread = Math.max(...back) - Math.min(...back);
       assert.ok(spread > 100, "8 devices reconnected within " + spread + " ms");
       for (const d of booted) {
@@ -307,7 +307,7 @@ describe("reliability: the firmware bundle on the simulated device", function ()
       }
       // The same level after the 20th as after the 1st (a leak of even one JsVar per cycle would show as 19).
       assert.ok(idle[19] - idle[0] < 10, "JsVars after each cycle: " + idle.join(", "));
-      await until(() => server.sessionCount === 0, 3000, "the server to see every Disconnect");
+      await until(() => server.sessionCount === 0, { timeoutMs: 3000, what: "the server to see every Disconnect" });
       assertHealthy(device);
     } finally {
       await server.stop();

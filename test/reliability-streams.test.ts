@@ -42,7 +42,7 @@ describe("reliability: stream shapes", function () {
     assert.equal(result.success, true, result.reason);
     const payloads = sizes.map((n) => testBytes(n));
     for (const p of payloads) client.sendMessage(p);
-    await until(() => messages.length === payloads.length + 1, 20000, "every echo");
+    await until(() => messages.length === payloads.length + 1, { timeoutMs: 20000, what: "every echo" });
     assert.equal(messages[0].toString(), "hello from the server");
     assert.deepEqual(messages.slice(1), payloads);
     assert.deepEqual(received, payloads);

@@ -85,11 +85,7 @@ describe("CLIs under attack", function () {
     const port = server.events().find((e) => e.event === "started")?.port as number;
     const pusher = await nonReadingPusher(port, { total: 8 * 1024 * 1024, size: 1000, keepAliveMs: 200, maxMs: 20000 });
     const pushed = await within(pusher.done, 25000, "the server to close the non-reading peer");
-    await until(
-      () => server.events().some((e) => e.event === "error"),
-      5000,
-      () => "a refusal logged: " + server.out(),
-    );
+    await until(() => server.events().some((e) => e.event === "error"), { timeoutMs: 5000, what: () => "a refusal logged: " + server.out() });
     const refusals = server.events().filter((e) => e.event === "error" && /cannot send/.test(String(e.reason)));
     // Several MB of 1,000-byte echoes went unanswered, thousands of refusals: one line.
     assert.ok(pushed > 2 * 1024 * 1024, "pushed " + pushed);
