@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { bootFirmware } from "../host-sim/runner.js";
 import { assertHealthy, bootDevice, type Peer, sleep, startPeer, stopAllDevices, until } from "./host-sim-helpers.js";
 
-describe("host-sim exposes firmware bugs (issue 5, Done when)", function () {
+describe("host-sim exposes firmware bugs", function () {
   let peer: Peer | undefined;
   afterEach(async () => {
     stopAllDevices();

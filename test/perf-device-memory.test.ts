@@ -1,4 +1,4 @@
-// Device memory per connection (issue 7): the library's buffers are sized once, and a 64 KB
+// Device memory per connection (RAM is what a device runs out of): the library's buffers are sized once, and a 64 KB
 // message grows them only while it arrives. The built library runs in host-sim as a client of
 // the desktop server; the simulator's JsVar estimate (host-sim/memory.ts) is read before, at
 // the peak, and after a 65528-byte message. Skipped before a build.

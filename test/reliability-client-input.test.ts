@@ -1,4 +1,4 @@
-// The desktop client facing whatever answers at its server's address (issue 6): a scripted fake
+// The desktop client facing whatever answers at its server's address: a scripted fake
 // server sends random bytes, every truncation and one-byte extension of the Request and the
 // Success, every wrong TYPE at both client steps, LENGTH 0 and beyond 65528, a Request under
 // a wrong key, a Success before the Request, and a replayed transcript. Each client must end

@@ -1,4 +1,4 @@
-// The three known-bad behaviours of the C++ peer (issue 6), each shown not to be ours, over real
+// The three known-bad behaviours of the C++ peer, each shown not to be ours, over real
 // sockets: (1) the C++ server never checks the xor of the HandshakeResponse; (2) it keeps reading a
 // desynchronised stream after an unknown TYPE; (3) it draws session keys from a Mersenne Twister.
 

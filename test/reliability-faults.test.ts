@@ -1,4 +1,4 @@
-// Faults (issue 6): the server restarting under connected clients (all come back, spread by
+// Faults: the server restarting under connected clients (all come back, spread by
 // jittered backoff), a peer reset in the middle of a packet (both directions), a half-open path
 // found by the inactivity timeout, and a client process suspended past the timeout (SIGSTOP).
 

@@ -1,5 +1,5 @@
 // The firmware bundle (dist/lwstcp.js, as the Storage module "lwstcp") on simulated ESP32s under
-// bad input and faults (issue 6): as a client facing a scripted server, and as a server facing
+// bad input and faults: as a client facing a scripted server, and as a server facing
 // malicious raw clients while an honest session runs; every attack ends with a reason and no
 // uncaught error on the device. Then a server restart under 8 devices (jittered reconnects) and
 // JsVars back to the idle level across reconnects. Skipped when the bundles are not built.

@@ -1,4 +1,4 @@
-// Floods and slow peers at small counts (issue 6; `npm run stress` runs the large ones): silent
+// Floods and slow peers at small counts (`npm run stress` runs the large ones): silent
 // connections, slowloris, connect/close churn, and a flood over the handshake cap. The server
 // drops them at the handshake timeout, stays under its caps, and keeps serving an honest client.
 

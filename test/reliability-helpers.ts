@@ -1,4 +1,4 @@
-// Shared pieces of the reliability tests (issue 6): a guard that fails a test on any uncaught
+// Shared pieces of the reliability tests: a guard that fails a test on any uncaught
 // exception or unhandled rejection in this process, hand-made packets under any key (to
 // misbehave on the wire precisely), a byte reader for raw sockets, a core Connection wired to
 // any socket (an honest or scripted peer built from the core alone), a fake server for the

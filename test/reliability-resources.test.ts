@@ -1,4 +1,4 @@
-// Churn and resources at small counts (issue 6; `npm run stress` runs 10,000 cycles with heap
+// Churn and resources at small counts (`npm run stress` runs 10,000 cycles with heap
 // checks): 300 back-to-back connect → handshake → Disconnect cycles with 0 failed handshakes,
 // after which the server holds no connection and the process no extra socket handle.
 

@@ -1,4 +1,4 @@
-// The desktop server under bad input over real sockets (issue 6): random bytes, every truncation
+// The desktop server under bad input over real sockets: random bytes, every truncation
 // and extension of the HandshakeResponse, every wrong TYPE, LENGTH 0 and beyond 65528, packets
 // under a wrong key, a replayed transcript, HandshakeSuccess before the Request. Each attacking
 // connection must fail with a reason, an honest session running alongside must keep working,

@@ -1,4 +1,4 @@
-// Stream shapes over real sockets (issue 6): every valid exchange still works when TCP delivers
+// Stream shapes over real sockets: every valid exchange still works when TCP delivers
 // it one byte at a time, and when many packets arrive in one chunk. A proxy on 127.0.0.1 sits
 // between a real client and the real server and re-chunks both directions.
 

@@ -1,4 +1,4 @@
-// The rest of issue 5 in the simulator, against the real desktop processes (build/server/cli) on
+// The device in the simulator against the real desktop processes (build/server/cli) on
 // 127.0.0.1: a Wi-Fi drop mid-session (the device re-joins and plays on), 100 devices on one server
 // at once, the device as a client sending 1..65528-byte binary messages to an echo server, and the
 // `npm run sim` summary line. Every wait is bounded; nothing asserts on timing.
