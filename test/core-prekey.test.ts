@@ -10,7 +10,7 @@ import { CLIENT_HELLO_SIZE, RECORD_AT } from "../firmware/core/v2/constants.js";
 import { FramerV2 } from "../firmware/core/v2/framer.js";
 import { internals } from "./helpers/internals.js";
 import { pair, type Recorder } from "./helpers/pair.js";
-import { pairV2 } from "./v2-helpers.js";
+import { pairV2 } from "./helpers/v2.js";
 
 /** The largest handshake packet of either profile: all a peer without the key may make us hold. */
 const PREKEY_LIMIT = 33;

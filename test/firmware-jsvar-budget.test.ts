@@ -10,9 +10,9 @@ import { join } from "node:path";
 // @ts-expect-error: plain ESM JavaScript with JSDoc types
 import { LIBRARY_BUDGET_JSVARS } from "../../scripts/boards.mjs";
 import { LightweightSecureServer } from "../server/server.js";
+import { assertHealthy, bootDevice, stopAllDevices } from "./helpers/host-sim.js";
+import { KEY_HEX } from "./helpers/server.js";
 import { repoRoot } from "./helpers/vectors.js";
-import { assertHealthy, bootDevice, stopAllDevices } from "./host-sim-helpers.js";
-import { KEY_HEX } from "./server-helpers.js";
 
 const bundlePath = join(repoRoot, "dist", "lwstcp.js");
 

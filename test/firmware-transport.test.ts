@@ -9,7 +9,7 @@ import { type ConnectionOptions, ROLE_CLIENT, ROLE_SERVER } from "../firmware/co
 import { DEMO_KEY_WORDS, parseKey } from "../firmware/core/keys.js";
 import { createKeySchedule } from "../firmware/core/xtea.js";
 import { attachSocket, type EspruinoSocket, type TransportEvents } from "../firmware/transport.js";
-import { type EspruinoStubs, installEspruinoStubs } from "./firmware-espruino-stubs.js";
+import { type EspruinoStubs, installEspruinoStubs } from "./helpers/espruino-stubs.js";
 import { until } from "./helpers/until.js";
 
 /** A socket pair: what one side writes arrives at the other as `data` (binary string), later, in pieces. */

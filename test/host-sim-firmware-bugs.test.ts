@@ -4,7 +4,7 @@
 // next to the correct program passing the same check.
 import assert from "node:assert/strict";
 import { bootFirmware } from "../host-sim/runner.js";
-import { assertHealthy, bootDevice, type Peer, sleep, startPeer, stopAllDevices, until } from "./host-sim-helpers.js";
+import { assertHealthy, bootDevice, type Peer, sleep, startPeer, stopAllDevices, until } from "./helpers/host-sim.js";
 
 describe("host-sim exposes firmware bugs", function () {
   let peer: Peer | undefined;

@@ -1,7 +1,7 @@
 // Fidelity of require("net") against ESPRUINO.md §5, over real sockets on 127.0.0.1.
 import assert from "node:assert/strict";
 import net from "node:net";
-import { assertHealthy, bootDevice, freePort, type Peer, startPeer, stopAllDevices, until } from "./host-sim-helpers.js";
+import { assertHealthy, bootDevice, freePort, type Peer, startPeer, stopAllDevices, until } from "./helpers/host-sim.js";
 
 describe("host-sim net (ESPRUINO.md §5)", function () {
   let peer: Peer | undefined;

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import type { Device } from "../host-sim/device.js";
 import { bootFirmware } from "../host-sim/runner.js";
-import { assertHealthy, type Peer, startPeer, stopAllDevices, until } from "./host-sim-helpers.js";
+import { assertHealthy, type Peer, startPeer, stopAllDevices, until } from "./helpers/host-sim.js";
 
 const LIBRARY = `
 function greet(name) { return "hello " + name; }

@@ -7,9 +7,9 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { LightweightSecureServer } from "../server/server.js";
 import type { Session } from "../server/session.js";
+import { assertHealthy, bootDevice, stopAllDevices, until } from "./helpers/host-sim.js";
+import { KEY_HEX } from "./helpers/server.js";
 import { repoRoot } from "./helpers/vectors.js";
-import { assertHealthy, bootDevice, stopAllDevices, until } from "./host-sim-helpers.js";
-import { KEY_HEX } from "./server-helpers.js";
 
 const bundlePath = join(repoRoot, "dist", "lwstcp.js");
 

@@ -9,7 +9,7 @@ import { fork } from "node:child_process";
 import { connect, type Socket } from "node:net";
 import { fileURLToPath } from "node:url";
 import type { LightweightSecureServer } from "../server/index.js";
-import { delay, guardProcess, newClient, startServer, until, within } from "./reliability-helpers.js";
+import { delay, guardProcess, newClient, startServer, until, within } from "./helpers/reliability.js";
 
 const FLOOD = fileURLToPath(new URL("./helpers/silent-flood.js", import.meta.url));
 

@@ -10,7 +10,6 @@ import type { Socket } from "node:net";
 import fc from "fast-check";
 import { TYPE_V2_SERVER_HELLO } from "../firmware/core/v2/constants.js";
 import type { HandshakeResult, LightweightSecureClient, LightweightSecureServer, Session } from "../server/index.js";
-import { testBytes, testKeyWords } from "./helpers/seed.js";
 import {
   assertReasonIn,
   type ByteReader,
@@ -30,7 +29,8 @@ import {
   startServer,
   until,
   within,
-} from "./reliability-helpers.js";
+} from "./helpers/reliability.js";
+import { testBytes, testKeyWords } from "./helpers/seed.js";
 
 // What random bytes from a server can end the desktop client's handshake with. (bad-size cannot
 // happen: the framer sizes every packet by its TYPE. verify-failed is the server's check.)

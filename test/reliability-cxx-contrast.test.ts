@@ -9,7 +9,6 @@ import type { Socket } from "node:net";
 import { B_LO, NONCE } from "../firmware/core/index.js";
 import type { LightweightSecureServer, Session } from "../server/index.js";
 import { nodeRandom } from "../server/random.js";
-import { testKeyWords } from "./helpers/seed.js";
 import {
   fakeServer,
   guardProcess,
@@ -24,7 +23,8 @@ import {
   startServer,
   until,
   within,
-} from "./reliability-helpers.js";
+} from "./helpers/reliability.js";
+import { testKeyWords } from "./helpers/seed.js";
 
 describe("reliability: what the C++ peer gets wrong, we do not", function () {
   this.timeout(30000);

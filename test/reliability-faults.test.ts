@@ -5,7 +5,6 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { type LightweightSecureClient, LightweightSecureServer, type Session } from "../server/index.js";
-import { testBytes, testKeyWords } from "./helpers/seed.js";
 import {
   delay,
   fakeServer,
@@ -22,7 +21,8 @@ import {
   TcpProxy,
   until,
   within,
-} from "./reliability-helpers.js";
+} from "./helpers/reliability.js";
+import { testBytes, testKeyWords } from "./helpers/seed.js";
 
 describe("reliability: faults", function () {
   this.timeout(60000);

@@ -11,8 +11,7 @@ import fc from "fast-check";
 import type { Device } from "../host-sim/device.js";
 import { bootFirmware, DEFAULT_LIBRARY_PATH } from "../host-sim/runner.js";
 import { LightweightSecureServer } from "../server/index.js";
-import { testBytes, testKeyWords } from "./helpers/seed.js";
-import { assertHealthy, freePort } from "./host-sim-helpers.js";
+import { assertHealthy, freePort } from "./helpers/host-sim.js";
 import {
   type ByteReader,
   corePeer,
@@ -30,7 +29,8 @@ import {
   startServer,
   until,
   within,
-} from "./reliability-helpers.js";
+} from "./helpers/reliability.js";
+import { testBytes, testKeyWords } from "./helpers/seed.js";
 
 /** The device program: probe(id, port) runs one client attempt and prints its outcome; serve(port) runs an echo server. */
 const PROGRAM = `

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { connect, type Socket } from "node:net";
 import type { LightweightSecureServer } from "../server/index.js";
-import { delay, guardProcess, inBatches, makeResponse, newClient, rawSocket, schedule, startServer, until, within } from "./reliability-helpers.js";
+import { delay, guardProcess, inBatches, makeResponse, newClient, rawSocket, schedule, startServer, until, within } from "./helpers/reliability.js";
 
 const HANDSHAKE_TIMEOUT_MS = 600;
 

@@ -4,7 +4,7 @@
 
 import assert from "node:assert/strict";
 import type { LightweightSecureServer, Session } from "../server/index.js";
-import { guardProcess, newClient, startServer, until, within } from "./reliability-helpers.js";
+import { guardProcess, newClient, startServer, until, within } from "./helpers/reliability.js";
 
 /** Open TCP handles of this process (sockets and servers). */
 function tcpHandles(): number {

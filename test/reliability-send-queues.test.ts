@@ -8,7 +8,6 @@ import assert from "node:assert/strict";
 import { createKeySchedule, openMessage } from "../firmware/core/index.js";
 import type { LightweightSecureServer, Session } from "../server/index.js";
 import { ERR_SEND_QUEUE_FULL, REASON_SEND_STALLED } from "../server/index.js";
-import { testBytes } from "./helpers/seed.js";
 import {
   delay,
   guardProcess,
@@ -21,7 +20,8 @@ import {
   startServer,
   until,
   within,
-} from "./reliability-helpers.js";
+} from "./helpers/reliability.js";
+import { testBytes } from "./helpers/seed.js";
 
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);

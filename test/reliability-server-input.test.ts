@@ -9,7 +9,6 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { createKeySchedule, Framer, openMessage } from "../firmware/core/index.js";
 import type { LightweightSecureClient, LightweightSecureServer, Session } from "../server/index.js";
-import { testBytes, testKeyWords } from "./helpers/seed.js";
 import {
   assertReasonIn,
   guardProcess,
@@ -27,7 +26,8 @@ import {
   startServer,
   until,
   within,
-} from "./reliability-helpers.js";
+} from "./helpers/reliability.js";
+import { testBytes, testKeyWords } from "./helpers/seed.js";
 
 // What random bytes in place of a HandshakeResponse can end the desktop server's handshake with.
 // A v2 ClientHello (0x13) or any other v2 TYPE is an unknown TYPE here: the server does not rename

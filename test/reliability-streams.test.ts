@@ -4,8 +4,8 @@
 
 import assert from "node:assert/strict";
 import type { LightweightSecureServer, Session } from "../server/index.js";
+import { guardProcess, newClient, next, startServer, TcpProxy, until, within } from "./helpers/reliability.js";
 import { testBytes } from "./helpers/seed.js";
-import { guardProcess, newClient, next, startServer, TcpProxy, until, within } from "./reliability-helpers.js";
 
 describe("reliability: stream shapes", function () {
   this.timeout(60000);

@@ -5,9 +5,9 @@
 import assert from "node:assert/strict";
 import { LightweightSecureClient } from "../server/index.js";
 import { CLIENT_CLI, startLwstcpServer, startNode, stopAfterEach, until } from "./helpers/processes.js";
+import { fakeServer, nonReadingPusher, within } from "./helpers/reliability.js";
 import { testBytes } from "./helpers/seed.js";
-import { fakeServer, nonReadingPusher, within } from "./reliability-helpers.js";
-import { KEY_HEX } from "./server-helpers.js";
+import { KEY_HEX } from "./helpers/server.js";
 
 /** A server without the key: answers the handshake with random bytes of the right shape, then sends back whatever arrives. */
 function reflector(profile: "v1" | "v2") {

@@ -17,7 +17,7 @@ import {
   setHandshakeKey,
   setNumberOfRounds,
 } from "../server/index.js";
-import { delay, FAST, KEY_HEX, newClient, next, OTHER_KEY_HEX, startServer, until, within } from "./server-helpers.js";
+import { delay, FAST, KEY_HEX, newClient, next, OTHER_KEY_HEX, startServer, until, within } from "./helpers/server.js";
 
 describe("server ↔ client handshakes", () => {
   let server: LightweightSecureServer;

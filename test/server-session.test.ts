@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { ERR_SEND_QUEUE_FULL, type HandshakeResult, type LightweightSecureServer, type Session } from "../server/index.js";
-import { delay, FAST, newClient, next, rawClient, startServer, until, within } from "./server-helpers.js";
+import { delay, FAST, newClient, next, rawClient, startServer, until, within } from "./helpers/server.js";
 
 describe("server sessions", () => {
   let server: LightweightSecureServer;

@@ -5,8 +5,8 @@
 import assert from "node:assert/strict";
 import type { Device } from "../host-sim/device.js";
 import { bootFirmware, DEFAULT_LIBRARY_PATH } from "../host-sim/runner.js";
+import { freePort } from "./helpers/host-sim.js";
 import { assertDeviceHealthy, DEMO_KEY_HEX, deviceConfig, SIM_CLI, startLwstcpServer, startNode, stopAfterEach, until } from "./helpers/processes.js";
-import { freePort } from "./host-sim-helpers.js";
 
 const startServer = (port: number, extra: string[] = []) => startLwstcpServer(port, ["--key", DEMO_KEY_HEX, ...extra]);
 const start = startNode;

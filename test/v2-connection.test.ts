@@ -12,8 +12,8 @@ import { createKeySchedule } from "../firmware/core/xtea.js";
 import { nodePrimitives } from "../server/crypto-v2.js";
 import { cryptoRandom, recorder } from "./helpers/pair.js";
 import { testBytes } from "./helpers/seed.js";
+import { hex, pairV2, v2Vectors } from "./helpers/v2.js";
 import { vectors as v1Vectors } from "./helpers/vectors.js";
-import { hex, pairV2, v2Vectors } from "./v2-helpers.js";
 
 // Compile-time: both engines offer the one surface drivers use.
 const surfaces: ProtocolConnection[] = [] as Array<Connection | ConnectionV2>;

@@ -8,8 +8,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { bootFirmware, type FirmwareConfig } from "../host-sim/runner.js";
+import { freePort } from "./helpers/host-sim.js";
 import { assertDeviceHealthy, CLIENT_CLI, deviceConfig, startLwstcpServer, startNode, stopAfterEach } from "./helpers/processes.js";
-import { freePort } from "./host-sim-helpers.js";
 
 /** A v2 key of its own: v2 deployments must not reuse a v1 (C++) key. */
 const KEY_HEX = "5a".repeat(16) + "c3".repeat(16);

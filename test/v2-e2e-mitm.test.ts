@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { type AddressInfo, connect, createServer, type Server, type Socket } from "node:net";
 import type { LightweightSecureServer, Profile, Session } from "../server/index.js";
 import { testBytes } from "./helpers/seed.js";
-import { delay, newClient, startServer, until, within } from "./server-helpers.js";
+import { delay, newClient, startServer, until, within } from "./helpers/server.js";
 
 type Attack = "flip" | "flip-to-client" | "truncate" | "replay" | "reorder" | "reflect" | "inject-disconnect" | "inject-keepalive";
 

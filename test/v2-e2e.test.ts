@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { getProfile, type LightweightSecureServer, type Session, setProfile } from "../server/index.js";
 import { testBytes } from "./helpers/seed.js";
-import { delay, FAST, newClient, next, startServer, until, within } from "./server-helpers.js";
+import { delay, FAST, newClient, next, startServer, until, within } from "./helpers/server.js";
 
 const V2 = { profile: "v2" as const };
 

@@ -12,7 +12,7 @@ import { TYPE_V2_DISCONNECT, TYPE_V2_KEEP_ALIVE } from "../firmware/core/v2/cons
 import { internals } from "./helpers/internals.js";
 import { pair as pairV1 } from "./helpers/pair.js";
 import { testBytes } from "./helpers/seed.js";
-import { pairV2 } from "./v2-helpers.js";
+import { pairV2 } from "./helpers/v2.js";
 
 /** Reasons a tampered record may close the session with; never "disconnect", never a timeout. */
 const RECORD_REJECTIONS = ["mac-failed", "bad-length", "zero-length", "unknown-type", "unexpected-handshake-packet"];

@@ -11,7 +11,7 @@ import { deriveSessionKeys, HandshakeV2, SessionKeysV2, V2_DONE } from "../firmw
 import { RecordDirection } from "../firmware/core/v2/records.js";
 import { internals } from "./helpers/internals.js";
 import { recorder } from "./helpers/pair.js";
-import { hex, primitiveSets, type RecordVector, recordedRandom, toHex, v2Vectors as V } from "./v2-helpers.js";
+import { hex, primitiveSets, type RecordVector, recordedRandom, toHex, v2Vectors as V } from "./helpers/v2.js";
 
 function keysFor(direction: "c2s" | "s2c") {
   return direction === "c2s" ? [hex(V.keys.c2sEncryption), hex(V.keys.c2sMac)] : [hex(V.keys.s2cEncryption), hex(V.keys.s2cMac)];

@@ -4,12 +4,12 @@
 import { createCipheriv, createDecipheriv, createHash, randomFillSync } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { RandomFill } from "../firmware/core/bytes.js";
-import type { V2Primitives } from "../firmware/core/v2/primitives.js";
-import type { EspruinoCryptoModule } from "../firmware/crypto-v2.js";
-import { createEspruinoPrimitives } from "../firmware/crypto-v2.js";
-import { nodePrimitives } from "../server/crypto-v2.js";
-import { repoRoot } from "./helpers/vectors.js";
+import type { RandomFill } from "../../firmware/core/bytes.js";
+import type { V2Primitives } from "../../firmware/core/v2/primitives.js";
+import type { EspruinoCryptoModule } from "../../firmware/crypto-v2.js";
+import { createEspruinoPrimitives } from "../../firmware/crypto-v2.js";
+import { nodePrimitives } from "../../server/crypto-v2.js";
+import { repoRoot } from "./vectors.js";
 
 export interface RecordVector {
   direction: "c2s" | "s2c";
@@ -116,4 +116,4 @@ export function recordedRandom(...chunks: Uint8Array[]): RandomFill {
 
 export const cryptoRandom: RandomFill = (buf, at, length) => void randomFillSync(buf, at, length);
 
-export { pairV2 } from "./helpers/pair.js";
+export { pairV2 } from "./pair.js";

@@ -1,9 +1,9 @@
 // Shared pieces of the host-sim fidelity tests: devices that are always stopped, free ports, and a
 // Node TCP peer that records what it receives.
-export { until } from "./helpers/until.js";
+export { until } from "./until.js";
 
 import net from "node:net";
-import { createDevice, type Device, type DeviceOptions } from "../host-sim/device.js";
+import { createDevice, type Device, type DeviceOptions } from "../../host-sim/device.js";
 
 const liveDevices = new Set<Device>();
 

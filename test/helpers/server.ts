@@ -2,14 +2,14 @@
 // servers on 127.0.0.1 port 0, bounded waits, and a raw client built from the core alone
 // for tests that must misbehave on the wire (garbage, silence).
 
-export { until } from "./helpers/until.js";
+export { until } from "./until.js";
 
 import type { EventEmitter } from "node:events";
 import { connect, type Socket } from "node:net";
-import { Connection, type ConnectionSink, createKeySchedule, parseKey, ROLE_CLIENT } from "../firmware/core/index.js";
-import { type ClientOptions, LightweightSecureClient, LightweightSecureServer, type ServerOptions } from "../server/index.js";
-import { nodeRandom } from "../server/random.js";
-import { seededBytes } from "./helpers/seed.js";
+import { Connection, type ConnectionSink, createKeySchedule, parseKey, ROLE_CLIENT } from "../../firmware/core/index.js";
+import { type ClientOptions, LightweightSecureClient, LightweightSecureServer, type ServerOptions } from "../../server/index.js";
+import { nodeRandom } from "../../server/random.js";
+import { seededBytes } from "./seed.js";
 
 export const KEY_HEX = seededBytes("server-helpers KEY_HEX", 32).toString("hex");
 export const OTHER_KEY_HEX = seededBytes("server-helpers OTHER_KEY_HEX", 32).toString("hex");

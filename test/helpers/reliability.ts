@@ -23,12 +23,12 @@ import {
   ROLE_CLIENT,
   TYPE_HANDSHAKE_REQUEST,
   TYPE_HANDSHAKE_RESPONSE,
-} from "../firmware/core/index.js";
-import { nodeRandom } from "../server/random.js";
-import { testBytes } from "./helpers/seed.js";
-import { KEY_HEX } from "./server-helpers.js";
+} from "../../firmware/core/index.js";
+import { nodeRandom } from "../../server/random.js";
+import { testBytes } from "./seed.js";
+import { KEY_HEX } from "./server.js";
 
-export { delay, FAST, KEY_HEX, newClient, next, OTHER_KEY_HEX, startServer, until, within } from "./server-helpers.js";
+export { delay, FAST, KEY_HEX, newClient, next, OTHER_KEY_HEX, startServer, until, within } from "./server.js";
 
 // ---- process guard ----
 
