@@ -24,8 +24,8 @@ import {
   wipeKeySchedule,
 } from "../firmware/core/index.js";
 import type { ConnectionSink, LifecycleOptions, ProtocolConnection } from "../firmware/core/lifecycle.js";
+import { DEFAULT_PROFILE, type Profile, parseProfile } from "../firmware/core/profile.js";
 import { ConnectionV2 } from "../firmware/core/v2/connection.js";
-import { DEFAULT_PROFILE, type Profile, parseProfile } from "../firmware/core/v2/profile.js";
 import { nodePrimitives } from "./crypto-v2.js";
 import { ERR_INVALID_OPTION, ERR_NO_HANDSHAKE_KEY, LwstcpError } from "./errors.js";
 import { nodeRandom } from "./random.js";

@@ -6,7 +6,7 @@ import { currentBoard } from "../board-facts.js";
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_INACTIVITY_TIMEOUT_MS, DEFAULT_KEEP_ALIVE_INTERVAL_MS, DEFAULT_ROUNDS } from "../core/constants.js";
 import { type KeyInput, parseKey, validateHandshakeTimeout, validateKeepAlive } from "../core/keys.js";
 import type { ProtocolConnection } from "../core/lifecycle.js";
-import { type Profile, parseProfile } from "../core/v2/profile.js";
+import { type Profile, parseProfile } from "../core/profile.js";
 import { createKeySchedule, type KeySchedule, validateRounds } from "../core/xtea.js";
 import { createEntropyPool, type EntropyPool } from "../entropy.js";
 import type { ConnectionFactory, DeviceOptions } from "../transport.js";
