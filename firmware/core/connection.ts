@@ -55,40 +55,17 @@ const KEEP_ALIVE_PACKET = new Uint8Array([TYPE_KEEP_ALIVE]);
 const DISCONNECT_PACKET = new Uint8Array([TYPE_DISCONNECT]);
 
 /**
- * The shared steps (start, receive, tick, disconnect, transportClosed) come from lifecycle.ts,
- * installed on the prototype below. Members after the public ones are internal to the core:
- * tests reach them through test/helpers/internals.ts.
+ * The lifecycle's members and shared steps (start, receive, tick, disconnect, transportClosed)
+ * are lifecycle.ts's Lifecycle, installed on the prototype below; the class adds the profile.
+ * Tests reach the internal members through test/helpers/internals.ts.
  */
-export class Connection implements Lifecycle {
-  declare state: number;
-  /** state === STATE_OPEN, kept as a field: a getter costs the device bundle ~90 bytes. */
-  declare isOpen: boolean;
-  /** Why the connection closed; "" while it is not closed. */
-  declare reason: string;
+export interface Connection extends Lifecycle<Framer, Handshake, ConnectionOptions> {}
+
+export class Connection {
   /** The session key once open (wiped to zeros when closed). */
   readonly sessionKey: Uint32Array;
-  declare readonly role: number;
-  declare readonly keepAliveIntervalMs: number;
-  declare readonly inactivityTimeoutMs: number;
-  declare readonly handshakeTimeoutMs: number;
-  declare start: () => void;
-  declare receive: (chunk: Uint8Array | string) => void;
-  declare tick: () => void;
-  declare disconnect: () => void;
-  declare transportClosed: (reason?: string) => void;
 
-  declare options: ConnectionOptions;
-  declare sink: ConnectionSink;
-  declare bufferSize: number;
-  declare startedAt: number;
-  declare lastSent: number;
-  declare lastReceived: number;
-  declare finish: (reason: string, socketGone?: boolean) => void;
-  declare opened: () => void;
-  readonly framer: Framer;
   smallOut: Uint8Array | null = null;
-  out: Uint8Array;
-  handshake: Handshake | null;
   session: KeySchedule | null = null;
 
   constructor(role: number, options: ConnectionOptions, sink: ConnectionSink) {

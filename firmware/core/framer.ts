@@ -31,27 +31,11 @@ import {
 } from "./constants.js";
 import { DEFAULT_FRAMER_CAPACITY, type FramerCore, installFramerCore, setUpFramer, unknownTypeReason } from "./framer-core.js";
 
-export class Framer implements FramerCore {
-  /** After next() returned n > 0: the packet's bytes are packet[0 .. n). */
-  declare packet: Uint8Array;
-  /** Why the stream broke ("unknown-type", "profile-mismatch", "wrong-type", "zero-length", "bad-length"); "" while healthy. */
-  declare error: string;
-  /** In handshake mode, the only TYPE accepted next (its connection sets it per step); 0 once open: any TYPE. */
-  declare expected: number;
-  declare small: Uint8Array;
-  declare capacity: number;
-  declare at: number;
-  declare have: number;
-  declare need: number;
-  declare bytes: Uint8Array | null;
-  declare text: string | null;
-  declare pos: number;
-  declare end: number;
-  declare feed: (chunk: Uint8Array | string) => void;
-  declare take: () => void;
-  declare grow: (size: number) => void;
-  declare fail: (reason: string) => number;
+// The fields and the shared steps (feed, take, grow, fail) are FramerCore's, installed on the
+// prototype below. After next() returned n > 0, the packet is packet[0 .. n).
+export interface Framer extends FramerCore {}
 
+export class Framer {
   /** With `expected` (a handshake TYPE) the framer starts in handshake mode; without, it frames an open session. */
   constructor(initialCapacity?: number, expected?: number) {
     setUpFramer(this, Math.max(initialCapacity || DEFAULT_FRAMER_CAPACITY, 64), expected, HANDSHAKE_SUCCESS_PACKET_SIZE, 0);

@@ -89,7 +89,7 @@ export interface ProtocolConnection {
 export type ConnectionFactory<O> = (role: number, options: O, sink: ConnectionSink) => ProtocolConnection;
 
 /** The pull framer both profiles' framers are (framer-core.ts). */
-interface LifecycleFramer {
+export interface LifecycleFramer {
   packet: Uint8Array;
   error: string;
   feed(chunk: Uint8Array | string): void;
@@ -97,24 +97,36 @@ interface LifecycleFramer {
   open(): void;
 }
 
+/** A profile's handshake as the lifecycle starts it: `start` writes the server's first packet into `out` at 0. */
+export interface LifecycleHandshake {
+  readonly isServer: boolean;
+  start(out: Uint8Array, at: number): number;
+}
+
 /**
  * What the shared steps read and write on a profile's connection, and the steps each profile
  * supplies. Members beyond ProtocolConnection are internal to the core (the bundle mangles them).
  */
-export interface Lifecycle extends ProtocolConnection {
+export interface Lifecycle<
+  F extends LifecycleFramer = LifecycleFramer,
+  H extends LifecycleHandshake = LifecycleHandshake,
+  O extends LifecycleOptions = LifecycleOptions,
+> extends ProtocolConnection {
   state: number;
+  /** state === STATE_OPEN, kept as a field: a getter costs the device bundle ~90 bytes. */
   isOpen: boolean;
   reason: string;
   role: number;
   keepAliveIntervalMs: number;
   inactivityTimeoutMs: number;
   handshakeTimeoutMs: number;
-  options: LifecycleOptions;
+  sessionKey: Uint32Array;
+  options: O;
   sink: ConnectionSink;
   bufferSize: number;
-  framer: LifecycleFramer;
-  /** Present while handshaking; `start` writes the server's first packet into `out` at 0. */
-  handshake: { readonly isServer: boolean; start(out: Uint8Array, at: number): number } | null;
+  framer: F;
+  /** Present while handshaking. */
+  handshake: H | null;
   out: Uint8Array;
   startedAt: number;
   lastSent: number;

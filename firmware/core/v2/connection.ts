@@ -66,41 +66,20 @@ export function pskBytes(key: Uint32Array | Uint8Array): Uint8Array {
 }
 
 /**
- * The shared steps (start, receive, tick, disconnect, transportClosed) come from ../lifecycle.ts,
- * installed on the prototype below. Members after the public ones are internal to the core:
- * tests reach them through test/helpers/internals.ts.
+ * The lifecycle's members and shared steps (start, receive, tick, disconnect, transportClosed)
+ * are ../lifecycle.ts's Lifecycle, installed on the prototype below; the class adds the profile.
+ * Tests reach the internal members through test/helpers/internals.ts.
  */
-export class ConnectionV2 implements Lifecycle {
-  declare state: number;
-  /** state === STATE_OPEN. */
-  declare isOpen: boolean;
-  /** Why the connection closed; "" while it is not closed. */
-  declare reason: string;
+export interface ConnectionV2 extends Lifecycle<FramerV2, HandshakeV2, ConnectionV2Options> {}
+
+export class ConnectionV2 {
   /**
    * Eight words both sides agree on once open, unique per session (HKDF label "lwstcp v2
    * exporter"); what getSessionKey shows in v2. Not a traffic key. Wiped to zeros when closed.
    */
   readonly sessionKey = new Uint32Array(KEY_WORDS);
-  declare readonly role: number;
-  declare readonly keepAliveIntervalMs: number;
-  declare readonly inactivityTimeoutMs: number;
-  declare readonly handshakeTimeoutMs: number;
-  declare start: () => void;
-  declare receive: (chunk: Uint8Array | string) => void;
-  declare tick: () => void;
-  declare disconnect: () => void;
-  declare transportClosed: (reason?: string) => void;
 
-  declare options: ConnectionV2Options;
-  declare sink: ConnectionSink;
-  declare bufferSize: number;
-  declare startedAt: number;
-  declare lastSent: number;
-  declare lastReceived: number;
-  declare finish: (reason: string, socketGone?: boolean) => void;
-  declare opened: () => void;
   readonly psk: Uint8Array;
-  readonly framer: FramerV2;
   readonly sending: RecordDirection;
   readonly receiving: RecordDirection;
   smallOut: Uint8Array | null = null;
@@ -108,10 +87,8 @@ export class ConnectionV2 implements Lifecycle {
   /** Keep-alive and Disconnect are sealed here, so they never disturb a message being built in `out`. */
   readonly controlOut = new Uint8Array(RECORD_AT + CONTROL_RECORD_SIZE);
   readonly controlView: Uint8Array;
-  out: Uint8Array;
   /** out[RECORD_AT ..]: what the sink gets (the head room in front is the record layer's). */
   outView: Uint8Array;
-  handshake: HandshakeV2 | null;
 
   constructor(role: number, options: ConnectionV2Options, sink: ConnectionSink) {
     setUpLifecycle(this, role, options, sink);

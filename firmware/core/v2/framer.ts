@@ -51,27 +51,12 @@ function sizeByType(type: number): number {
   }
 }
 
-export class FramerV2 implements FramerCore {
-  /** After next() returned n > 0: the packet is packet[RECORD_AT .. RECORD_AT + n) (in handshake mode packet[0 .. n)). */
-  declare packet: Uint8Array;
-  /** Why the stream broke; "" while healthy. */
-  declare error: string;
-  /** In handshake mode, the only TYPE accepted next (its connection sets it per step); 0 once open: any TYPE. */
-  declare expected: number;
-  declare small: Uint8Array;
-  declare capacity: number;
-  /** Where a packet starts in `packet`: 0 in handshake mode, RECORD_AT once open. */
-  declare at: number;
-  declare have: number;
-  declare need: number;
-  declare bytes: Uint8Array | null;
-  declare text: string | null;
-  declare pos: number;
-  declare end: number;
-  declare feed: (chunk: Uint8Array | string) => void;
-  declare take: () => void;
-  declare grow: (size: number) => void;
-  declare fail: (reason: string) => number;
+// The fields and the shared steps (feed, take, grow, fail) are FramerCore's, installed on the
+// prototype below. After next() returned n > 0, the packet is packet[RECORD_AT .. RECORD_AT + n)
+// once open, packet[0 .. n) in handshake mode.
+export interface FramerV2 extends FramerCore {}
+
+export class FramerV2 {
   private first = true;
 
   /** With `expected` (a handshake TYPE) the framer starts in handshake mode; without, it frames an open session. */
