@@ -203,6 +203,7 @@ export class MemoryEstimator {
     const pending: unknown[] = [...roots];
     /** Scopes already priced, by their variables' names: many functions share one scope. */
     const scopesSeen = new Set<string>();
+    const longStrings = new Set<string>();
     const walk = ++this.walks;
     let refreshes = fresh ? Infinity : SCOPE_REFRESHES_PER_WALK;
     const refreshAfter = fresh ? 1 : SCOPE_REFRESH_AFTER_WALKS;
@@ -215,6 +216,12 @@ export class MemoryEstimator {
         if (disguise.standIns.has(value as object)) value = disguise.standIns.get(value as object);
       }
       if (typeof value === "string") {
+        // Espruino shares one string among every variable that holds it; V8 hands the walk a
+        // copy per holder (closure scopes above all), so a long string is priced once per walk.
+        if (value.length > SHORT_STRING_CHARS * 16) {
+          if (longStrings.has(value)) continue;
+          longStrings.add(value);
+        }
         total += stringJsVars(value.length);
         continue;
       }
