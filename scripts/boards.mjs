@@ -16,13 +16,6 @@ export const BOARDS_DIR = join(ROOT, "boards");
  * pre-key hardening (handshake-mode framer, silent-connection timeout).
  */
 export const LIBRARY_BUDGET_BYTES = 16 * 1024;
-/**
- * What the library may hold in RAM: dist/lwstcp.js loaded plus one open, idle session, in
- * JsVars over the bare device (test/firmware-jsvar-budget.test.ts measures it in the simulator;
- * a real-interpreter lane reads the same figure). RAM, not Storage bytes, is what an ESP32 runs
- * out of, so this is the budget that binds the design; the byte gate only keeps uploads sane.
- */
-export const LIBRARY_BUDGET_JSVARS = 1600;
 
 /**
  * @typedef {{ file: string, board: string, rngRegister: number | undefined, jsVars: number, app: string, builtinModules: string[] }} Board
