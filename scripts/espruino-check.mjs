@@ -14,7 +14,8 @@ import { fileURLToPath } from "node:url";
 import * as acorn from "acorn";
 
 /**
- * @typedef {{ code: ProblemCode, message: string, line: number }} Problem
+ * @typedef {{ code: ProblemCode, message: string, line: number, column: number }} Problem
+ *   column: 0-based, as in source maps (a minified bundle is one long line).
  * @typedef {"not-es5" | "unknown-global" | "ts-helper" | "use-before-declaration" |
  *   "missing-member" | "array-hole" | "label" | "clear-all-timers" | "math-random"} ProblemCode
  * @typedef {{
@@ -108,7 +109,7 @@ export function checkEspruinoSource(source, options = {}) {
     const e = /** @type {any} */ (err);
     return {
       ok: false,
-      problems: [{ code: "not-es5", message: `not ES5: ${e.message}`, line: e.loc ? e.loc.line : 0 }],
+      problems: [{ code: "not-es5", message: `not ES5: ${e.message}`, line: e.loc ? e.loc.line : 0, column: e.loc ? e.loc.column : 0 }],
     };
   }
   const { globals, absent } = loadGlobals();
@@ -120,7 +121,8 @@ export function checkEspruinoSource(source, options = {}) {
   for (const g of options.globals || []) known.add(g);
 
   /** @param {ProblemCode} code @param {string} message @param {any} node */
-  const report = (code, message, node) => problems.push({ code, message, line: node.loc ? node.loc.start.line : 0 });
+  const report = (code, message, node) =>
+    problems.push({ code, message, line: node.loc ? node.loc.start.line : 0, column: node.loc ? node.loc.start.column : 0 });
 
   const root = buildScopes(ast);
   walkReferences(ast, root, (ref) => {

@@ -115,6 +115,14 @@ const TOOLS: Tool[] = [
     missingValue: ["--out"],
     missingFile: { args: ["--out", "upload.js", "--no-build", "--config", "/nonexistent/config.json"], message: /\/nonexistent\/config\.json not found/ },
   },
+  {
+    program: "lwstcp-firmware",
+    script: "scripts/lwstcp-firmware.mjs",
+    flags: ["--board NAME", "--out FILE", "--module"],
+    base: ["check", "dist/app-esp32.js"],
+    missingValue: ["build", "firmware/apps/demo.ts", "--out"],
+    missingFile: { args: ["check", "/nonexistent/app.js"], message: /\/nonexistent\/app\.js not found/ },
+  },
 ];
 
 interface Result {

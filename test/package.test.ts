@@ -28,7 +28,9 @@ describe("the package as npm packs it", function () {
     const stray = paths.filter(
       (p) =>
         !["package.json", "README.md", "LICENSE"].includes(p) &&
-        !/^build\/(server|firmware)\/.*\.(js|d\.ts)$/.test(p) &&
+        !/^build\/(server|firmware|host-sim)\/.*\.(js|d\.ts)$/.test(p) &&
+        !/^scripts\/[\w-]+\.(mjs|json)$/.test(p) &&
+        !/^boards\/[\w-]+\.json$/.test(p) &&
         !/^dist\/[\w-]+\.js$/.test(p) &&
         !/^device\/[\w-]+\.d\.ts$/.test(p),
     );
