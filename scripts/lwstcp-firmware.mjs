@@ -13,7 +13,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { originalPositionFor, TraceMap } from "@jridgewell/trace-mapping";
 import { rollup } from "rollup";
-import { parseTool, runTool, UsageError } from "../build/server/cli/args.js";
+import { runTool, UsageError } from "../build/server/cli/args.js";
 import { readBoards } from "./boards.mjs";
 import { checkEspruinoSource } from "./espruino-check.mjs";
 import { ESPRUINO_OUTPUT, espruino } from "./rollup-plugin.mjs";
