@@ -113,8 +113,9 @@ export function installPins(core: DeviceCore, define: (name: string, value: unkn
   }
 
   const eachPin = (pins: unknown, fn: (name: string, i: number) => void) => {
-    if (Array.isArray(pins)) pins.forEach((p, i) => fn(nameOf(p), i));
-    else fn(nameOf(pins), 0);
+    if (Array.isArray(pins)) {
+      for (let i = 0; i < pins.length; i++) fn(nameOf(pins[i]), i);
+    } else fn(nameOf(pins), 0);
   };
   define("digitalWrite", (pins: unknown, value: unknown) => {
     // An array of pins takes the bits of value, the last pin the lowest bit (as on Espruino).

@@ -110,7 +110,7 @@ const TOOLS: Tool[] = [
   {
     program: "npm run flash",
     script: "scripts/flash.mjs",
-    flags: ["--port DEVICE", "--out FILE", "--save", "--baud N", "--board NAME", "--config FILE", "--no-build"],
+    flags: ["--port DEVICE", "--out FILE", "--save", "--baud N", "--board NAME", "--config FILE", "--no-build", "--app FILE"],
     base: ["--out", "upload.js", "--no-build"],
     missingValue: ["--out"],
     missingFile: { args: ["--out", "upload.js", "--no-build", "--config", "/nonexistent/config.json"], message: /\/nonexistent\/config\.json not found/ },
