@@ -58,7 +58,7 @@ function start(config: Settings): void {
     var command: { led?: unknown; ping?: unknown };
     try {
       command = JSON.parse(message);
-    } catch (e) {
+    } catch {
       log("not JSON: " + message);
       return;
     }
