@@ -117,7 +117,8 @@ async function main(flags: Flags): Promise<number> {
   const usesKey = ["key", "key-words", "key-file"].some((name) => flags.has(name)) || !!process.env.LWSTCP_KEY;
   const key = usesKey ? keyFromFlags(flags, process.env) : parseKey(DEMO_KEY_WORDS);
   const demoKey = isDemoKey(key);
-  if (demoKey) process.stderr.write(DEMO_KEY_WARNING + "\n");
+  // With --config the key is the config's, not the flags'.
+  if (demoKey && !flags.has("config")) process.stderr.write(DEMO_KEY_WARNING + "\n");
 
   const app = bundlePath(flags, "app", DEFAULT_APP_PATH);
   const library = bundlePath(flags, "library", DEFAULT_LIBRARY_PATH);
@@ -147,7 +148,7 @@ async function main(flags: Flags): Promise<number> {
     ...(count !== undefined ? { count } : {}),
   };
   const config: FirmwareConfig | AppConfig = userConfig ?? demoConfig;
-  const target = `${host}:${port}`;
+  const target = userConfig ? `${String(userConfig.host ?? host)}:${String(userConfig.port ?? port)}` : `${host}:${port}`;
   const what = role === "client" ? `connecting to ${target}` : `listening on 127.0.0.1:${port || "(any free port)"}`;
   note(
     `${deviceCount} device${deviceCount === 1 ? "" : "s"} (${role}, profile ${profile}${profile === "v1" ? `, ${rounds ?? 32} rounds` : ""}) ${what}; ` +

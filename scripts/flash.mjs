@@ -88,7 +88,8 @@ function flashOptions(flags) {
   if (app === "") throw new UsageError("--app needs a non-empty value");
   const options = {
     port: flags.get("port"),
-    out: flags.get("out"),
+    // espruino-tools runs in the package's directory: the upload goes where you are.
+    out: flags.get("out") ? resolve(/** @type {string} */ (flags.get("out"))) : flags.get("out"),
     save: flags.has("save"),
     baud: String(intFlag(flags, "baud", 300, 5000000) ?? 115200),
     board: flags.get("board") ?? "ESP32",
