@@ -80,7 +80,7 @@ const TOOLS: Tool[] = [
   {
     program: "lwstcp-sim",
     script: "build/host-sim/cli.js",
-    flags: ["--port", ...KEY_FLAGS, "--devices", "--profile", "--rounds", "--count", "--duration", "--role"],
+    flags: ["--port", ...KEY_FLAGS, "--devices", "--profile", "--rounds", "--count", "--duration", "--role", "--app FILE", "--config FILE"],
     base: [],
     missingValue: ["--port"],
     // Role client (the default) connects out: 0 is no port to connect to.
@@ -114,6 +114,14 @@ const TOOLS: Tool[] = [
     base: ["--out", "upload.js", "--no-build"],
     missingValue: ["--out"],
     missingFile: { args: ["--out", "upload.js", "--no-build", "--config", "/nonexistent/config.json"], message: /\/nonexistent\/config\.json not found/ },
+  },
+  {
+    program: "lwstcp-flash",
+    script: "scripts/lwstcp-flash.mjs",
+    flags: ["--port DEVICE", "--out FILE", "--save", "--baud N", "--board NAME", "--config FILE", "--no-build", "--app FILE"],
+    base: ["--out", "upload.js", "--no-build"],
+    missingValue: ["--out"],
+    missingFile: { args: ["--app", "/nonexistent/app.js", "--out", "upload.js"], message: /\/nonexistent\/app\.js not found/ },
   },
   {
     program: "lwstcp-firmware",
