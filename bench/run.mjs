@@ -8,13 +8,15 @@ import { execSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { listFlag, runTool } from "../build/server/cli/args.js";
+import { benchDeviceInterpreter } from "./device-interpreter.mjs";
 import { benchServer } from "./server.mjs";
 import { benchDeviceXtea, benchXtea } from "./xtea.mjs";
 
 /** The suites, in the order they run: add one here and --only and --help know it. */
 const SUITES = {
   xtea: benchXtea,
-  device: benchDeviceXtea,
+  // On the real interpreter when ESPRUINO names one; else the operation counts (a proxy).
+  device: (o) => (process.env.ESPRUINO ? benchDeviceInterpreter(o) : benchDeviceXtea(o)),
   server: benchServer,
   profiles: (o) => import("./profiles.mjs").then((m) => m.benchProfiles(o)),
 };

@@ -203,6 +203,7 @@ export class MemoryEstimator {
     const pending: unknown[] = [...roots];
     /** Scopes already priced, by their variables' names: many functions share one scope. */
     const scopesSeen = new Set<string>();
+    const argumentStrings = new Set<string>();
     const walk = ++this.walks;
     let refreshes = fresh ? Infinity : SCOPE_REFRESHES_PER_WALK;
     const refreshAfter = fresh ? 1 : SCOPE_REFRESH_AFTER_WALKS;
@@ -248,6 +249,7 @@ export class MemoryEstimator {
           }
         }
       }
+      const isArguments = Object.prototype.toString.call(obj) === "[object Arguments]";
       for (const name of Object.getOwnPropertyNames(obj)) {
         if (builtin?.has(name)) continue;
         if (ArrayBuffer.isView(obj) && /^\d+$/.test(name)) continue; // bytes priced with the buffer
@@ -262,6 +264,13 @@ export class MemoryEstimator {
         total += /^\d+$/.test(name) ? 1 : stringJsVars(name.length);
         if (!d) continue;
         if ("value" in d) {
+          // The arguments objects of the calls under way (a callback inside the library's
+          // delivery, say) hold the same string one after another; Espruino shares it rather
+          // than copying, and V8 gives a string no identity, so in arguments a text is priced once.
+          if (isArguments && typeof d.value === "string") {
+            if (argumentStrings.has(d.value)) continue;
+            argumentStrings.add(d.value);
+          }
           if (!isInlineValue(d.value)) pending.push(d.value);
         } else {
           if (d.get) pending.push(d.get);

@@ -38,6 +38,8 @@ import { type DriverOwner, formatPeer, normalizeAddress, SocketDriver } from "./
 export interface ClientOptions extends SecureOptions {
   /** Reconnect after a lost session or failed attempt: true for the defaults, or the backoff to use. Off by default. */
   autoReconnect?: boolean | BackoffOptions;
+  /** Local address to connect from (default: the OS's choice), e.g. one of several on a multi-homed host. */
+  localAddress?: string;
 }
 
 export interface ReconnectInfo {
@@ -58,6 +60,7 @@ export class LightweightSecureClient extends Notifier implements DriverOwner {
   readonly port: number;
   private readonly settings: Settings;
   private readonly backoff: Backoff | null;
+  private readonly localAddress: string | undefined;
   private driver: SocketDriver | null = null;
   /** The profile and key material of the current connection. */
   private credentials: Credentials | null = null;
@@ -85,6 +88,9 @@ export class LightweightSecureClient extends Notifier implements DriverOwner {
     this.settings = readSettings(options);
     const auto = options.autoReconnect;
     this.backoff = auto ? readBackoff(auto === true ? {} : auto) : null;
+    if (options.localAddress !== undefined && (typeof options.localAddress !== "string" || options.localAddress === ""))
+      throw new LwstcpError(ERR_INVALID_OPTION, "localAddress must be a non-empty string (an IP address of this host)");
+    this.localAddress = options.localAddress;
   }
 
   /** True while the session is open (handshake done, not ended). */
@@ -175,7 +181,7 @@ export class LightweightSecureClient extends Notifier implements DriverOwner {
     wipeCredentials(this.credentials);
     this.credentials = credentials;
     const s = this.settings;
-    const socket = connect({ host: this.host, port: this.port, noDelay: true });
+    const socket = connect({ host: this.host, port: this.port, noDelay: true, localAddress: this.localAddress });
     const driver = new SocketDriver(socket, ROLE_CLIENT, connectionOptions(credentials, s), this, s.closeGraceMs, formatPeer(this.host, this.port));
     this.driver = driver;
     socket.once("connect", () => {

@@ -81,13 +81,23 @@ export interface SecureOptions {
   inactivityTimeoutMs?: number;
   /** Abort a handshake not finished within this time (default 5000 ms). */
   handshakeTimeoutMs?: number;
-  /** Sends are refused (ERR_LWSTCP_SEND_QUEUE_FULL) while this many bytes wait for the socket (default 16 MiB). */
+  /**
+   * Sends are refused (ERR_LWSTCP_SEND_QUEUE_FULL) when the packet would take the bytes waiting
+   * for the socket past this many; wire bytes, headers and padding included (default 256 KiB).
+   */
   maxQueuedBytes?: number;
   /** After sending Disconnect, wait this long for the peer to close before destroying the socket (default 2000 ms). */
   closeGraceMs?: number;
 }
 
-export const DEFAULT_MAX_QUEUED_BYTES = 16 * 1024 * 1024;
+/**
+ * 256 KiB: four of the largest packets (65,531 bytes on the wire), on top of what the kernel's
+ * socket buffer holds already. A sender that waits for 'drain' (sendMessage returns false past
+ * Node's 16 KiB high-water mark) never comes near it; it only stops one that ignores
+ * backpressure, or a peer that stopped reading. The old 16 MiB let 10,000 sessions hold 160 GB;
+ * this holds them to 2.5 GiB before the server-wide budget (server.ts) caps the total.
+ */
+export const DEFAULT_MAX_QUEUED_BYTES = 256 * 1024;
 export const DEFAULT_CLOSE_GRACE_MS = 2000;
 
 /** Validated timing and security settings of one instance; the key stays optional until start. */

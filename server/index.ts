@@ -53,10 +53,22 @@ export {
 export { fizzBuzzLine, fizzBuzzNumber, fizzBuzzReply, fizzBuzzText } from "./fizzbuzz.js";
 export type { HandshakeResult } from "./handshake-result.js";
 export type { Message } from "./message.js";
-export { describeReason, REASON_INTERNAL_ERROR, REFUSED_HANDSHAKE_LIMIT, REFUSED_SESSION_LIMIT, REFUSED_STOPPING } from "./reasons.js";
+export {
+  describeReason,
+  REASON_INTERNAL_ERROR,
+  REASON_SEND_STALLED,
+  REFUSED_ADDRESS_LIMIT,
+  REFUSED_HANDSHAKE_LIMIT,
+  REFUSED_SESSION_LIMIT,
+  REFUSED_STOPPING,
+} from "./reasons.js";
 export {
   DEFAULT_MAX_HANDSHAKES,
+  DEFAULT_MAX_HANDSHAKES_PER_ADDRESS,
   DEFAULT_MAX_SESSIONS,
+  DEFAULT_SEND_STALL_TIMEOUT_MS,
+  DEFAULT_SILENT_HANDSHAKE_TIMEOUT_MS,
+  defaultQueueBudgetBytes,
   LightweightSecureServer,
   type RefusedConnection,
   type ServerOptions,

@@ -1,6 +1,7 @@
 // Turning what the application sends into message bytes, and the checks every send makes
 // (shared by Session and LightweightSecureClient): text is UTF-8 on the wire, 1..65528
-// bytes, only on an open session, and never past the send-queue cap.
+// bytes, only on an open session, and never past the session's send-queue cap or the
+// server's budget for all its queues.
 
 import { MAX_MESSAGE_LENGTH } from "../firmware/core/index.js";
 import { ERR_MESSAGE_SIZE, ERR_NOT_OPEN, ERR_SEND_QUEUE_FULL, LwstcpError } from "./errors.js";
@@ -36,10 +37,22 @@ export function sendMessageOn(driver: SocketDriver | null, message: Message, max
       "cannot send: " + (driver && driver.connection.state === 0 ? "the handshake has not completed" : "the session is not open"),
     );
   }
-  if (driver.queuedBytes + bytes.length > maxQueuedBytes) {
+  // Wire bytes, as the queue holds them: a 1-byte message costs a whole block and its header.
+  const size = driver.wireSize(bytes.length);
+  if (driver.queuedBytes + size > maxQueuedBytes) {
     throw new LwstcpError(
       ERR_SEND_QUEUE_FULL,
       "cannot send: " + driver.queuedBytes + " bytes already wait for the socket (cap " + maxQueuedBytes + "); wait for 'drain'",
+      { peer: driver.peer },
+    );
+  }
+  // A session whose queue is empty may always queue one packet: others cannot starve it of the
+  // budget, and a peer that stopped reading always shows a queue that does not move (stalled).
+  const budget = driver.budget;
+  if (budget && driver.queuedBytes > 0 && budget.used + size > budget.limit) {
+    throw new LwstcpError(
+      ERR_SEND_QUEUE_FULL,
+      "cannot send: the server's send queues hold " + budget.used + " bytes, its budget is " + budget.limit + "; wait for 'drain'",
       { peer: driver.peer },
     );
   }

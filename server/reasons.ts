@@ -21,10 +21,14 @@ import { REASON_MAC_FAILED, REASON_PROFILE_MISMATCH, REASON_PROOF_FAILED } from 
 
 /** Something in this process threw while handling the connection; the connection is dropped, the process lives on. */
 export const REASON_INTERNAL_ERROR = "internal-error";
+/** Bytes waited in the session's send queue for the stall timeout without the socket taking any: the peer stopped reading. */
+export const REASON_SEND_STALLED = "send-stalled";
 /** Refusals: the server is at its cap of concurrent handshakes or of sessions, or is stopping. */
 export const REFUSED_HANDSHAKE_LIMIT = "handshake-limit";
 export const REFUSED_SESSION_LIMIT = "session-limit";
 export const REFUSED_STOPPING = "server-stopping";
+/** Refusal: the peer's address (IPv6: its /64) already holds the per-address cap of pending handshakes. */
+export const REFUSED_ADDRESS_LIMIT = "address-limit";
 
 const DESCRIPTIONS: Record<string, string> = {
   [REASON_WRONG_TYPE]: "the peer sent a packet of the wrong type for this step of the handshake",
@@ -46,7 +50,10 @@ const DESCRIPTIONS: Record<string, string> = {
   [REASON_INACTIVITY_TIMEOUT]: "nothing was received within the inactivity timeout",
   [REASON_SOCKET_ERROR]: "the socket failed",
   [REASON_INTERNAL_ERROR]: "an internal error dropped the connection",
-  [REFUSED_HANDSHAKE_LIMIT]: "too many handshakes in progress",
+  [REASON_SEND_STALLED]: "the peer stopped reading: bytes waited in the send queue for the stall timeout and none were taken",
+  [REFUSED_HANDSHAKE_LIMIT]:
+    "too many handshakes in progress (a refused connection, or a pending one that gave its slot to a newcomer from a less busy address)",
+  [REFUSED_ADDRESS_LIMIT]: "too many handshakes in progress from this address",
   [REFUSED_SESSION_LIMIT]: "too many sessions",
   [REFUSED_STOPPING]: "the server is stopping",
 };

@@ -7,12 +7,21 @@
 // handshakes and sessions are capped; a connection over a cap is destroyed at once,
 // counted in `stats.refused` and reported as a 'refused' event, never an exception.
 //
+// Pressure without a key: when the handshake slots run short, the handshake that goes is the
+// longest-silent one of the busiest address, not the newcomer (admission.ts decides; this file
+// only acts), and a connection that has sent nothing is dropped after the shorter
+// silentHandshakeTimeoutMs. With a key: every send queue counts against one server-wide
+// budget, and a session whose queue has not moved for sendStallTimeoutMs ends with
+// "send-stalled", so a peer that stops reading holds memory for a bounded time only.
+//
 // Events (each also a setOnX callback with the C++ name): 'started', 'stopped',
 // 'handshakeStarted' (peer), 'handshakeSuccess' (result, session) and 'session' (session),
 // 'handshakeFailed' (result), 'refused' ({peer, reason}), 'error' (error).
 
 import { createServer, type Server, type Socket } from "node:net";
-import { pollIntervalMs, ROLE_SERVER, validateHandshakeTimeout, validateKeepAlive } from "../firmware/core/index.js";
+import { totalmem } from "node:os";
+import { pollIntervalMs, REASON_HANDSHAKE_TIMEOUT, ROLE_SERVER, validateHandshakeTimeout, validateKeepAlive } from "../firmware/core/index.js";
+import { Admission, addressGroup, type Pending } from "./admission.js";
 import {
   type Credentials,
   connectionOptions,
@@ -28,15 +37,26 @@ import {
 import { ERR_INVALID_OPTION, LwstcpError } from "./errors.js";
 import { type HandshakeResult, handshakeFailure, handshakeSuccess } from "./handshake-result.js";
 import { Notifier } from "./notifier.js";
-import { REFUSED_HANDSHAKE_LIMIT, REFUSED_SESSION_LIMIT, REFUSED_STOPPING } from "./reasons.js";
+import { REASON_SEND_STALLED, REFUSED_HANDSHAKE_LIMIT, REFUSED_SESSION_LIMIT, REFUSED_STOPPING } from "./reasons.js";
 import { Session } from "./session.js";
-import { type DriverOwner, formatPeer, SocketDriver } from "./socket-driver.js";
+import { type DriverOwner, formatPeer, normalizeAddress, type QueueBudget, SocketDriver } from "./socket-driver.js";
 
 export interface ServerOptions extends SecureOptions {
   /** Address to listen on (default: all interfaces, as the C++ server). */
   host?: string;
-  /** Most connections in the handshake at once (default 4096); more are refused. */
+  /**
+   * Handshake slots (default 4096). A newcomer beyond them is admitted and the longest-silent
+   * handshake of the address holding the most pending ones is dropped (reason "handshake-limit").
+   */
   maxHandshakes?: number;
+  /** Most pending handshakes from one address, an IPv6 /64 counting as one (default 1024); more are refused ("address-limit"). */
+  maxHandshakesPerAddress?: number;
+  /** Drop a handshake whose peer has sent nothing at all for this long (default 2000 ms; reason "handshake-timeout"). */
+  silentHandshakeTimeoutMs?: number;
+  /** Sends are refused (ERR_LWSTCP_SEND_QUEUE_FULL) once all sessions' queues together hold this many wire bytes (default: 1/8 of the machine's memory). */
+  queueBudgetBytes?: number;
+  /** End a session ("send-stalled") whose queued bytes have not been taken by the socket for this long (default 20000 ms; -1 disables). */
+  sendStallTimeoutMs?: number;
   /** Most connections (handshaking + open sessions) at once (default 10000); more are refused. */
   maxSessions?: number;
   /** listen() backlog (default 1024; the OS may cap it). */
@@ -45,6 +65,36 @@ export interface ServerOptions extends SecureOptions {
 
 export const DEFAULT_MAX_HANDSHAKES = 4096;
 export const DEFAULT_MAX_SESSIONS = 10000;
+/**
+ * A quarter of the handshake slots: a fleet behind one NAT reconnecting at once stays far
+ * below it (`lwstcp-bench --mode handshake --sessions 100` from one address holds at most
+ * 100), while one address alone can never hold every slot. Eviction, not this cap, is what
+ * keeps a flood from starving others; this only bounds what one address costs.
+ */
+export const DEFAULT_MAX_HANDSHAKES_PER_ADDRESS = 1024;
+/**
+ * 2 s. An honest peer answers our first packet within a round trip plus its compute time:
+ * an ESP32 needs up to a few hundred ms for the v1 Response (XTEA in the interpreter) or the
+ * v2 ClientHello (native SHA-256), a Wi-Fi round trip adds tens to a few hundred ms, and a
+ * lost segment costs one retransmission (Linux's minimum RTO is 200 ms). 2 s covers all of
+ * that with margin, and frees a silent connection's slot 2.5 times sooner than the 5 s
+ * handshake timeout, which still bounds peers that send something but never finish.
+ */
+export const DEFAULT_SILENT_HANDSHAKE_TIMEOUT_MS = 2000;
+/**
+ * 20 s. Longer than TCP needs to recover a lossy Wi-Fi link (six retransmissions from a 200 ms
+ * RTO back off to ≈ 12.6 s), shorter than the 30 s inactivity timeout that a peer sending
+ * KeepAlives while never reading defeats.
+ */
+export const DEFAULT_SEND_STALL_TIMEOUT_MS = 20000;
+/**
+ * One eighth of the machine's memory, for all send queues of one server together: queued
+ * Buffers live outside the JS heap, so nothing else bounds them. Each --workers process has
+ * its own budget.
+ */
+export function defaultQueueBudgetBytes(): number {
+  return Math.floor(totalmem() / 8);
+}
 
 export interface RefusedConnection {
   peer: string;
@@ -55,6 +105,10 @@ export interface RefusedConnection {
 export interface ServerStats {
   accepted: number;
   refused: number;
+  /** Pending handshakes dropped to admit a newcomer from a less busy address. */
+  evicted: number;
+  /** Sessions ended "send-stalled". */
+  stalled: number;
   handshakesSucceeded: number;
   handshakesFailed: number;
   sessionsEnded: number;
@@ -67,17 +121,22 @@ function limit(name: string, value: number | undefined, fallback: number): numbe
 }
 
 export class LightweightSecureServer extends Notifier implements DriverOwner {
-  readonly stats: ServerStats = { accepted: 0, refused: 0, handshakesSucceeded: 0, handshakesFailed: 0, sessionsEnded: 0 };
+  readonly stats: ServerStats = { accepted: 0, refused: 0, evicted: 0, stalled: 0, handshakesSucceeded: 0, handshakesFailed: 0, sessionsEnded: 0 };
   private readonly requestedPort: number;
   private readonly host: string | undefined;
   private readonly settings: Settings;
   private readonly maxHandshakes: number;
   private readonly maxSessions: number;
   private readonly backlog: number;
+  private readonly sendStallTimeoutMs: number;
+  private readonly silentTimeoutMs: number;
+  private readonly admission: Admission<SocketDriver>;
+  private readonly budget: QueueBudget;
   private net: Server | null = null;
   /** The profile and key material while started. */
   private credentials: Credentials | null = null;
   private pollTimer: NodeJS.Timeout | null = null;
+  private silentTimer: NodeJS.Timeout | null = null;
   /** Every connection whose socket is not closed yet. */
   private readonly drivers = new Set<SocketDriver>();
   private readonly openSessions = new Set<Session>();
@@ -99,6 +158,15 @@ export class LightweightSecureServer extends Notifier implements DriverOwner {
     this.maxHandshakes = limit("maxHandshakes", options.maxHandshakes, DEFAULT_MAX_HANDSHAKES);
     this.maxSessions = limit("maxSessions", options.maxSessions, DEFAULT_MAX_SESSIONS);
     this.backlog = limit("backlog", options.backlog, 1024);
+    this.silentTimeoutMs = limit("silentHandshakeTimeoutMs", options.silentHandshakeTimeoutMs, DEFAULT_SILENT_HANDSHAKE_TIMEOUT_MS);
+    this.admission = new Admission({
+      maxHandshakes: this.maxHandshakes,
+      maxPerGroup: limit("maxHandshakesPerAddress", options.maxHandshakesPerAddress, DEFAULT_MAX_HANDSHAKES_PER_ADDRESS),
+      silentTimeoutMs: this.silentTimeoutMs,
+    });
+    this.budget = { used: 0, limit: limit("queueBudgetBytes", options.queueBudgetBytes, defaultQueueBudgetBytes()) };
+    const stall = options.sendStallTimeoutMs;
+    this.sendStallTimeoutMs = stall === -1 ? -1 : limit("sendStallTimeoutMs (or -1)", stall, DEFAULT_SEND_STALL_TIMEOUT_MS);
   }
 
   /** The profile in use while started; before, the one start() would use. */
@@ -122,6 +190,16 @@ export class LightweightSecureServer extends Notifier implements DriverOwner {
 
   get handshakeCount(): number {
     return this.handshaking;
+  }
+
+  /** Wire bytes waiting in all send queues together (what queueBudgetBytes caps). */
+  get queuedBytes(): number {
+    return this.budget.used;
+  }
+
+  /** The server-wide send-queue budget in bytes. */
+  get queueBudgetBytes(): number {
+    return this.budget.limit;
   }
 
   /** The open sessions, as a snapshot. */
@@ -188,6 +266,8 @@ export class LightweightSecureServer extends Notifier implements DriverOwner {
       net.close(() => {
         if (this.pollTimer) clearInterval(this.pollTimer);
         this.pollTimer = null;
+        if (this.silentTimer) clearInterval(this.silentTimer);
+        this.silentTimer = null;
         wipeCredentials(this.credentials);
         this.credentials = null;
         this.net = null;
@@ -210,15 +290,39 @@ export class LightweightSecureServer extends Notifier implements DriverOwner {
     if (!this.net) return;
     if (this.pollTimer) clearInterval(this.pollTimer);
     const s = this.settings;
-    this.pollTimer = setInterval(() => this.poll(), pollIntervalMs(s.keepAliveIntervalMs, s.inactivityTimeoutMs, s.handshakeTimeoutMs));
+    let interval = pollIntervalMs(s.keepAliveIntervalMs, s.inactivityTimeoutMs, s.handshakeTimeoutMs);
+    if (this.sendStallTimeoutMs > 0) interval = Math.min(interval, Math.max(5, Math.floor(this.sendStallTimeoutMs / 4)));
+    this.pollTimer = setInterval(() => this.poll(), interval);
     // The listening socket keeps the process alive; the timer alone must not.
     this.pollTimer.unref();
+    if (!this.silentTimer) {
+      // Only walks the connections that have sent nothing, oldest first: cheap at any rate.
+      this.silentTimer = setInterval(() => this.dropSilent(), Math.max(5, Math.min(1000, Math.floor(this.silentTimeoutMs / 4))));
+      this.silentTimer.unref();
+    }
   }
 
   private poll(): void {
+    const stallMs = this.sendStallTimeoutMs;
+    const now = Date.now();
     for (const driver of this.drivers) {
       try {
         driver.connection.tick();
+        if (stallMs > 0 && driver.connection.isOpen && driver.stalledFor(now) >= stallMs) {
+          this.stats.stalled++;
+          driver.abort(REASON_SEND_STALLED);
+        }
+      } catch (thrown) {
+        driver.fault(thrown);
+      }
+    }
+  }
+
+  private dropSilent(): void {
+    for (const driver of this.admission.takeSilent(Date.now())) {
+      driver.pending = null;
+      try {
+        driver.abort(REASON_HANDSHAKE_TIMEOUT);
       } catch (thrown) {
         driver.fault(thrown);
       }
@@ -227,10 +331,11 @@ export class LightweightSecureServer extends Notifier implements DriverOwner {
 
   private accept(socket: Socket): void {
     const peer = formatPeer(socket.remoteAddress, socket.remotePort);
+    const group = addressGroup(normalizeAddress(socket.remoteAddress));
     let refusal = "";
     if (this.stopping || !this.credentials) refusal = REFUSED_STOPPING;
-    else if (this.handshaking >= this.maxHandshakes) refusal = REFUSED_HANDSHAKE_LIMIT;
     else if (this.handshaking + this.openSessions.size >= this.maxSessions) refusal = REFUSED_SESSION_LIMIT;
+    else refusal = this.admission.refusal(group);
     if (refusal) {
       this.stats.refused++;
       // A refused socket may still report an error (a reset); it must not go unhandled.
@@ -250,8 +355,21 @@ export class LightweightSecureServer extends Notifier implements DriverOwner {
       this.reportError(thrown as Error);
       return;
     }
+    driver.budget = this.budget;
+    const verdict = this.admission.admit(driver, group, Date.now());
+    driver.pending = verdict.admitted;
     this.drivers.add(driver);
     this.handshaking++;
+    const evicted = verdict.evicted;
+    if (evicted) {
+      this.stats.evicted++;
+      evicted.pending = null;
+      try {
+        evicted.abort(REFUSED_HANDSHAKE_LIMIT);
+      } catch (thrown) {
+        evicted.fault(thrown);
+      }
+    }
     this.notify(this.onHandshakeStarted, "handshakeStarted", peer);
     try {
       driver.connection.start();
@@ -260,9 +378,20 @@ export class LightweightSecureServer extends Notifier implements DriverOwner {
     }
   }
 
+  private release(driver: SocketDriver): void {
+    const pending = driver.pending as Pending<SocketDriver> | null;
+    driver.pending = null;
+    if (pending) this.admission.release(pending);
+  }
+
   // ---- DriverOwner ----
 
+  heard(driver: SocketDriver): void {
+    this.admission.heard(driver.pending as Pending<SocketDriver>, Date.now());
+  }
+
   handshakeSucceeded(driver: SocketDriver): void {
+    this.release(driver);
     this.handshaking--;
     this.stats.handshakesSucceeded++;
     const session = new Session(driver, this, this.settings.maxQueuedBytes);
@@ -273,6 +402,7 @@ export class LightweightSecureServer extends Notifier implements DriverOwner {
   }
 
   handshakeFailed(driver: SocketDriver, reason: string): void {
+    this.release(driver);
     this.handshaking--;
     this.stats.handshakesFailed++;
     this.notify(this.onHandshakeFailed, "handshakeFailed", handshakeFailure(driver, reason));

@@ -5,12 +5,17 @@
 // beyond the three socket listeners.
 //
 // Timers are not here: the owner calls `connection.tick()` from one shared poll timer.
+//
+// Send-queue bookkeeping for the server: every write carries one callback (a method bound once
+// per connection), which keeps a server-wide QueueBudget in step with this socket's queue and
+// notes when the socket last took bytes, so the owner can end a peer that stopped reading.
 
 import type { Socket } from "node:net";
 import {
   Connection,
   type ConnectionOptions,
   type ConnectionSink,
+  messagePacketSize,
   REASON_DISCONNECT,
   REASON_LOCAL_DISCONNECT,
   REASON_PEER_CLOSED,
@@ -20,7 +25,7 @@ import {
   STATE_CLOSED,
 } from "../firmware/core/index.js";
 import { ConnectionV2, type ConnectionV2Options } from "../firmware/core/v2/connection.js";
-import { REASON_PROFILE_MISMATCH, TYPE_V2_SERVER_HELLO } from "../firmware/core/v2/constants.js";
+import { REASON_PROFILE_MISMATCH, recordSize, TYPE_V2_SERVER_HELLO } from "../firmware/core/v2/constants.js";
 import type { ProtocolConnection } from "../firmware/core/v2/profile.js";
 import { asError, ERR_INTERNAL } from "./errors.js";
 import { REASON_INTERNAL_ERROR } from "./reasons.js";
@@ -35,6 +40,14 @@ export interface DriverOwner {
   drain(driver: SocketDriver): void;
   /** A socket error (`soft`: the connection's end reason already tells) or an internal fault. */
   error(driver: SocketDriver, error: Error, soft: boolean): void;
+  /** Bytes arrived while `driver.pending` is set (the server's admission entry). */
+  heard?(driver: SocketDriver): void;
+}
+
+/** Bytes queued on the sockets of one server, against its limit (wire bytes, not yet taken by the kernel). */
+export interface QueueBudget {
+  used: number;
+  readonly limit: number;
 }
 
 /** Socket errors that just mean "the peer went away": reported as peer-closed, not as errors. */
@@ -42,6 +55,35 @@ const PEER_GONE_CODES = new Set(["ECONNRESET", "EPIPE", "ECONNABORTED"]);
 
 /** The 1-byte packets (KeepAlive, Disconnect) as Buffers, by TYPE: written as they are, never copied. */
 const ONE_BYTE_PACKETS: Buffer[] = [];
+
+/**
+ * Fair reading. A chunk this large means the peer is streaming; such chunks are processed at
+ * most one per socket and TURN_BYTES in all per turn of the event loop, and a socket over
+ * either waits (its chunk put back) for the next turn. Without it, peers that push at full
+ * speed (libuv reads up to 32 chunks per socket per turn) make every turn long, and honest
+ * handshakes, which need a few turns, wait behind them. Small chunks are never held back.
+ */
+const STREAMING_CHUNK_BYTES = 16 * 1024;
+/** About 5 ms of XTEA work (decrypt and echo) per turn. */
+const TURN_BYTES = 256 * 1024;
+let turnBytes = 0;
+let turnArmed = false;
+const heldBack: Socket[] = [];
+
+function nextTurn(): void {
+  turnArmed = false;
+  turnBytes = 0;
+  for (const socket of heldBack.splice(0)) if (!socket.destroyed) socket.resume();
+}
+
+function holdBack(socket: Socket): void {
+  socket.pause();
+  heldBack.push(socket);
+  if (!turnArmed) {
+    turnArmed = true;
+    setImmediate(nextTurn);
+  }
+}
 
 /** "ip:port", with IPv4-mapped IPv6 addresses shown as plain IPv4 and IPv6 in brackets. */
 export function formatPeer(address: string | undefined, port: number | undefined): string {
@@ -69,6 +111,17 @@ export class SocketDriver implements ConnectionSink {
   /** False after a socket.write returned false, until 'drain': the caller should wait. */
   writable = true;
   socketClosed = false;
+  /** The server's budget this socket's queue counts against (null: none, as on the client). */
+  budget: QueueBudget | null = null;
+  /** The owner's bookkeeping while the handshake is pending (the server's admission entry). */
+  pending: unknown = null;
+  /** When the socket last took queued bytes, or when its queue last went from empty to not. */
+  progressAt = 0;
+  /** The handshake succeeded: what is queued when a protocol error ends it is still worth flushing. */
+  private opened = false;
+  /** This socket's share of budget.used. */
+  private accounted = 0;
+  private readonly written: (error?: Error | null) => void;
   private readonly closeGraceMs: number;
   private sentCallback: ((error?: Error | null) => void) | undefined = undefined;
   private socketError: Error | null = null;
@@ -84,6 +137,10 @@ export class SocketDriver implements ConnectionSink {
     this.address = normalizeAddress(socket.remoteAddress);
     this.port = socket.remotePort || 0;
     this.connection = "preSharedKey" in options ? new ConnectionV2(role, options, this) : new Connection(role, options, this);
+    this.written = () => {
+      this.progressAt = Date.now();
+      this.account();
+    };
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
     socket.on("error", (error: Error) => {
       this.socketError = error;
@@ -105,6 +162,30 @@ export class SocketDriver implements ConnectionSink {
     return this.socket.writableLength;
   }
 
+  /** Bytes a message of `length` bytes puts on the wire (header, padding, v2 IV and tag included). */
+  wireSize(length: number): number {
+    return this.connection instanceof ConnectionV2 ? recordSize(length) : messagePacketSize(length);
+  }
+
+  /** How long bytes have waited in the queue with none taken (0 when it is empty). */
+  stalledFor(now: number): number {
+    return this.socket.writableLength > 0 ? now - this.progressAt : 0;
+  }
+
+  /** Ends the connection at once with `reason`: nothing queued is delivered. */
+  abort(reason: string): void {
+    this.connection.transportClosed(reason);
+    this.socket.destroy();
+  }
+
+  private account(): void {
+    const budget = this.budget;
+    if (!budget || this.socketClosed) return;
+    const queued = this.socket.writableLength;
+    budget.used += queued - this.accounted;
+    this.accounted = queued;
+  }
+
   /**
    * Sends one message. `onSent` (optional) runs once the packet has been handed to the
    * kernel. Returns false when the socket's buffer is full: the packet is queued and the
@@ -121,13 +202,25 @@ export class SocketDriver implements ConnectionSink {
   }
 
   private onData(chunk: Buffer): void {
+    const streaming = chunk.length >= STREAMING_CHUNK_BYTES;
+    if (streaming) {
+      if (turnBytes >= TURN_BYTES) {
+        // Over this turn's share: back into the socket's buffer, read again next turn.
+        holdBack(this.socket);
+        this.socket.unshift(chunk);
+        return;
+      }
+      turnBytes += chunk.length;
+    }
     if (this.firstByte < 0 && chunk.length > 0) this.firstByte = chunk[0];
+    if (this.pending !== null && this.owner.heard) this.owner.heard(this);
     try {
       this.connection.receive(chunk);
     } catch (thrown) {
       // The core should never throw on input; if it does, only this connection pays.
       this.fault(thrown);
     }
+    if (streaming && !this.socket.destroyed) holdBack(this.socket);
   }
 
   /** Drops this connection after an unexpected exception, and reports it. */
@@ -138,6 +231,8 @@ export class SocketDriver implements ConnectionSink {
   }
 
   private onClose(): void {
+    if (this.budget) this.budget.used -= this.accounted;
+    this.accounted = 0;
     this.socketClosed = true;
     if (this.graceTimer) clearTimeout(this.graceTimer);
     this.graceTimer = null;
@@ -166,7 +261,11 @@ export class SocketDriver implements ConnectionSink {
       data = Buffer.allocUnsafe(length);
       data.set(length === bytes.length ? bytes : bytes.subarray(0, length));
     }
-    if (!socket.write(data, this.sentCallback)) this.writable = false;
+    if (socket.writableLength === 0) this.progressAt = Date.now();
+    const sent = this.sentCallback;
+    const written = this.written;
+    if (!socket.write(data, sent ? (error) => (written(), sent(error)) : written)) this.writable = false;
+    this.account();
   }
 
   close(): void {
@@ -177,13 +276,20 @@ export class SocketDriver implements ConnectionSink {
       this.socket.end();
       this.graceTimer = setTimeout(() => this.socket.destroy(), this.closeGraceMs);
       this.graceTimer.unref();
+    } else if (this.opened && this.socket.writableLength > 0) {
+      // A protocol error after valid messages: what was sealed for them is on its way (an echo,
+      // say), so let it go out, bounded by the grace time; nothing after the error is read.
+      this.socket.end();
+      this.graceTimer = setTimeout(() => this.socket.destroy(), this.closeGraceMs);
+      this.graceTimer.unref();
     } else {
-      // A failure: nothing queued is worth delivering, and a flood should cost us nothing more.
+      // A failure before the session: nothing queued is worth delivering, and a flood should cost us nothing more.
       this.socket.destroy();
     }
   }
 
   handshakeSucceeded(): void {
+    this.opened = true;
     this.owner.handshakeSucceeded(this);
   }
 

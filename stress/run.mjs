@@ -11,6 +11,7 @@
 // resources (10,000 handshakes + 100,000 messages, heap and handles), device-jsvars (1,000
 // reconnects of a simulated device), device-restart (server restart under 100 devices), fuzz
 // (random and mutated input against the server; the seed is printed on failure).
+// slow-reader and handshake-flood live in their own files (stress/*.mjs).
 
 import { randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
@@ -294,6 +295,9 @@ const scenarios = {
       note: "reconnected after " + percentile(offsets, 0) + "–" + percentile(offsets, 100) + " ms; most in one 100 ms window: " + herd,
     };
   },
+
+  "slow-reader": async () => (await import("./slow-reader.mjs")).default({ root, key: KEY, n }),
+  "handshake-flood": async () => (await import("./handshake-flood.mjs")).default({ root, key: KEY, n }),
 
   async fuzz() {
     const server = await startServer({ handshakeTimeoutMs: 2000, inactivityTimeoutMs: 10000 });

@@ -443,3 +443,46 @@ export async function inBatches<T>(count: number, width: number, task: (i: numbe
   await Promise.all(Array.from({ length: Math.min(width, count) }, worker));
   return results;
 }
+
+// ---- a peer that holds the key and stops reading ----
+
+export interface Pusher {
+  socket: Socket;
+  peer: string;
+  /** Resolves with the bytes it wrote, once the server has closed it or its time is up. */
+  done: Promise<number>;
+}
+
+/**
+ * An authenticated peer that never reads: after a hand-made handshake it writes one sealed
+ * message of `size` bytes over and over (v1 has no sequence numbers, so a replay is a valid
+ * message) until `total` bytes went out, then a KeepAlive every `keepAliveMs`, until the
+ * server closes the connection or `maxMs` have passed (then it closes itself).
+ */
+export async function nonReadingPusher(
+  port: number,
+  opts: { total: number; size: number; keepAliveMs: number; maxMs: number; keyHex?: string },
+): Promise<Pusher> {
+  const hand = await handHandshake(port, schedule(opts.keyHex ?? KEY_HEX));
+  const { socket, reader } = hand;
+  socket.pause();
+  const packet = makeMessage(testBytes(opts.size), hand.sessionKey);
+  const deadline = Date.now() + opts.maxMs;
+  const gone = () => reader.closed || socket.destroyed || Date.now() > deadline;
+  const done = (async () => {
+    let pushed = 0;
+    while (pushed < opts.total && !gone()) {
+      pushed += packet.length;
+      socket.write(packet);
+      // Our own backpressure, without a listener per wait.
+      while (socket.writableLength > 256 * 1024 && !gone()) await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    while (!gone()) {
+      socket.write(Buffer.from([0x05]));
+      await Promise.race([reader.closedPromise, new Promise((resolve) => setTimeout(resolve, opts.keepAliveMs))]);
+    }
+    socket.destroy();
+    return pushed;
+  })();
+  return { socket, peer: hand.peer, done };
+}

@@ -2,7 +2,8 @@
 // client, missing keys, per-instance and module-level keys, and the connection caps.
 
 import assert from "node:assert/strict";
-import { connect } from "node:net";
+import { connect, type Socket } from "node:net";
+import { totalmem } from "node:os";
 import {
   clearHandshakeKey,
   DEMO_KEY_WORDS,
@@ -10,6 +11,7 @@ import {
   type HandshakeResult,
   LightweightSecureClient,
   LightweightSecureServer,
+  REFUSED_ADDRESS_LIMIT,
   REFUSED_HANDSHAKE_LIMIT,
   type Session,
   setHandshakeKey,
@@ -156,26 +158,52 @@ describe("server ↔ client handshakes", () => {
     assert.throws(() => new LightweightSecureServer(0, { key: new Uint8Array(31) }), /32 bytes/);
     assert.throws(() => new LightweightSecureServer(0, { key: KEY_HEX, rounds: 0 }), /rounds/);
     assert.throws(() => new LightweightSecureServer(0, { key: KEY_HEX, keepAliveIntervalMs: 500, inactivityTimeoutMs: 400 }), /shorter than/);
+    assert.throws(() => new LightweightSecureServer(0, { key: KEY_HEX, sendStallTimeoutMs: 0 }), /sendStallTimeoutMs/);
+    assert.throws(() => new LightweightSecureServer(0, { key: KEY_HEX, queueBudgetBytes: 1.5 }), /queueBudgetBytes/);
+    assert.throws(() => new LightweightSecureServer(0, { key: KEY_HEX, maxHandshakesPerAddress: 0 }), /maxHandshakesPerAddress/);
+    assert.throws(() => new LightweightSecureServer(0, { key: KEY_HEX, silentHandshakeTimeoutMs: -1 }), /silentHandshakeTimeoutMs/);
+    assert.equal(new LightweightSecureServer(0, { key: KEY_HEX }).queueBudgetBytes, Math.floor(totalmem() / 8));
+    new LightweightSecureServer(0, { key: KEY_HEX, sendStallTimeoutMs: -1 });
     const s = new LightweightSecureServer(0, { key: KEY_HEX });
     assert.throws(() => s.setKeepAliveConfig(0, 100), /interval/);
     assert.throws(() => s.setKeepAliveConfig(100, 0), /timeout/);
     s.setKeepAliveConfig(100, -1);
   });
 
-  it("refuses connections over the handshake cap, counts them, and keeps serving", async () => {
-    server = await startServer({ maxHandshakes: 2, ...FAST });
+  it("over the handshake cap, the longest-silent handshake gives its slot to the newcomer; an honest client gets in at once", async () => {
+    server = await startServer({ maxHandshakes: 2, ...FAST, handshakeTimeoutMs: 5000 });
+    const refused: Array<{ peer: string; reason: string }> = [];
+    const failed: Array<{ peer: string; reason: string }> = [];
+    server.on("refused", (r) => refused.push(r));
+    server.on("handshakeFailed", (r) => failed.push(r));
+    const silent: Socket[] = [];
+    for (let i = 0; i < 2; i++) {
+      silent.push(connect({ host: "127.0.0.1", port: server.port }).on("error", () => {}));
+      await until(() => server.handshakeCount === i + 1, 2000, "handshake " + i + " in progress");
+    }
+    const third = connect({ host: "127.0.0.1", port: server.port }).on("error", () => {});
+    await until(() => failed.length === 1, 2000, "an eviction");
+    assert.deepEqual(failed[0], { ...failed[0], peer: "127.0.0.1:" + silent[0].localPort, reason: REFUSED_HANDSHAKE_LIMIT });
+    assert.equal(server.handshakeCount, 2);
+    assert.equal(server.stats.evicted, 1);
+    assert.equal(refused.length, 0);
+    // Both slots are held by silent connections; an honest client needs no retry.
+    assert.equal((await newClient(server).connectToServer()).success, true);
+    assert.equal(server.stats.evicted, 2);
+    for (const s of [...silent, third]) s.destroy();
+  });
+
+  it("refuses a newcomer whose address already holds maxHandshakesPerAddress pending handshakes, and counts it", async () => {
+    server = await startServer({ maxHandshakesPerAddress: 2, ...FAST, handshakeTimeoutMs: 5000 });
     const refused: Array<{ peer: string; reason: string }> = [];
     server.on("refused", (r) => refused.push(r));
-    const silent = [0, 1].map(() => connect({ host: "127.0.0.1", port: server.port }).on("error", () => {}));
-    await until(() => server.handshakeCount === 2, 2000, "two handshakes in progress");
-    const third = connect({ host: "127.0.0.1", port: server.port }).on("error", () => {});
-    await until(() => refused.length === 1, 2000, "a refusal");
-    assert.equal(refused[0].reason, REFUSED_HANDSHAKE_LIMIT);
+    const silent = [0, 1, 2].map(() => connect({ host: "127.0.0.1", port: server.port }).on("error", () => {}));
+    await until(() => refused.length === 1 && server.handshakeCount === 2, 2000, "two pending and a refusal");
+    assert.equal(refused[0].reason, REFUSED_ADDRESS_LIMIT);
     assert.equal(server.stats.refused, 1);
-    // Once the silent ones time out, an honest client gets in.
-    await until(() => server.handshakeCount === 0, 3000, "silent handshakes to time out");
-    assert.equal((await newClient(server).connectToServer()).success, true);
-    for (const s of [...silent, third]) s.destroy();
+    // Another address is not affected.
+    assert.equal((await newClient(server, { localAddress: "127.0.0.2" }).connectToServer()).success, true);
+    for (const s of silent) s.destroy();
   });
 
   it("reconnects with backoff after the server restarts", async () => {

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // lwstcp-client: connects to a LightweightSecureTCP server and checks it.
 //   --mode fizzbuzz --count N   send "1", play FizzBuzz until N replies arrived, verify each
-//   --mode echo --sizes 1,8,…   send messages of those byte sizes, verify each echo
+//   --mode echo --sizes 1,8,…   send messages of those byte sizes, verify each echo (under v1 this
+//                               proves nothing about the server: see ECHO_V1_NOTE)
 //   --mode lines                send stdin lines, print what arrives
 // Exit 0 when everything checked out, 1 when something did not, 2 for bad flags or key.
 // Events are logged to stderr, so stdout carries only what the mode prints.
@@ -27,6 +28,14 @@ import {
 } from "./args.js";
 
 const MODES = ["fizzbuzz", "echo", "lines"] as const;
+/**
+ * v1 uses one session key in both directions and never authenticates the server, so a keyless
+ * impostor that sends our own packets back passes an echo check (test/server-cli-hardening.test.ts
+ * shows it). Under v2 the same impostor fails the handshake (proof-failed); fizzbuzz needs a
+ * server that decrypted "n" to answer n + 1.
+ */
+const ECHO_V1_NOTE =
+  "note: under profile v1 an echo check does not show that the server holds the key (a reflector passes it); use --profile v2 or --mode fizzbuzz for that";
 const PROFILES = ["v1", "v2"] as const;
 
 const CLIENT_SPEC: ToolSpec = {
@@ -115,7 +124,10 @@ async function main(flags: Flags): Promise<number> {
   const ended = new Promise<string>((resolve) => client.once("disconnected", resolve));
 
   if (mode === "lines") return runLines(client, log, peer, ended, finish);
-  if (mode === "echo") return runEcho(client, log, peer, sizes, ended, finish);
+  if (mode === "echo") {
+    if (profile === "v1") process.stderr.write(ECHO_V1_NOTE + "\n");
+    return runEcho(client, log, peer, sizes, ended, finish);
+  }
   return runFizzBuzz(client, log, peer, count as number, ended, finish, () => done);
 }
 

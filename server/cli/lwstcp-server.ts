@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // lwstcp-server: a LightweightSecureTCP server for the desktop. Modes: fizzbuzz (answer n
 // with the line for n + 1, as the C++ example), echo (send each message back), print
-// (log each message's text). One log line per event; SIGINT/SIGTERM sends Disconnect to
-// every session and exits 0.
+// (log each message's text). One log line per event; SIGINT/SIGTERM/SIGHUP sends Disconnect to
+// every session and exits 0 (SIGHUP too: there is no configuration to reload yet).
 //
 // --workers N (node:cluster): the primary forks N worker processes that each run this server
 // on the same port; the primary hands each new connection to the next worker (round-robin),
@@ -11,6 +11,7 @@
 // Disconnect to its sessions) before exiting 0.
 
 import cluster, { type Worker } from "node:cluster";
+import { ERR_SEND_QUEUE_FULL, type LwstcpError } from "../errors.js";
 import { fizzBuzzReply } from "../fizzbuzz.js";
 import { createLogger, type LogFormat, type LogFunction } from "../log.js";
 import { LightweightSecureServer } from "../server.js";
@@ -59,6 +60,11 @@ const SERVER_SPEC: ToolSpec = {
     { name: "log", value: "text|json", help: "log format: text, or json (one JSON object per line)", default: "text" },
     { name: "workers", value: "N", help: "run N worker processes on the same port (node:cluster), sessions spread over them", default: "1 (no cluster)" },
     { name: "max-sessions", value: "N", help: "most connections per process (handshaking + open); more are refused", default: 10000 },
+    { name: "max-queued-bytes", value: "B", help: "per session: refuse a send past this many queued wire bytes", default: 262144 },
+    { name: "queue-budget", value: "B", help: "all sessions' send queues together, in bytes", default: "1/8 of the machine's memory" },
+    { name: "stall-timeout", value: "MS", help: 'end a session ("send-stalled") whose queue has not moved for this long (-1 disables)', default: 20000 },
+    { name: "max-per-address", value: "N", help: "most pending handshakes from one address (IPv6 per /64); more are refused", default: 1024 },
+    { name: "silent-timeout", value: "MS", help: "drop a handshake whose peer has sent nothing for this long", default: 2000 },
     { name: "quiet", help: "log only started/stopping/stopped and errors, not every handshake and message (for load)" },
   ],
   examples: [
@@ -97,6 +103,11 @@ async function main(flags: Flags): Promise<number> {
       keepAliveIntervalMs: intFlag(flags, "keepalive", 1, 2 ** 31),
       inactivityTimeoutMs: intFlag(flags, "timeout", -1, 2 ** 31),
       maxSessions: intFlag(flags, "max-sessions", 1, 10000000),
+      maxQueuedBytes: intFlag(flags, "max-queued-bytes", 1, 2 ** 52),
+      queueBudgetBytes: intFlag(flags, "queue-budget", 1, 2 ** 52),
+      sendStallTimeoutMs: intFlag(flags, "stall-timeout", -1, 2 ** 31),
+      maxHandshakesPerAddress: intFlag(flags, "max-per-address", 1, 10000000),
+      silentHandshakeTimeoutMs: intFlag(flags, "silent-timeout", 1, 2 ** 31),
     });
   } catch (err) {
     throw new UsageError((err as Error).message);
@@ -112,6 +123,9 @@ async function main(flags: Flags): Promise<number> {
   server.on("error", (error: Error & { peer?: string }) => log("error", { peer: error.peer, reason: error.message }));
   server.on("session", (session: Session) => {
     const peer = session.peer;
+    // A peer that stops reading gets its replies refused by the thousand: one line per episode
+    // (until a reply is queued again), not one per message.
+    let refusing = false;
     chatty("handshake-success", { peer });
     session.on("ended", (reason: string) => chatty("session-ended", { peer, reason }));
     session.on("error", (error: Error) => log("error", { peer, reason: error.message }));
@@ -125,8 +139,11 @@ async function main(flags: Flags): Promise<number> {
           if (reply === null) log("error", { peer, reason: "fizzbuzz: message does not start with a number" });
           else session.sendMessage(reply);
         }
+        refusing = false;
       } catch (err) {
-        log("error", { peer, reason: (err as Error).message });
+        const full = (err as LwstcpError).code === ERR_SEND_QUEUE_FULL;
+        if (!full || !refusing) log("error", { peer, reason: (err as Error).message + (full ? " (further refusals not logged until a reply is queued)" : "") });
+        refusing = full;
       }
     });
   });
@@ -155,6 +172,7 @@ async function main(flags: Flags): Promise<number> {
   // group, and the primary answers it for everyone.
   process.on("SIGINT", () => (cluster.isWorker ? undefined : shutdown("SIGINT")));
   process.on("SIGTERM", () => shutdown("SIGTERM"));
+  process.on("SIGHUP", () => (cluster.isWorker ? undefined : shutdown("SIGHUP")));
   return 0;
 }
 
@@ -207,6 +225,7 @@ function runPrimary(count: number, log: LogFunction, host: string, mode: string)
   };
   process.on("SIGINT", () => shutdown("SIGINT"));
   process.on("SIGTERM", () => shutdown("SIGTERM"));
+  process.on("SIGHUP", () => shutdown("SIGHUP"));
   return Promise.resolve(0);
 }
 
