@@ -13,8 +13,8 @@
 //   - JsVars idle and peak (bench/device-memory.mjs).
 import { readFileSync } from "node:fs";
 import { runEspruino } from "../build/test/helpers/espruino-process.js";
+import { freePort } from "../build/test/helpers/host-sim.js";
 import { DEMO_KEY_HEX, startLwstcpServer } from "../build/test/helpers/processes.js";
-import { freePort } from "../build/test/host-sim-helpers.js";
 import { measureDeviceMemory } from "./device-memory.mjs";
 import { bundleCipherScript } from "./device-ops.mjs";
 

@@ -7,8 +7,8 @@
 import { readFileSync } from "node:fs";
 import { createDevice } from "../build/host-sim/device.js";
 import { runEspruino } from "../build/test/helpers/espruino-process.js";
+import { freePort } from "../build/test/helpers/host-sim.js";
 import { DEMO_KEY_HEX, startLwstcpServer } from "../build/test/helpers/processes.js";
-import { freePort } from "../build/test/host-sim-helpers.js";
 
 export const SCENARIOS = ["boot", "loaded", "session", "peak-4096", "peak-65528", "reconnect-20"];
 

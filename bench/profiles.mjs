@@ -73,7 +73,7 @@ function perMessage(profile, size, seconds) {
   return (elapsed * 1e6) / count;
 }
 
-/** Espruino's crypto API on node:crypto, counting each native call (as test/v2-helpers.ts does). */
+/** Espruino's crypto API on node:crypto, counting each native call (as test/helpers/v2.ts does). */
 function countingEspruinoCrypto() {
   const calls = { ECB: 0, CBC: 0, SHA256: 0 };
   const bytes = (x) => Buffer.from(x.buffer ? new Uint8Array(x.buffer, x.byteOffset, x.byteLength) : x);

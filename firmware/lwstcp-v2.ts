@@ -8,10 +8,9 @@
 // driver-facing surface; the build mangles those property names identically in both (a shared
 // terser name cache, rollup.config.mjs), and test/v2-e2e-device.test.ts runs them together.
 
-import type { ConnectionSink } from "./core/connection.js";
+import type { ConnectionSink, ProtocolConnection } from "./core/lifecycle.js";
 import { ConnectionV2 } from "./core/v2/connection.js";
 import type { V2Primitives } from "./core/v2/primitives.js";
-import type { ProtocolConnection } from "./core/v2/profile.js";
 import { createEspruinoPrimitives } from "./crypto-v2.js";
 import type { DeviceOptions } from "./transport.js";
 

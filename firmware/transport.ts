@@ -9,10 +9,10 @@
 // `end` is always followed by `close`); `error` is reported and ends it too. `drain` needs no
 // handling: Espruino queues what `write` is given and sends 536 bytes per loop pass.
 
-import { Connection, type ConnectionOptions, type ConnectionSink, pollIntervalMs, ROLE_CLIENT } from "./core/connection.js";
+import { Connection, type ConnectionOptions } from "./core/connection.js";
 import { REASON_HANDSHAKE_TIMEOUT, REASON_SOCKET_ERROR } from "./core/constants.js";
 import { clientFailureDetail } from "./core/failure-detail.js";
-import type { ProtocolConnection } from "./core/v2/profile.js";
+import { type ConnectionSink, type ProtocolConnection, pollIntervalMs, ROLE_CLIENT } from "./core/lifecycle.js";
 
 /** Builds the connection of another profile (v2: the Storage module lwstcp-v2) instead of a v1 Connection. */
 export type ConnectionFactory = (role: number, options: DeviceOptions, sink: ConnectionSink) => ProtocolConnection;

@@ -1,6 +1,7 @@
 // A simulated ESP32 running Espruino 2v29: one node:vm context holding only Espruino's globals, with
 // its own event loop, Storage, net, Wifi and crypto. See docs/ESPRUINO.md for what each part mirrors.
 import vm from "node:vm";
+import { DeviceConsole } from "./console.js";
 import type { DeviceCore, DeviceFailure, DeviceResource, FailureKind } from "./core.js";
 import { createAES, createCryptoModule } from "./crypto.js";
 import { deliverToProcess, describeThrown, type ErrorFlag, installEspruinoApi, type MemoryReport } from "./espruino-api.js";
@@ -9,7 +10,7 @@ import { defineGlobal, shapeBuiltins } from "./globals.js";
 import { type Board, EspruinoRand } from "./hwrand.js";
 import { type LibraryEvents, LibraryRecorder } from "./library-events.js";
 import { EventLoop, type UncaughtRecord } from "./loop.js";
-import { MemoryEstimator } from "./memory.js";
+import { MemoryEstimator, MemoryWatch } from "./memory.js";
 import { createModuleSystem } from "./modules.js";
 import { createNetModule, type NetHooks } from "./net.js";
 import { installPins, type PinHooks, type PinOptions } from "./pins.js";
@@ -28,7 +29,6 @@ export const DEFAULT_JSVARS: Record<Board, number> = { ESP32: 16383, ESP32S3: 16
 const LIBRARY_MODULE = "lwstcp";
 
 /** Longest extra pause between memory walks when walks are slow. */
-const MAX_MEMORY_BACKOFF_MS = 1000;
 
 export interface DeviceOptions {
   /** Names the device in console prefixes and errors (default "dev"). */
@@ -87,34 +87,27 @@ export function createDevice(options: DeviceOptions = {}): Device {
   const budget = options.jsVars ?? DEFAULT_JSVARS[board];
   const memoryCheckMs = options.memoryCheckMs ?? 200;
   const storage = new FlashStorage(options.storage);
-  const lines: string[] = [];
-  const lineWatchers = new Set<(line: string) => void>();
+  const echo = options.console;
+  const deviceConsole = new DeviceConsole(name, echo ? (line) => echo(options.prefix ? `[${name}] ${line}` : line) : undefined);
+  const lines = deviceConsole.lines;
+  const print = deviceConsole.print;
   const resources = new Set<DeviceResource>();
   let failure: DeviceFailure | undefined;
-  let peak = 0;
-  let lastMemoryCheck = 0;
-  let deferredCheck: NodeJS.Timeout | undefined;
   let stopped = false;
   let errorFlags: Set<ErrorFlag> | undefined;
-
-  const print = (text: string) => {
-    for (const line of text.split("\n")) {
-      lines.push(line);
-      options.console?.(options.prefix ? `[${name}] ${line}` : line);
-      for (const watcher of [...lineWatchers]) watcher(line);
-    }
-  };
 
   const context = vm.createContext({}, { name: `espruino:${name}`, codeGeneration: { strings: true, wasm: false } });
   const intrinsics = shapeBuiltins(context);
   const define = (key: string, value: unknown) => defineGlobal(intrinsics.global, key, value);
 
   let wifiConnected = () => false;
+  // Made once the estimator exists; work before that (there is none) is not checked.
+  let watch: MemoryWatch | undefined;
   const loop: EventLoop = new EventLoop({
     print,
     deliverUncaught: (error) => deliverToProcess(core, error),
     describeError: (error) => describeThrown(core, error),
-    afterWork: () => checkMemory(false),
+    afterWork: () => watch?.check(false),
   });
 
   const core: DeviceCore = {
@@ -143,6 +136,7 @@ export function createDevice(options: DeviceOptions = {}): Device {
     () => modulesLoaded,
     library.disguise,
   );
+  watch = new MemoryWatch(memory, budget, memoryCheckMs, (usage) => fail("out-of-memory", `estimated ${usage} JsVars exceed the budget of ${budget}`));
   const api = installEspruinoApi(core, memory, () => budget, define);
   errorFlags = api.errorFlags;
   const pins = installPins(core, define, intrinsics.global.E as Record<string, unknown>, { pins: options.pins, temperature: options.temperature });
@@ -182,36 +176,14 @@ export function createDevice(options: DeviceOptions = {}): Device {
     stop();
   }
 
-  function checkMemory(force: boolean): void {
-    if (stopped) return;
-    const now = Date.now();
-    if (!force && now - lastMemoryCheck < memoryCheckMs) {
-      // Throttled: make sure this work is still checked once the interval has passed, even if the device goes idle.
-      deferredCheck ??= setTimeout(
-        () => {
-          deferredCheck = undefined;
-          checkMemory(false);
-        },
-        memoryCheckMs - (now - lastMemoryCheck),
-      );
-      return;
-    }
-    const usage = memory.usage(budget + 1, false);
-    // Walks are cheap for small heaps; back off (at most 1 s) for slow ones so 100 devices stay fast.
-    const walkMs = Date.now() - now;
-    lastMemoryCheck = Date.now() + Math.min(MAX_MEMORY_BACKOFF_MS, Math.max(0, walkMs * 10 - memoryCheckMs));
-    if (usage > peak) peak = usage;
-    if (usage > budget) fail("out-of-memory", `estimated ${usage} JsVars exceed the budget of ${budget}`);
-  }
-
   function stop(): void {
     if (stopped) return;
     stopped = true;
-    if (deferredCheck) clearTimeout(deferredCheck);
+    watch?.stop();
     loop.stop();
     for (const resource of [...resources]) resource.dispose();
     resources.clear();
-    for (const watcher of [...lineWatchers]) watcher("");
+    deviceConsole.stopped();
   }
 
   return {
@@ -224,7 +196,7 @@ export function createDevice(options: DeviceOptions = {}): Device {
       return failure;
     },
     get peakJsVars() {
-      return peak;
+      return watch ? watch.peak : 0;
     },
     library,
     pins,
@@ -242,7 +214,7 @@ export function createDevice(options: DeviceOptions = {}): Device {
       } catch (error) {
         loop.reportUncaught(error);
       }
-      checkMemory(true);
+      watch?.check(true);
       return result;
     },
     addModule(moduleName: string, source: string) {
@@ -250,27 +222,12 @@ export function createDevice(options: DeviceOptions = {}): Device {
     },
     memory: () => api.memoryReport(),
     waitForConsole(pattern: RegExp | string, timeoutMs = 5000) {
-      const matches = (line: string) => (typeof pattern === "string" ? line.includes(pattern) : pattern.test(line));
-      const already = lines.find(matches);
-      if (already !== undefined) return Promise.resolve(already);
-      return new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          lineWatchers.delete(watch);
-          reject(new Error(`${name}: no console line matching ${pattern} within ${timeoutMs} ms; console:\n${lines.join("\n")}`));
-        }, timeoutMs);
-        const watch = (line: string) => {
-          if (stopped && !matches(line)) {
-            clearTimeout(timer);
-            lineWatchers.delete(watch);
-            reject(new Error(`${name} stopped before printing ${pattern}${failure ? ` (${failure.kind}: ${failure.message})` : ""}`));
-          } else if (matches(line)) {
-            clearTimeout(timer);
-            lineWatchers.delete(watch);
-            resolve(line);
-          }
-        };
-        lineWatchers.add(watch);
-      });
+      return deviceConsole.waitFor(
+        pattern,
+        timeoutMs,
+        () => stopped,
+        () => (failure ? ` (${failure.kind}: ${failure.message})` : ""),
+      );
     },
     stop,
   };

@@ -317,3 +317,50 @@ function isObjectLike(value: unknown): boolean {
 function isArrayBuffer(value: object): boolean {
   return Object.prototype.toString.call(value) === "[object ArrayBuffer]";
 }
+
+/** The most a slow heap walk pushes the next memory check back. */
+const MAX_MEMORY_BACKOFF_MS = 1000;
+
+/**
+ * A device's out-of-memory check: after work, the estimate is compared with the budget, at
+ * most every `intervalMs` (a throttled check is still made once the interval has passed, even
+ * if the device goes idle), backing off for slow walks so 100 devices stay fast. Keeps the peak.
+ */
+export class MemoryWatch {
+  peak = 0;
+  private last = 0;
+  private deferred: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly estimator: MemoryEstimator,
+    private readonly budget: number,
+    private readonly intervalMs: number,
+    private readonly overBudget: (usage: number) => void,
+  ) {}
+
+  check(force: boolean): void {
+    if (this.stopped) return;
+    const now = Date.now();
+    if (!force && now - this.last < this.intervalMs) {
+      this.deferred ??= setTimeout(
+        () => {
+          this.deferred = undefined;
+          this.check(false);
+        },
+        this.intervalMs - (now - this.last),
+      );
+      return;
+    }
+    const usage = this.estimator.usage(this.budget + 1, false);
+    const walkMs = Date.now() - now;
+    this.last = Date.now() + Math.min(MAX_MEMORY_BACKOFF_MS, Math.max(0, walkMs * 10 - this.intervalMs));
+    if (usage > this.peak) this.peak = usage;
+    if (usage > this.budget) this.overBudget(usage);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.deferred) clearTimeout(this.deferred);
+  }
+}

@@ -1,6 +1,13 @@
-// Reconnect delays: exponential growth with jitter, so a fleet that lost its server does
-// not reconnect in lock-step when it comes back (issue 6: no thundering herd).
+// The desktop client's reconnect options: checked here, the delays from the core's one backoff
+// formula (firmware/core/backoff.ts), which the device uses too.
 
+import {
+  backoffDelayMs,
+  DEFAULT_RECONNECT_FACTOR,
+  DEFAULT_RECONNECT_INITIAL_MS,
+  DEFAULT_RECONNECT_JITTER,
+  DEFAULT_RECONNECT_MAX_MS,
+} from "../firmware/core/backoff.js";
 import { ERR_INVALID_OPTION, LwstcpError } from "./errors.js";
 import { randomFraction } from "./random.js";
 
@@ -24,10 +31,10 @@ export interface Backoff {
 
 export function readBackoff(options: BackoffOptions): Backoff {
   const b = {
-    initialDelayMs: options.initialDelayMs ?? 1000,
-    maxDelayMs: options.maxDelayMs ?? 30000,
-    factor: options.factor ?? 2,
-    jitter: options.jitter ?? 0.5,
+    initialDelayMs: options.initialDelayMs ?? DEFAULT_RECONNECT_INITIAL_MS,
+    maxDelayMs: options.maxDelayMs ?? DEFAULT_RECONNECT_MAX_MS,
+    factor: options.factor ?? DEFAULT_RECONNECT_FACTOR,
+    jitter: options.jitter ?? DEFAULT_RECONNECT_JITTER,
   };
   if (!(b.initialDelayMs >= 1)) throw new LwstcpError(ERR_INVALID_OPTION, "autoReconnect.initialDelayMs must be >= 1, got " + b.initialDelayMs);
   if (!(b.maxDelayMs >= b.initialDelayMs)) throw new LwstcpError(ERR_INVALID_OPTION, "autoReconnect.maxDelayMs must be >= initialDelayMs, got " + b.maxDelayMs);
@@ -38,6 +45,5 @@ export function readBackoff(options: BackoffOptions): Backoff {
 
 /** Delay before retry number `attempt` (0 for the first retry). */
 export function backoffDelay(backoff: Backoff, attempt: number, random: () => number = randomFraction): number {
-  const ceiling = Math.min(backoff.maxDelayMs, backoff.initialDelayMs * Math.pow(backoff.factor, Math.min(attempt, 64)));
-  return Math.round(ceiling * (1 - backoff.jitter * random()));
+  return backoffDelayMs(backoff.initialDelayMs, backoff.maxDelayMs, backoff.factor, backoff.jitter, attempt, random());
 }

@@ -19,7 +19,7 @@ import { pollIntervalMs, REASON_LOCAL_DISCONNECT, ROLE_CLIENT, validateKeepAlive
 import { type Backoff, type BackoffOptions, backoffDelay, readBackoff } from "./backoff.js";
 import {
   type Credentials,
-  connectionOptions,
+  connectionMaker,
   getProfile,
   invalidOption,
   type Profile,
@@ -182,7 +182,7 @@ export class LightweightSecureClient extends Notifier implements DriverOwner {
     this.credentials = credentials;
     const s = this.settings;
     const socket = connect({ host: this.host, port: this.port, noDelay: true, localAddress: this.localAddress });
-    const driver = new SocketDriver(socket, ROLE_CLIENT, connectionOptions(credentials, s), this, s.closeGraceMs, formatPeer(this.host, this.port));
+    const driver = new SocketDriver(socket, ROLE_CLIENT, connectionMaker(credentials, s), this, s.closeGraceMs, formatPeer(this.host, this.port));
     this.driver = driver;
     socket.once("connect", () => {
       driver.address = normalizeAddress(socket.remoteAddress);

@@ -8,7 +8,7 @@
 // there, so an instance that asks for v2 and a non-default rounds is refused; the module-level
 // rounds are simply not used by v2 instances). Both ends must use the same profile.
 
-import type { ConnectionOptions } from "../firmware/core/connection.js";
+import { Connection } from "../firmware/core/connection.js";
 import {
   createKeySchedule,
   DEFAULT_HANDSHAKE_TIMEOUT_MS,
@@ -23,8 +23,9 @@ import {
   validateRounds,
   wipeKeySchedule,
 } from "../firmware/core/index.js";
-import type { ConnectionV2Options } from "../firmware/core/v2/connection.js";
-import { DEFAULT_PROFILE, type Profile, parseProfile } from "../firmware/core/v2/profile.js";
+import type { ConnectionSink, LifecycleOptions, ProtocolConnection } from "../firmware/core/lifecycle.js";
+import { DEFAULT_PROFILE, type Profile, parseProfile } from "../firmware/core/profile.js";
+import { ConnectionV2 } from "../firmware/core/v2/connection.js";
 import { nodePrimitives } from "./crypto-v2.js";
 import { ERR_INVALID_OPTION, ERR_NO_HANDSHAKE_KEY, LwstcpError } from "./errors.js";
 import { nodeRandom } from "./random.js";
@@ -180,13 +181,32 @@ function instanceKey(settings: Settings, who: string): Uint32Array {
   return key;
 }
 
-/** What a started instance keeps to make connections: its profile and its key material. */
+/** Builds one connection of an instance's profile for a driver (the driver is its sink). */
+export type ConnectionMaker = (role: number, sink: ConnectionSink) => ProtocolConnection;
+
+/**
+ * What a started instance keeps to make connections: its profile, its key material, and the
+ * profile's connection factory, so drivers never look at the profile themselves (the device
+ * does the same with lwstcp-v2's createConnectionV2).
+ */
 export interface Credentials {
   profile: Profile;
   /** v1: the expanded XTEA handshake key. */
   schedule: KeySchedule | null;
   /** v2: a copy of the pre-shared key's words. */
   psk: Uint32Array | null;
+  create(role: number, settings: Settings, sink: ConnectionSink): ProtocolConnection;
+}
+
+/** The options every profile's connection takes from an instance's settings. */
+function lifecycleOptions(settings: Settings): LifecycleOptions {
+  return {
+    random: nodeRandom,
+    clock: Date.now,
+    keepAliveIntervalMs: settings.keepAliveIntervalMs,
+    inactivityTimeoutMs: settings.inactivityTimeoutMs,
+    handshakeTimeoutMs: settings.handshakeTimeoutMs,
+  };
 }
 
 /**
@@ -198,9 +218,16 @@ export function startCredentials(settings: Settings, who: string): Credentials {
   const profile = settings.profile ?? defaultProfile;
   if (profile === "v2") {
     checkRoundsForProfile(profile, settings.rounds);
-    return { profile, schedule: null, psk: Uint32Array.from(instanceKey(settings, who)) };
+    const psk = Uint32Array.from(instanceKey(settings, who));
+    return {
+      profile,
+      schedule: null,
+      psk,
+      create: (role, s, sink) => new ConnectionV2(role, { ...lifecycleOptions(s), preSharedKey: psk, primitives: nodePrimitives }, sink),
+    };
   }
-  return { profile, schedule: handshakeSchedule(settings, who), psk: null };
+  const schedule = handshakeSchedule(settings, who);
+  return { profile, schedule, psk: null, create: (role, s, sink) => new Connection(role, { ...lifecycleOptions(s), handshakeKey: schedule }, sink) };
 }
 
 export function wipeCredentials(credentials: Credentials | null): void {
@@ -209,25 +236,7 @@ export function wipeCredentials(credentials: Credentials | null): void {
   if (credentials.psk) credentials.psk.fill(0);
 }
 
-/** The core options of one new connection: a v1 Connection's, or a ConnectionV2's (they carry preSharedKey). */
-export function connectionOptions(credentials: Credentials, settings: Settings): ConnectionOptions | ConnectionV2Options {
-  if (credentials.psk) {
-    return {
-      preSharedKey: credentials.psk,
-      primitives: nodePrimitives,
-      random: nodeRandom,
-      clock: Date.now,
-      keepAliveIntervalMs: settings.keepAliveIntervalMs,
-      inactivityTimeoutMs: settings.inactivityTimeoutMs,
-      handshakeTimeoutMs: settings.handshakeTimeoutMs,
-    };
-  }
-  return {
-    handshakeKey: credentials.schedule as KeySchedule,
-    random: nodeRandom,
-    clock: Date.now,
-    keepAliveIntervalMs: settings.keepAliveIntervalMs,
-    inactivityTimeoutMs: settings.inactivityTimeoutMs,
-    handshakeTimeoutMs: settings.handshakeTimeoutMs,
-  };
+/** How a driver makes its connection: the credentials' profile factory with these settings. */
+export function connectionMaker(credentials: Credentials, settings: Settings): ConnectionMaker {
+  return (role, sink) => credentials.create(role, settings, sink);
 }

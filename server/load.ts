@@ -10,7 +10,7 @@
 // Sessions are opened at most `connectConcurrency` at a time, so a large count does not trip
 // the server's handshake cap or the listen backlog.
 
-import type { Profile } from "../firmware/core/v2/profile.js";
+import type { Profile } from "../firmware/core/profile.js";
 import { LightweightSecureClient } from "./client.js";
 import type { KeyInput } from "./config.js";
 

@@ -1,9 +1,9 @@
 // LightweightSecureServer: accepts TCP connections, runs the core's server handshake on
 // each, and hands the application a Session for each one that verifies.
 //
-// Scale (issue 7 wants 10,000 sessions per process): one poll timer per server ticks every
+// Scale (10,000 sessions per process is the target): one poll timer per server ticks every
 // connection, instead of timers per connection; per connection we hold a socket, a core
-// Connection and a SocketDriver (plus a Session once open). Floods (issue 6): concurrent
+// Connection and a SocketDriver (plus a Session once open). Floods: concurrent
 // handshakes and sessions are capped; a connection over a cap is destroyed at once,
 // counted in `stats.refused` and reported as a 'refused' event, never an exception.
 //
@@ -24,7 +24,7 @@ import { pollIntervalMs, REASON_HANDSHAKE_TIMEOUT, ROLE_SERVER, validateHandshak
 import { Admission, addressGroup, type Pending } from "./admission.js";
 import {
   type Credentials,
-  connectionOptions,
+  connectionMaker,
   getProfile,
   invalidOption,
   type Profile,
@@ -348,7 +348,7 @@ export class LightweightSecureServer extends Notifier implements DriverOwner {
     const s = this.settings;
     let driver: SocketDriver;
     try {
-      driver = new SocketDriver(socket, ROLE_SERVER, connectionOptions(this.credentials as Credentials, s), this, s.closeGraceMs, peer);
+      driver = new SocketDriver(socket, ROLE_SERVER, connectionMaker(this.credentials as Credentials, s), this, s.closeGraceMs, peer);
     } catch (thrown) {
       socket.on("error", () => {});
       socket.destroy();

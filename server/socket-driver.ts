@@ -12,21 +12,18 @@
 
 import type { Socket } from "node:net";
 import {
-  Connection,
-  type ConnectionOptions,
   type ConnectionSink,
   messagePacketSize,
   REASON_DISCONNECT,
   REASON_LOCAL_DISCONNECT,
   REASON_PEER_CLOSED,
   REASON_SOCKET_ERROR,
-  REASON_UNKNOWN_TYPE,
-  ROLE_CLIENT,
   STATE_CLOSED,
 } from "../firmware/core/index.js";
-import { ConnectionV2, type ConnectionV2Options } from "../firmware/core/v2/connection.js";
-import { REASON_PROFILE_MISMATCH, recordSize, TYPE_V2_SERVER_HELLO } from "../firmware/core/v2/constants.js";
-import type { ProtocolConnection } from "../firmware/core/v2/profile.js";
+import type { ProtocolConnection } from "../firmware/core/lifecycle.js";
+import { ConnectionV2 } from "../firmware/core/v2/connection.js";
+import { recordSize } from "../firmware/core/v2/constants.js";
+import type { ConnectionMaker } from "./config.js";
 import { asError, ERR_INTERNAL } from "./errors.js";
 import { REASON_INTERNAL_ERROR } from "./reasons.js";
 
@@ -98,7 +95,7 @@ export function normalizeAddress(address: string | undefined): string {
 
 export class SocketDriver implements ConnectionSink {
   readonly socket: Socket;
-  /** A v1 Connection, or a ConnectionV2 when the options carry a preSharedKey (profile v2). */
+  /** A connection of the instance's profile, made by the credentials' factory. */
   readonly connection: ProtocolConnection;
   readonly owner: DriverOwner;
   /** Peer as "ip:port" (the server's view) or the server's address (the client's view). */
@@ -126,17 +123,15 @@ export class SocketDriver implements ConnectionSink {
   private sentCallback: ((error?: Error | null) => void) | undefined = undefined;
   private socketError: Error | null = null;
   private graceTimer: NodeJS.Timeout | null = null;
-  /** The first byte the peer sent (-1: none yet): tells a v2 server apart from a broken v1 one. */
-  private firstByte = -1;
 
-  constructor(socket: Socket, role: number, options: ConnectionOptions | ConnectionV2Options, owner: DriverOwner, closeGraceMs: number, peer: string) {
+  constructor(socket: Socket, role: number, connect: ConnectionMaker, owner: DriverOwner, closeGraceMs: number, peer: string) {
     this.socket = socket;
     this.owner = owner;
     this.closeGraceMs = closeGraceMs;
     this.peer = peer;
     this.address = normalizeAddress(socket.remoteAddress);
     this.port = socket.remotePort || 0;
-    this.connection = "preSharedKey" in options ? new ConnectionV2(role, options, this) : new Connection(role, options, this);
+    this.connection = connect(role, this);
     this.written = () => {
       this.progressAt = Date.now();
       this.account();
@@ -212,7 +207,6 @@ export class SocketDriver implements ConnectionSink {
       }
       turnBytes += chunk.length;
     }
-    if (this.firstByte < 0 && chunk.length > 0) this.firstByte = chunk[0];
     if (this.pending !== null && this.owner.heard) this.owner.heard(this);
     try {
       this.connection.receive(chunk);
@@ -294,16 +288,6 @@ export class SocketDriver implements ConnectionSink {
   }
 
   handshakeFailed(reason: string): void {
-    // A v1 client whose very first byte from the server is a v2 ServerHello is talking to a
-    // profile v2 server: say so (the v1 core can only call it an unknown TYPE).
-    if (
-      reason === REASON_UNKNOWN_TYPE &&
-      this.firstByte === TYPE_V2_SERVER_HELLO &&
-      this.connection.role === ROLE_CLIENT &&
-      this.connection instanceof Connection
-    ) {
-      reason = REASON_PROFILE_MISMATCH;
-    }
     this.owner.handshakeFailed(this, reason);
   }
 

@@ -9,7 +9,7 @@ import { join } from "node:path";
 
 export default async function handshakeFlood({ root, key, n }) {
   const { LightweightSecureClient, LightweightSecureServer } = await import(join(root, "build/server/index.js"));
-  const H = await import(join(root, "build/test/reliability-helpers.js"));
+  const H = await import(join(root, "build/test/helpers/reliability.js"));
   const count = n(4500);
   const seconds = 20;
   const server = new LightweightSecureServer(0, { host: "127.0.0.1", key, maxHandshakesPerAddress: 1000000 });

@@ -26,7 +26,7 @@ import prekeyMemory from "./prekey-memory.mjs";
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..");
 const { LightweightSecureClient, LightweightSecureServer } = await import(join(root, "build/server/index.js"));
-const H = await import(join(root, "build/test/reliability-helpers.js"));
+const H = await import(join(root, "build/test/helpers/reliability.js"));
 
 // Set from the flags in main(), before any scenario runs.
 let SCALE = 1;

@@ -8,7 +8,7 @@ import { join } from "node:path";
 
 export default async function slowReader({ root, key, n }) {
   const { LightweightSecureClient, LightweightSecureServer } = await import(join(root, "build/server/index.js"));
-  const H = await import(join(root, "build/test/reliability-helpers.js"));
+  const H = await import(join(root, "build/test/helpers/reliability.js"));
   const count = n(120);
   const size = 16000;
   const server = new LightweightSecureServer(0, { host: "127.0.0.1", key });

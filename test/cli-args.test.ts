@@ -21,7 +21,7 @@ import {
   type ToolSpec,
   UsageError,
 } from "../server/cli/args.js";
-import { KEY_HEX } from "./server-helpers.js";
+import { KEY_HEX } from "./helpers/server.js";
 
 const SPEC: ToolSpec = {
   program: "lwstcp-demo",

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { KEY_HEX } from "./server-helpers.js";
+import { KEY_HEX } from "./helpers/server.js";
 
 const VERSION = JSON.parse(readFileSync("package.json", "utf8")).version;
 const KEY = ["--key", KEY_HEX];

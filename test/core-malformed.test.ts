@@ -3,16 +3,17 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { STATE_CLOSED, STATE_HANDSHAKING } from "../firmware/core/connection.js";
-import { pair } from "./helpers/connection-pair.js";
+import { pair } from "./helpers/pair.js";
 
 // What garbage fed straight to the core can end a handshake with. The framer judges the first
-// byte and the LENGTH before the handshake sees a packet; a v2 TYPE (0x11-0x16) is just an
-// unknown TYPE to the v1 core (only the desktop driver renames a first 0x12 profile-mismatch);
+// byte and the LENGTH before the handshake sees a packet; a v2 TYPE (0x11-0x16) is an unknown
+// TYPE to the v1 core, except a v2 ServerHello as a client's first byte (profile-mismatch);
 // bad-size cannot happen, because the framer sizes every packet by its TYPE.
 const HANDSHAKE_REASONS = [
   "wrong-type", // a whole packet of a v1 TYPE that is not the one this step waits for
   "verify-failed", // server: 0x03 + 24 bytes that decrypt to numbers that do not check out
   "unknown-type", // a TYPE outside 0x01-0x06 (v2 TYPEs included)
+  "profile-mismatch", // client: 0x12 (a v2 ServerHello) as the first byte
   "zero-length", // 0x01 with LENGTH 0
   "bad-length", // 0x01 with LENGTH over 65528
 ];

@@ -1,14 +1,16 @@
 // Before the session key exists, a peer can make a connection hold nothing larger than the
 // largest handshake packet (33 bytes), and a TYPE the handshake does not expect fails at its
 // first byte. Both profiles, both roles, every handshake step, every TYPE byte, 1-byte chunks.
+
 import assert from "node:assert/strict";
 import { type ConnectionSink, STATE_CLOSED } from "../firmware/core/connection.js";
 import { HANDSHAKE_SUCCESS_PACKET_SIZE } from "../firmware/core/constants.js";
 import { Framer } from "../firmware/core/framer.js";
 import { CLIENT_HELLO_SIZE, RECORD_AT } from "../firmware/core/v2/constants.js";
 import { FramerV2 } from "../firmware/core/v2/framer.js";
-import { pair, type Recorder } from "./helpers/connection-pair.js";
-import { pairV2 } from "./v2-helpers.js";
+import { internals } from "./helpers/internals.js";
+import { pair, type Recorder } from "./helpers/pair.js";
+import { pairV2 } from "./helpers/v2.js";
 
 /** The largest handshake packet of either profile: all a peer without the key may make us hold. */
 const PREKEY_LIMIT = 33;
@@ -22,7 +24,7 @@ interface Engine {
 
 /** The buffers a connection holds for its peer: the framer's and the one replies are built in. */
 function heldBytes(connection: Engine): number {
-  const inside = connection as unknown as { framer: { packet: Uint8Array }; out: Uint8Array };
+  const inside = internals(connection);
   return Math.max(inside.framer.packet.length, inside.out.length);
 }
 
@@ -81,7 +83,8 @@ const STEPS: Step[] = [
       const p = pair();
       return { connection: p.client, sink: p.clientSink };
     },
-    reason: v1Reason,
+    // A v2 ServerHello as the first byte: the peer is a v2 server.
+    reason: (t) => (t === 0x12 ? "profile-mismatch" : v1Reason(t)),
   },
   {
     name: "v1 client awaiting the Success",

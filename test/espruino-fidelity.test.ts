@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import net from "node:net";
 import { afterBanner, runEspruino, skipWithoutEspruino, stopEspruinoAfterEach } from "./helpers/espruino-process.js";
-import { bootDevice, freePort, stopAllDevices } from "./host-sim-helpers.js";
+import { bootDevice, freePort, stopAllDevices } from "./helpers/host-sim.js";
 
 /** A TCP peer on 127.0.0.1 for the socket cases: records what arrives, may send something first. */
 interface CasePeer {

@@ -9,8 +9,8 @@ import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type EspruinoRun, runEspruino, skipWithoutEspruino, stopEspruinoAfterEach } from "./helpers/espruino-process.js";
+import { freePort } from "./helpers/host-sim.js";
 import { CLIENT_CLI, DEMO_KEY_HEX, deviceConfig, startLwstcpServer, startNode, stopAfterEach, until } from "./helpers/processes.js";
-import { freePort } from "./host-sim-helpers.js";
 
 const OTHER_KEY_HEX = "11".repeat(32);
 const library = () => ({ lwstcp: readFileSync("dist/lwstcp.js", "latin1") });
@@ -74,11 +74,7 @@ describe("espruino lane: the bundles on the real interpreter against the desktop
     const run = await runEspruino(fizzBuzzClient(port, DEMO_KEY_HEX, 50), { storage: library() });
     await run.waitFor(/^done 50 replies, 0 wrong$/, 30000);
     assert.ok(run.lines().includes("<- 100 Buzz"), run.out());
-    await until(
-      () => server.events().some((e) => e.event === "session-ended"),
-      5000,
-      () => server.out(),
-    );
+    await until(() => server.events().some((e) => e.event === "session-ended"), { timeoutMs: 5000, what: () => server.out() });
     assert.deepEqual(
       server
         .events()
@@ -125,11 +121,7 @@ c.connectToServer();`;
     const line = await run.waitFor(/^handshake failed: /, 15000);
     assert.match(line, /^handshake failed: peer-closed \(the server closed the connection after our HandshakeResponse: most likely a different key/);
     assert.ok(!run.lines().some((l) => l.startsWith("<- ")));
-    await until(
-      () => server.events().some((e) => e.event === "handshake-failed"),
-      5000,
-      () => server.out(),
-    );
+    await until(() => server.events().some((e) => e.event === "handshake-failed"), { timeoutMs: 5000, what: () => server.out() });
     assert.equal(server.events().filter((e) => e.event === "handshake-success").length, 0);
     assertNoUncaught(run);
   });
@@ -146,18 +138,10 @@ c.connectToServer();`;
     await new Promise((r) => setTimeout(r, 1200)); // at least one refused attempt while it is down
     server = await startLwstcpServer(port, ["--key", DEMO_KEY_HEX, "--mode", "fizzbuzz"]);
     procs.push(server);
-    await until(
-      () => run.lines().filter((l) => l === "handshake succeeded").length >= 2,
-      40000,
-      () => run.out().slice(-2000),
-    );
+    await until(() => run.lines().filter((l) => l === "handshake succeeded").length >= 2, { timeoutMs: 40000, what: () => run.out().slice(-2000) });
     const lines = run.lines();
     const again = lines.lastIndexOf("handshake succeeded");
-    await until(
-      () => run.lines().slice(again).includes("<- 10 Buzz"),
-      10000,
-      () => run.out().slice(-2000),
-    );
+    await until(() => run.lines().slice(again).includes("<- 10 Buzz"), { timeoutMs: 10000, what: () => run.out().slice(-2000) });
     assert.ok(
       lines.some((l) => /^error: connect to 127\.0\.0\.1:\d+ failed/.test(l)),
       "a refused attempt was reported:\n" + lines.join("\n"),
@@ -191,11 +175,7 @@ if (server.start()) print("listening");`;
     const echo = startNode(CLIENT_CLI, [...key, "--mode", "echo", "--sizes", "1,8,9,536,1000,4096"]);
     procs.push(echo);
     assert.equal(await echo.exit, 0, echo.out());
-    await until(
-      () => run.lines().filter((l) => l === "session ended: disconnect").length === 2,
-      10000,
-      () => run.out().slice(-2000),
-    );
+    await until(() => run.lines().filter((l) => l === "session ended: disconnect").length === 2, { timeoutMs: 10000, what: () => run.out().slice(-2000) });
     assertNoUncaught(run);
   });
 

@@ -8,8 +8,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { bootFirmware } from "../host-sim/runner.js";
+import { freePort } from "./helpers/host-sim.js";
 import { assertDeviceHealthy, CLIENT_CLI, DEMO_KEY_HEX, deviceConfig, startLwstcpServer, startNode, stopAfterEach } from "./helpers/processes.js";
-import { freePort } from "./host-sim-helpers.js";
 
 const OTHER_KEY_HEX = "11".repeat(32);
 

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 // @ts-expect-error: plain ESM JavaScript with JSDoc types
 import { readBoards } from "../../scripts/boards.mjs";
 import { createEntropyPool } from "../firmware/entropy.js";
-import { type EspruinoStubs, installEspruinoStubs, withoutMathRandom } from "./firmware-espruino-stubs.js";
+import { type EspruinoStubs, installEspruinoStubs, withoutMathRandom } from "./helpers/espruino-stubs.js";
 import { testBytes } from "./helpers/seed.js";
 
 const ESP32_RNG = 0x3ff75144;

@@ -2,13 +2,15 @@
 // Espruino's: `data` delivers binary strings, `write` takes what it is given. Two transports
 // (client and server) run a whole session; every write must be a string, never a typed array
 // (Espruino would send a Uint8Array as the decimal text "9,9").
+
 import assert from "node:assert/strict";
 import { randomFillSync } from "node:crypto";
 import { type ConnectionOptions, ROLE_CLIENT, ROLE_SERVER } from "../firmware/core/connection.js";
 import { DEMO_KEY_WORDS, parseKey } from "../firmware/core/keys.js";
 import { createKeySchedule } from "../firmware/core/xtea.js";
 import { attachSocket, type EspruinoSocket, type TransportEvents } from "../firmware/transport.js";
-import { type EspruinoStubs, installEspruinoStubs } from "./firmware-espruino-stubs.js";
+import { type EspruinoStubs, installEspruinoStubs } from "./helpers/espruino-stubs.js";
+import { until } from "./helpers/until.js";
 
 /** A socket pair: what one side writes arrives at the other as `data` (binary string), later, in pieces. */
 class FakeSocket implements EspruinoSocket {
@@ -83,14 +85,6 @@ function recorder() {
   return { log, messages, events };
 }
 
-async function until(condition: () => boolean, what: string, ms = 3000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error("timed out waiting for " + what);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
 const binary = (bytes: number[]) => String.fromCharCode(...bytes);
 
 describe("firmware: Espruino net transport", () => {
@@ -107,21 +101,21 @@ describe("firmware: Espruino net transport", () => {
     const client = attachSocket(clientSocket, ROLE_CLIENT, options(), c.events);
     const server = attachSocket(serverSocket, ROLE_SERVER, options(), s.events);
     server.start();
-    await until(() => client.isOpen && server.isOpen, "both sides open");
+    await until(() => client.isOpen && server.isOpen, { timeoutMs: 3000, what: "both sides open" });
     assert.deepEqual([c.log, s.log], [["success"], ["success"]]);
 
     const bytes = binary([0, 1, 2, 200, 255, 10, 57, 44, 57]);
     client.sendByteString(bytes);
     client.sendByteString("x".repeat(1000));
-    await until(() => s.messages.length === 2, "two messages at the server");
+    await until(() => s.messages.length === 2, { timeoutMs: 3000, what: "two messages at the server" });
     assert.deepEqual(s.messages, [bytes, "x".repeat(1000)]);
     server.sendBytes(new Uint8Array([9, 9]), 0, 2);
-    await until(() => c.messages.length === 1, "the reply at the client");
+    await until(() => c.messages.length === 1, { timeoutMs: 3000, what: "the reply at the client" });
     assert.equal(c.messages[0], "\x09\x09");
 
     await new Promise((r) => setTimeout(r, 120)); // keep-alives flow meanwhile
     client.disconnect();
-    await until(() => s.log.includes("ended disconnect") && c.log.includes("ended local-disconnect"), "both sides ended");
+    await until(() => s.log.includes("ended disconnect") && c.log.includes("ended local-disconnect"), { timeoutMs: 3000, what: "both sides ended" });
     for (const socket of [clientSocket, serverSocket]) {
       assert.ok(socket.writes.length > 3);
       for (const w of socket.writes) assert.equal(typeof w, "string", "socket.write was handed " + Object.prototype.toString.call(w));
@@ -135,7 +129,7 @@ describe("firmware: Espruino net transport", () => {
     const s = recorder();
     attachSocket(clientSocket, ROLE_CLIENT, options([1, 2, 3, 4, 5, 6, 7, 8]), c.events);
     attachSocket(serverSocket, ROLE_SERVER, options(), s.events).start();
-    await until(() => c.log.length > 0 && s.log.length > 0, "both sides failed");
+    await until(() => c.log.length > 0 && s.log.length > 0, { timeoutMs: 3000, what: "both sides failed" });
     // The client decrypts the Request to other numbers and answers a well-formed 0x03 that cannot
     // verify; the server then closes, which is all the client learns.
     assert.equal(s.log[0], "failed verify-failed");
@@ -149,11 +143,11 @@ describe("firmware: Espruino net transport", () => {
     const s = recorder();
     const client = attachSocket(clientSocket, ROLE_CLIENT, options(), c.events);
     attachSocket(serverSocket, ROLE_SERVER, options(), s.events).start();
-    await until(() => client.isOpen, "open");
+    await until(() => client.isOpen, { timeoutMs: 3000, what: "open" });
     clientSocket.emit("error", { code: -9, message: "reset" });
     assert.deepEqual(c.log, ["success", "error socket error -9 reset", "ended socket-error"]);
     serverSocket.shut();
-    await until(() => s.log.includes("ended peer-closed"), "server ended");
+    await until(() => s.log.includes("ended peer-closed"), { timeoutMs: 3000, what: "server ended" });
     // With the timers stopped nothing more happens: no keep-alive writes after the end.
     const writes = clientSocket.writes.length;
     await new Promise((r) => setTimeout(r, 150));
@@ -166,7 +160,7 @@ describe("firmware: Espruino net transport", () => {
     const s = recorder();
     const client = attachSocket(clientSocket, ROLE_CLIENT, options(), c.events);
     attachSocket(serverSocket, ROLE_SERVER, options(), s.events).start();
-    await until(() => client.isOpen, "open");
+    await until(() => client.isOpen, { timeoutMs: 3000, what: "open" });
     const E = (globalThis as any).E;
     const realToString = E.toString;
     E.toString = (data: Uint8Array) => (data.length > 100 ? undefined : realToString(data));
@@ -174,7 +168,7 @@ describe("firmware: Espruino net transport", () => {
     E.toString = realToString;
     assert.ok(c.log.includes("error out of memory for 507 bytes"), c.log.join(", "));
     assert.ok(!clientSocket.writes.includes("undefined") && !clientSocket.writes.includes(undefined));
-    await until(() => c.log.includes("ended socket-error") && s.log.includes("ended peer-closed"), "both ended");
+    await until(() => c.log.includes("ended socket-error") && s.log.includes("ended peer-closed"), { timeoutMs: 3000, what: "both ended" });
     assert.deepEqual(s.messages, []);
   });
 
@@ -182,7 +176,7 @@ describe("firmware: Espruino net transport", () => {
     const [clientSocket] = pair();
     const c = recorder();
     attachSocket(clientSocket, ROLE_CLIENT, options(), c.events); // no server answers
-    await until(() => c.log.length > 0, "timeout", 2000);
+    await until(() => c.log.length > 0, { timeoutMs: 2000, what: "timeout" });
     assert.deepEqual(c.log, ["failed handshake-timeout"]);
     assert.ok(clientSocket.ended);
   });

@@ -1,7 +1,7 @@
 // Fidelity of E, randomness, crypto and memory accounting against ESPRUINO.md §4, §6 and §8.
 import assert from "node:assert/strict";
 import { createCipheriv, pbkdf2Sync } from "node:crypto";
-import { assertHealthy, bootDevice, sleep, stopAllDevices } from "./host-sim-helpers.js";
+import { assertHealthy, bootDevice, sleep, stopAllDevices } from "./helpers/host-sim.js";
 
 const hex = (value: unknown) => Buffer.from(new Uint8Array(value as ArrayBuffer)).toString("hex");
 

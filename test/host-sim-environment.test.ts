@@ -1,7 +1,7 @@
 // Fidelity of the simulated language environment against ESPRUINO.md §2 (built-ins), §2.4 (timers,
 // events) and §4 (uncaught errors).
 import assert from "node:assert/strict";
-import { assertHealthy, bootDevice, sleep, stopAllDevices } from "./host-sim-helpers.js";
+import { assertHealthy, bootDevice, sleep, stopAllDevices } from "./helpers/host-sim.js";
 
 function evaluate(source: string): unknown {
   const device = bootDevice();

@@ -4,9 +4,9 @@
 // next to the correct program passing the same check.
 import assert from "node:assert/strict";
 import { bootFirmware } from "../host-sim/runner.js";
-import { assertHealthy, bootDevice, type Peer, sleep, startPeer, stopAllDevices, until } from "./host-sim-helpers.js";
+import { assertHealthy, bootDevice, type Peer, sleep, startPeer, stopAllDevices, until } from "./helpers/host-sim.js";
 
-describe("host-sim exposes firmware bugs (issue 5, Done when)", function () {
+describe("host-sim exposes firmware bugs", function () {
   let peer: Peer | undefined;
   afterEach(async () => {
     stopAllDevices();
@@ -18,7 +18,7 @@ describe("host-sim exposes firmware bugs (issue 5, Done when)", function () {
     peer = await startPeer();
     const device = bootDevice();
     device.run(program(peer.port));
-    await until(() => peer!.receivedBytes().length >= expectedLength, `${expectedLength} bytes at the peer`);
+    await until(() => peer!.receivedBytes().length >= expectedLength, { what: `${expectedLength} bytes at the peer` });
     return peer.receivedBytes();
   }
 
@@ -77,7 +77,7 @@ describe("host-sim exposes firmware bugs (issue 5, Done when)", function () {
       var history = [];
       var s = require("net").connect({port: ${peer.port}});
       s.on("data", function (d) { history.push(d); });`);
-    await until(() => device.stopped, "the device to stop", 8000);
+    await until(() => device.stopped, { timeoutMs: 8000, what: "the device to stop" });
     assert.equal(device.failure?.kind, "out-of-memory");
     assert.throws(() => assertHealthy(device), /out-of-memory/);
   });

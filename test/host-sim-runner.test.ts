@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import type { Device } from "../host-sim/device.js";
 import { bootFirmware } from "../host-sim/runner.js";
-import { assertHealthy, type Peer, startPeer, stopAllDevices, until } from "./host-sim-helpers.js";
+import { assertHealthy, type Peer, startPeer, stopAllDevices, until } from "./helpers/host-sim.js";
 
 const LIBRARY = `
 function greet(name) { return "hello " + name; }
@@ -51,7 +51,7 @@ describe("host-sim runner (library in Storage, app uploaded, static check first)
     booted.push(device);
     await device.waitForConsole("got welcome");
     assert.deepEqual(device.consoleLines, ["hello wifi", "got welcome"]);
-    await until(() => peer!.receivedBytes().length >= 15, "the device's greeting at the peer");
+    await until(() => peer!.receivedBytes().length >= 15, { what: "the device's greeting at the peer" });
     assert.equal(peer.receivedBytes().toString(), "hi from device\n");
     assert.equal(device.storage.read("lwstcp"), LIBRARY);
     assertHealthy(device);

@@ -1,6 +1,6 @@
 // require("Wifi") as ESPRUINO.md §8 describes it on ESP32, with the scripted failures tests need.
 import assert from "node:assert/strict";
-import { bootDevice, stopAllDevices } from "./host-sim-helpers.js";
+import { bootDevice, stopAllDevices } from "./helpers/host-sim.js";
 
 describe("host-sim Wifi (ESPRUINO.md §8)", function () {
   afterEach(stopAllDevices);

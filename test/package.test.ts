@@ -10,7 +10,7 @@ import { join } from "node:path";
 import ts from "typescript";
 // @ts-expect-error: plain ESM JavaScript with JSDoc types
 import { LIBRARY_BUDGET_BYTES } from "../../scripts/boards.mjs";
-import { KEY_HEX } from "./server-helpers.js";
+import { KEY_HEX } from "./helpers/server.js";
 
 const PKG = JSON.parse(readFileSync("package.json", "utf8"));
 

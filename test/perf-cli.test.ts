@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { KEY_HEX, OTHER_KEY_HEX, within } from "./server-helpers.js";
+import { KEY_HEX, OTHER_KEY_HEX, within } from "./helpers/server.js";
 
 const SERVER_CLI = fileURLToPath(new URL("../server/cli/lwstcp-server.js", import.meta.url));
 const CLIENT_CLI = fileURLToPath(new URL("../server/cli/lwstcp-client.js", import.meta.url));

@@ -1,4 +1,4 @@
-// Device memory per connection (issue 7): the library's buffers are sized once, and a 64 KB
+// Device memory per connection (RAM is what a device runs out of): the library's buffers are sized once, and a 64 KB
 // message grows them only while it arrives. The built library runs in host-sim as a client of
 // the desktop server; the simulator's JsVar estimate (host-sim/memory.ts) is read before, at
 // the peak, and after a 65528-byte message. Skipped before a build.
@@ -7,9 +7,9 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { LightweightSecureServer } from "../server/server.js";
 import type { Session } from "../server/session.js";
+import { assertHealthy, bootDevice, stopAllDevices, until } from "./helpers/host-sim.js";
+import { KEY_HEX } from "./helpers/server.js";
 import { repoRoot } from "./helpers/vectors.js";
-import { assertHealthy, bootDevice, stopAllDevices, until } from "./host-sim-helpers.js";
-import { KEY_HEX } from "./server-helpers.js";
 
 const bundlePath = join(repoRoot, "dist", "lwstcp.js");
 
@@ -41,7 +41,7 @@ describe("device memory around a 64 KB message (host-sim)", function () {
         `c.connectToServer();`,
     );
     await device.waitForConsole("open", 8000);
-    await until(() => session !== undefined, "server session", 3000);
+    await until(() => session !== undefined, { timeoutMs: 3000, what: "server session" });
     const usage = () => device.run("process.memory().usage") as number;
 
     const holding = (length: number) => {

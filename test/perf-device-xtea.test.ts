@@ -6,8 +6,8 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { assertHealthy, bootDevice, stopAllDevices } from "./helpers/host-sim.js";
 import { repoRoot, vectors } from "./helpers/vectors.js";
-import { assertHealthy, bootDevice, stopAllDevices } from "./host-sim-helpers.js";
 
 const bundlePath = join(repoRoot, "dist", "lwstcp.js");
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -5,9 +5,9 @@ import assert from "node:assert/strict";
 // @ts-expect-error: plain ESM JavaScript
 import { onInterpreter, onSimulator } from "../../bench/device-memory.mjs";
 import { skipWithoutEspruino, stopEspruinoAfterEach } from "./helpers/espruino-process.js";
+import { freePort } from "./helpers/host-sim.js";
 import { JSVAR_BUDGET } from "./helpers/jsvar-budget.js";
 import { DEMO_KEY_HEX, type Proc, startLwstcpServer, stopAfterEach } from "./helpers/processes.js";
-import { freePort } from "./host-sim-helpers.js";
 
 type Readings = Record<string, number | string>;
 

@@ -9,7 +9,7 @@ import { fork } from "node:child_process";
 import { connect, type Socket } from "node:net";
 import { fileURLToPath } from "node:url";
 import type { LightweightSecureServer } from "../server/index.js";
-import { delay, guardProcess, newClient, startServer, until, within } from "./reliability-helpers.js";
+import { delay, guardProcess, newClient, startServer, until, within } from "./helpers/reliability.js";
 
 const FLOOD = fileURLToPath(new URL("./helpers/silent-flood.js", import.meta.url));
 
@@ -73,7 +73,7 @@ describe("reliability: fair admission under a silent flood", function () {
     let flooding = true;
     flood.done.finally(() => (flooding = false)).catch(() => {});
     try {
-      await until(() => server.handshakeCount >= 4096, 20000, "the flood to take every slot");
+      await until(() => server.handshakeCount >= 4096, { timeoutMs: 20000, what: "the flood to take every slot" });
       const evictedBefore = server.stats.evicted;
       const honest = await honestWhile(server, "127.0.0.2", 2, () => flooding);
       const counts = await flood.done;
@@ -94,7 +94,7 @@ describe("reliability: fair admission under a silent flood", function () {
       clearInterval(watch);
       if (flood.child.exitCode === null) flood.child.kill("SIGKILL");
     }
-    await until(() => server.handshakeCount === 0, 10000, "the flood's handshakes to end after it stopped");
+    await until(() => server.handshakeCount === 0, { timeoutMs: 10000, what: "the flood's handshakes to end after it stopped" });
   });
 
   it("a connection that sends nothing is dropped at silentHandshakeTimeoutMs; one that sent a byte keeps the full handshake timeout", async () => {
@@ -107,11 +107,11 @@ describe("reliability: fair admission under a silent flood", function () {
     sockets.push(silent, talker);
     await new Promise((resolve) => talker.once("connect", resolve));
     talker.write(Buffer.from([0x03])); // the first byte of a Response, and no more
-    await until(() => failed.length === 1, 3000, "the silent one to be dropped");
+    await until(() => failed.length === 1, { timeoutMs: 3000, what: "the silent one to be dropped" });
     assert.equal(failed[0].peer, "127.0.0.1:" + silent.localPort);
     assert.equal(failed[0].reason, "handshake-timeout");
     assert.ok(failed[0].at < 2000, "dropped after " + failed[0].at + " ms");
-    await until(() => failed.length === 2, 6000, "the talker to time out");
+    await until(() => failed.length === 2, { timeoutMs: 6000, what: "the talker to time out" });
     assert.equal(failed[1].peer, "127.0.0.1:" + talker.localPort);
     assert.ok(failed[1].at >= 2900, "the talker lasted " + failed[1].at + " ms");
   });

@@ -1,4 +1,4 @@
-// The desktop client facing whatever answers at its server's address (issue 6): a scripted fake
+// The desktop client facing whatever answers at its server's address: a scripted fake
 // server sends random bytes, every truncation and one-byte extension of the Request and the
 // Success, every wrong TYPE at both client steps, LENGTH 0 and beyond 65528, a Request under
 // a wrong key, a Success before the Request, and a replayed transcript. Each client must end
@@ -10,7 +10,6 @@ import type { Socket } from "node:net";
 import fc from "fast-check";
 import { TYPE_V2_SERVER_HELLO } from "../firmware/core/v2/constants.js";
 import type { HandshakeResult, LightweightSecureClient, LightweightSecureServer, Session } from "../server/index.js";
-import { testBytes, testKeyWords } from "./helpers/seed.js";
 import {
   assertReasonIn,
   type ByteReader,
@@ -30,7 +29,8 @@ import {
   startServer,
   until,
   within,
-} from "./reliability-helpers.js";
+} from "./helpers/reliability.js";
+import { testBytes, testKeyWords } from "./helpers/seed.js";
 
 // What random bytes from a server can end the desktop client's handshake with. (bad-size cannot
 // happen: the framer sizes every packet by its TYPE. verify-failed is the server's check.)
@@ -98,7 +98,7 @@ describe("reliability: the desktop client against a misbehaving server", functio
     client.on("disconnected", (reason: string) => (ended = reason));
     client.on("handshakeSuccess", () => (sessionKey = client.sessionKey));
     const result = await within(client.connectToServer(), 5000, "the client's handshake outcome");
-    if (result.success) await until(() => ended !== "", 5000, "the session to end");
+    if (result.success) await until(() => ended !== "", { timeoutMs: 5000, what: "the session to end" });
     return { result, ended, messages, sessionKey, client };
   }
 

@@ -1,4 +1,4 @@
-// The three known-bad behaviours of the C++ peer (issue 6), each shown not to be ours, over real
+// The three known-bad behaviours of the C++ peer, each shown not to be ours, over real
 // sockets: (1) the C++ server never checks the xor of the HandshakeResponse; (2) it keeps reading a
 // desynchronised stream after an unknown TYPE; (3) it draws session keys from a Mersenne Twister.
 
@@ -9,7 +9,6 @@ import type { Socket } from "node:net";
 import { B_LO, NONCE } from "../firmware/core/index.js";
 import type { LightweightSecureServer, Session } from "../server/index.js";
 import { nodeRandom } from "../server/random.js";
-import { testKeyWords } from "./helpers/seed.js";
 import {
   fakeServer,
   guardProcess,
@@ -24,7 +23,8 @@ import {
   startServer,
   until,
   within,
-} from "./reliability-helpers.js";
+} from "./helpers/reliability.js";
+import { testKeyWords } from "./helpers/seed.js";
 
 describe("reliability: what the C++ peer gets wrong, we do not", function () {
   this.timeout(30000);
@@ -58,13 +58,13 @@ describe("reliability: what the C++ peer gets wrong, we do not", function () {
     const control = await rawSocket(server.port);
     control.socket.write(makeResponse(await control.reader.read(25), schedule()));
     await control.reader.read(33);
-    await until(() => sessions.length === 1, 3000, "the control session");
+    await until(() => sessions.length === 1, { timeoutMs: 3000, what: "the control session" });
     for (const flip of [1, 0x80000000, 0xffffffff]) {
       const raw = await rawSocket(server.port);
       const request = await raw.reader.read(25);
       // Only the xor's low word changes; the transformed nonce is kept as the honest one.
       raw.socket.write(makeResponse(request, schedule(), (r) => (r[B_LO] = (r[B_LO] ^ flip) >>> 0)));
-      await until(() => failures.has(raw.peer), 3000, "the server's verdict");
+      await until(() => failures.has(raw.peer), { timeoutMs: 3000, what: "the server's verdict" });
       assert.equal(failures.get(raw.peer), "verify-failed", "xor low word ^ " + flip.toString(16));
       await raw.reader.waitClosed();
       assert.equal(raw.reader.available, 0, "no HandshakeSuccess was sent");
@@ -72,7 +72,7 @@ describe("reliability: what the C++ peer gets wrong, we do not", function () {
     // And a wrong nonce with the right sum and xor, for completeness.
     const raw = await rawSocket(server.port);
     raw.socket.write(makeResponse(await raw.reader.read(25), schedule(), (r) => (r[NONCE] = (r[NONCE] ^ 1) >>> 0)));
-    await until(() => failures.has(raw.peer), 3000, "the server's verdict");
+    await until(() => failures.has(raw.peer), { timeoutMs: 3000, what: "the server's verdict" });
     assert.equal(failures.get(raw.peer), "verify-failed");
     assert.equal(sessions.length, 1, "only the control opened a session");
     control.socket.destroy();
@@ -85,7 +85,7 @@ describe("reliability: what the C++ peer gets wrong, we do not", function () {
       const afterwards = makeMessage(Buffer.from("after the unknown type"), hand.sessionKey);
       // In one write, so the server holds the bytes after the unknown TYPE in the same chunk.
       hand.socket.write(Buffer.concat([good, Buffer.of(unknown), afterwards, afterwards]));
-      await until(() => ended.has(hand.peer), 3000, "the session to end");
+      await until(() => ended.has(hand.peer), { timeoutMs: 3000, what: "the session to end" });
       assert.equal(ended.get(hand.peer), "unknown-type");
       assert.deepEqual(delivered.get(hand.peer), ["good"], "type " + unknown);
       hand.socket.destroy();

@@ -8,8 +8,8 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { DEFAULT_LIBRARY_PATH } from "../host-sim/runner.js";
 import { bootHostileTarget, honestEcho, hostileFlood } from "./helpers/device-hostile.js";
-import { assertHealthy } from "./host-sim-helpers.js";
-import { KEY_HEX } from "./server-helpers.js";
+import { assertHealthy } from "./helpers/host-sim.js";
+import { KEY_HEX } from "./helpers/server.js";
 
 const HOSTILE = 200;
 /** Four handshaking connections cost a few hundred JsVars; the old framer needed > 16,383. */

@@ -1,11 +1,10 @@
-// Faults (issue 6): the server restarting under connected clients (all come back, spread by
+// Faults: the server restarting under connected clients (all come back, spread by
 // jittered backoff), a peer reset in the middle of a packet (both directions), a half-open path
 // found by the inactivity timeout, and a client process suspended past the timeout (SIGSTOP).
 
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { type LightweightSecureClient, LightweightSecureServer, type Session } from "../server/index.js";
-import { testBytes, testKeyWords } from "./helpers/seed.js";
 import {
   delay,
   fakeServer,
@@ -22,7 +21,8 @@ import {
   TcpProxy,
   until,
   within,
-} from "./reliability-helpers.js";
+} from "./helpers/reliability.js";
+import { testBytes, testKeyWords } from "./helpers/seed.js";
 
 describe("reliability: faults", function () {
   this.timeout(60000);
@@ -79,7 +79,7 @@ describe("reliability: faults", function () {
       hand.socket.write(packet.subarray(0, cut));
       await delay(20);
       hand.socket.resetAndDestroy();
-      await until(() => ended.has(hand.peer), 3000, "the reset session to end");
+      await until(() => ended.has(hand.peer), { timeoutMs: 3000, what: "the reset session to end" });
       assert.equal(ended.get(hand.peer), "peer-closed", "reset after " + cut + " bytes");
       assert.deepEqual(delivered.get(hand.peer), []);
     }
@@ -170,20 +170,23 @@ describe("reliability: faults", function () {
       for (const line of lines) if (line.trim()) events.push(JSON.parse(line));
     });
     try {
-      await until(() => events.some((e) => e.e === "open") && sessions.length === 1, 10000, "the child's session");
+      await until(() => events.some((e) => e.e === "open") && sessions.length === 1, { timeoutMs: 10000, what: "the child's session" });
       const firstEnded = next<[string]>(sessions[0], "ended", 10000);
       child.kill("SIGSTOP");
       assert.deepEqual(await firstEnded, ["inactivity-timeout"]);
       await delay(200);
       child.kill("SIGCONT");
-      await until(() => events.filter((e) => e.e === "open").length === 2 && sessions.length === 2, 10000, "the child to reconnect after resuming");
+      await until(() => events.filter((e) => e.e === "open").length === 2 && sessions.length === 2, {
+        timeoutMs: 10000,
+        what: "the child to reconnect after resuming",
+      });
       const lost = events.find((e) => e.e === "disconnected");
       // The resumed child learns of the end its own way, depending on what it reads first: the
       // server's close (peer-closed), its own overdue inactivity check (inactivity-timeout), or a
       // reset for the bytes it wrote into the closed connection (socket-error). No TYPE byte is involved.
       assert.ok(lost && ["peer-closed", "inactivity-timeout", "socket-error"].includes(lost.x as string), JSON.stringify(events));
       child.stdin.write("awake again\n");
-      await until(() => received.includes("awake again"), 5000, "a message over the new session");
+      await until(() => received.includes("awake again"), { timeoutMs: 5000, what: "a message over the new session" });
       child.stdin.end();
       await within(new Promise((resolve) => child.once("exit", resolve)), 5000, "the child to exit");
     } finally {

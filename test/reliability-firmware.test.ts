@@ -1,5 +1,5 @@
 // The firmware bundle (dist/lwstcp.js, as the Storage module "lwstcp") on simulated ESP32s under
-// bad input and faults (issue 6): as a client facing a scripted server, and as a server facing
+// bad input and faults: as a client facing a scripted server, and as a server facing
 // malicious raw clients while an honest session runs; every attack ends with a reason and no
 // uncaught error on the device. Then a server restart under 8 devices (jittered reconnects) and
 // JsVars back to the idle level across reconnects. Skipped when the bundles are not built.
@@ -11,8 +11,7 @@ import fc from "fast-check";
 import type { Device } from "../host-sim/device.js";
 import { bootFirmware, DEFAULT_LIBRARY_PATH } from "../host-sim/runner.js";
 import { LightweightSecureServer } from "../server/index.js";
-import { testBytes, testKeyWords } from "./helpers/seed.js";
-import { assertHealthy, freePort } from "./host-sim-helpers.js";
+import { assertHealthy, freePort } from "./helpers/host-sim.js";
 import {
   type ByteReader,
   corePeer,
@@ -30,7 +29,8 @@ import {
   startServer,
   until,
   within,
-} from "./reliability-helpers.js";
+} from "./helpers/reliability.js";
+import { testBytes, testKeyWords } from "./helpers/seed.js";
 
 /** The device program: probe(id, port) runs one client attempt and prints its outcome; serve(port) runs an echo server. */
 const PROGRAM = `
@@ -125,12 +125,12 @@ describe("reliability: the firmware bundle on the simulated device", function ()
           const out = await probe((socket) => void socket.end(bytes));
           const all = Buffer.from(bytes);
           if (out[0] === "open") assert.ok(all[0] === 2 && all[25] === 4, "opened on " + all.toString("hex"));
-          // The device's v1 bundle has no profile-mismatch: a first 0x12 (a v2 ServerHello) is an
-          // unknown TYPE to it, like every TYPE outside 0x01-0x06. wrong-type: a whole v1 packet of
+          // A first 0x12 (a v2 ServerHello) is profile-mismatch, as on the desktop; every other
+          // TYPE outside 0x01-0x06 is an unknown TYPE. wrong-type: a whole v1 packet of
           // the wrong TYPE; zero-length / bad-length: 0x01 with LENGTH 0 / over 65528; peer-closed:
           // the close inside a packet; handshake-timeout: a close slower than the timeout on a loaded
           // machine. (bad-size cannot come through the framer, which sizes packets by TYPE.)
-          else assert.match(out[0], /^failed (wrong-type|unknown-type|zero-length|bad-length|peer-closed|handshake-timeout)$/);
+          else assert.match(out[0], /^failed (wrong-type|unknown-type|profile-mismatch|zero-length|bad-length|peer-closed|handshake-timeout)$/);
           assertHealthy(device);
         }),
         { numRuns: 15 },
@@ -213,7 +213,7 @@ describe("reliability: the firmware bundle on the simulated device", function ()
       const device = await boot();
       const port = await freePort();
       device.run(`serve(${port})`);
-      await until(() => device.net !== undefined, 1000, "the device");
+      await until(() => device.net !== undefined, { timeoutMs: 1000, what: "the device" });
       const honestSocket = (await rawSocket(port)).socket;
       const honest = corePeer(honestSocket, ROLE_CLIENT);
       assert.equal(await within(honest.handshake, 8000, "the honest handshake"), "open");
@@ -222,7 +222,7 @@ describe("reliability: the firmware bundle on the simulated device", function ()
         const before = failures().length;
         const raw = await rawSocket(port);
         await run(raw.socket, raw.reader);
-        await until(() => failures().length > before, 8000, "the device's verdict");
+        await until(() => failures().length > before, { timeoutMs: 8000, what: "the device's verdict" });
         raw.socket.destroy();
         return failures()[before].slice("S failed ".length);
       };
@@ -259,7 +259,7 @@ describe("reliability: the firmware bundle on the simulated device", function ()
       );
       assert.equal(lines(device, "S open").length, 1, "only the honest client opened a session");
       honest.connection.sendBytes(Buffer.from("still served"), 0, 12);
-      await until(() => honest.messages.length === 1, 5000, "the echo");
+      await until(() => honest.messages.length === 1, { timeoutMs: 5000, what: "the echo" });
       assert.equal(honest.messages[0].toString(), "still served");
       assert.deepEqual(lines(device, "S message "), ["S message " + Buffer.from("still served").toString("base64")]);
       honestSocket.destroy();
@@ -272,7 +272,7 @@ describe("reliability: the firmware bundle on the simulated device", function ()
     const port = server.port;
     const booted = await Promise.all(Array.from({ length: 8 }, (_, i) => boot("dev" + i)));
     for (const d of booted) d.run(`probe(1, ${port}, true)`);
-    await until(() => server.sessionCount === 8, 15000, "8 device sessions");
+    await until(() => server.sessionCount === 8, { timeoutMs: 15000, what: "8 device sessions" });
     await server.stop();
     await Promise.all(booted.map((d) => d.waitForConsole("P1 ended disconnect", 5000)));
     const back: number[] = [];
@@ -280,7 +280,7 @@ describe("reliability: the firmware bundle on the simulated device", function ()
     server.on("handshakeSuccess", () => back.push(Date.now()));
     await server.start();
     try {
-      await until(() => back.length === 8, 20000, "all 8 devices to reconnect");
+      await until(() => back.length === 8, { timeoutMs: 20000, what: "all 8 devices to reconnect" });
       const spread = Math.max(...back) - Math.min(...back);
       assert.ok(spread > 100, "8 devices reconnected within " + spread + " ms");
       for (const d of booted) {
@@ -307,7 +307,7 @@ describe("reliability: the firmware bundle on the simulated device", function ()
       }
       // The same level after the 20th as after the 1st (a leak of even one JsVar per cycle would show as 19).
       assert.ok(idle[19] - idle[0] < 10, "JsVars after each cycle: " + idle.join(", "));
-      await until(() => server.sessionCount === 0, 3000, "the server to see every Disconnect");
+      await until(() => server.sessionCount === 0, { timeoutMs: 3000, what: "the server to see every Disconnect" });
       assertHealthy(device);
     } finally {
       await server.stop();

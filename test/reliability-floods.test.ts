@@ -1,11 +1,11 @@
-// Floods and slow peers at small counts (issue 6; `npm run stress` runs the large ones): silent
+// Floods and slow peers at small counts (`npm run stress` runs the large ones): silent
 // connections, slowloris, connect/close churn, and a flood over the handshake cap. The server
 // drops them at the handshake timeout, stays under its caps, and keeps serving an honest client.
 
 import assert from "node:assert/strict";
 import { connect, type Socket } from "node:net";
 import type { LightweightSecureServer } from "../server/index.js";
-import { delay, guardProcess, inBatches, makeResponse, newClient, rawSocket, schedule, startServer, until, within } from "./reliability-helpers.js";
+import { delay, guardProcess, inBatches, makeResponse, newClient, rawSocket, schedule, startServer, until, within } from "./helpers/reliability.js";
 
 const HANDSHAKE_TIMEOUT_MS = 600;
 
@@ -50,15 +50,15 @@ describe("reliability: floods and slow peers (small counts)", function () {
   it("100 connections that never send a byte are dropped at the handshake timeout while an honest client is served", async () => {
     await start();
     for (let i = 0; i < 100; i++) sockets.push(connect({ host: "127.0.0.1", port: server.port }).on("error", () => {}));
-    await until(() => server.handshakeCount >= 100, 5000, "100 handshakes in progress");
+    await until(() => server.handshakeCount >= 100, { timeoutMs: 5000, what: "100 handshakes in progress" });
     const honest = await honestWhile(() => reasons.length < 100, 3);
-    await until(() => reasons.length === 100, 10000, "the silent ones to time out");
+    await until(() => reasons.length === 100, { timeoutMs: 10000, what: "the silent ones to time out" });
     assert.ok(
       reasons.every((r) => r === "handshake-timeout"),
       reasons.join(),
     );
     assert.ok(honest >= 3);
-    await until(() => server.handshakeCount === 0 && liveConnections() === 0, 5000, "nothing left of the flood");
+    await until(() => server.handshakeCount === 0 && liveConnections() === 0, { timeoutMs: 5000, what: "nothing left of the flood" });
   });
 
   it("50 slowloris clients sending a correct Response one byte every 50 ms are dropped at the handshake timeout; an honest client is served", async () => {
@@ -74,7 +74,7 @@ describe("reliability: floods and slow peers (small counts)", function () {
       }
     });
     const honest = await honestWhile(() => reasons.length < 50, 3);
-    await until(() => reasons.length === 50, 10000, "the slow ones to time out");
+    await until(() => reasons.length === 50, { timeoutMs: 10000, what: "the slow ones to time out" });
     stop = true;
     await Promise.all(slow);
     assert.ok(
@@ -82,7 +82,7 @@ describe("reliability: floods and slow peers (small counts)", function () {
       reasons.join(),
     );
     assert.equal(server.stats.handshakesSucceeded, honest);
-    await until(() => server.handshakeCount === 0 && liveConnections() === 0, 5000, "nothing left of the slowloris");
+    await until(() => server.handshakeCount === 0 && liveConnections() === 0, { timeoutMs: 5000, what: "nothing left of the slowloris" });
   });
 
   it("connect/close churn (200 closes at once, 100 resets, 100 after the Request) leaves nothing behind, and honest handshakes all succeed", async () => {
@@ -107,11 +107,10 @@ describe("reliability: floods and slow peers (small counts)", function () {
     })();
     const honest = await honestWhile(() => churning, 5);
     await churn;
-    await until(
-      () => server.stats.accepted === 400 + honest && server.handshakeCount === 0 && liveConnections() === 0,
-      10000,
-      "every churned connection accounted for",
-    );
+    await until(() => server.stats.accepted === 400 + honest && server.handshakeCount === 0 && liveConnections() === 0, {
+      timeoutMs: 10000,
+      what: "every churned connection accounted for",
+    });
     assert.equal(server.stats.handshakesSucceeded, honest);
     assert.equal(server.stats.handshakesFailed, 400);
     assert.ok(
@@ -125,7 +124,7 @@ describe("reliability: floods and slow peers (small counts)", function () {
     const refused: string[] = [];
     server.on("refused", (r: { reason: string }) => refused.push(r.reason));
     for (let i = 0; i < 60; i++) sockets.push(connect({ host: "127.0.0.1", port: server.port }).on("error", () => {}));
-    await until(() => server.stats.accepted === 60 && reasons.length === 40, 5000, "every flood connection accepted, 40 evicted");
+    await until(() => server.stats.accepted === 60 && reasons.length === 40, { timeoutMs: 5000, what: "every flood connection accepted, 40 evicted" });
     assert.equal(server.handshakeCount, 20);
     assert.ok(
       reasons.every((r) => r === "handshake-limit"),

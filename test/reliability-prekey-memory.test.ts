@@ -5,7 +5,7 @@
 // refused at its first byte (wrong-type) and the server's memory stays flat.
 import assert from "node:assert/strict";
 import { prekeyFlood, startMemoryServer } from "./helpers/prekey-attack.js";
-import { KEY_HEX } from "./server-helpers.js";
+import { KEY_HEX } from "./helpers/server.js";
 
 const CONNECTIONS = 2000;
 const MB = 1048576;

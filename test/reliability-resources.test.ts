@@ -1,10 +1,10 @@
-// Churn and resources at small counts (issue 6; `npm run stress` runs 10,000 cycles with heap
+// Churn and resources at small counts (`npm run stress` runs 10,000 cycles with heap
 // checks): 300 back-to-back connect → handshake → Disconnect cycles with 0 failed handshakes,
 // after which the server holds no connection and the process no extra socket handle.
 
 import assert from "node:assert/strict";
 import type { LightweightSecureServer, Session } from "../server/index.js";
-import { guardProcess, newClient, startServer, until, within } from "./reliability-helpers.js";
+import { guardProcess, newClient, startServer, until, within } from "./helpers/reliability.js";
 
 /** Open TCP handles of this process (sockets and servers). */
 function tcpHandles(): number {
@@ -33,14 +33,17 @@ describe("reliability: churn and resources (small counts)", function () {
       assert.equal(await within(echo, 5000, "echo " + i), "cycle " + i);
       await client.disconnect();
     }
-    await until(() => server.stats.sessionsEnded === 300, 5000, "every session to end");
+    await until(() => server.stats.sessionsEnded === 300, { timeoutMs: 5000, what: "every session to end" });
     assert.deepEqual(clientFailures, []);
     assert.equal(server.stats.handshakesFailed, 0);
     assert.equal(server.stats.handshakesSucceeded, 300);
     const live = () => (server as unknown as { drivers: Set<unknown> }).drivers.size;
-    await until(() => live() === 0 && server.sessionCount === 0 && server.handshakeCount === 0, 5000, "no connection left in the server");
+    await until(() => live() === 0 && server.sessionCount === 0 && server.handshakeCount === 0, { timeoutMs: 5000, what: "no connection left in the server" });
     // The listening socket is the only handle added.
-    await until(() => tcpHandles() <= baseline + 1, 5000, "socket handles back to baseline (now " + tcpHandles() + ", baseline " + baseline + ")");
+    await until(() => tcpHandles() <= baseline + 1, {
+      timeoutMs: 5000,
+      what: "socket handles back to baseline (now " + tcpHandles() + ", baseline " + baseline + ")",
+    });
   });
 
   it("50 concurrent sessions each sending 20 messages: all delivered in order, and everything is released after Disconnect", async () => {
@@ -57,7 +60,7 @@ describe("reliability: churn and resources (small counts)", function () {
     clients.forEach((c, i) => {
       for (let m = 0; m < 20; m++) c.sendMessage(i + ":" + m);
     });
-    await until(() => [...got.values()].reduce((n, list) => n + list.length, 0) === 1000, 10000, "1000 messages");
+    await until(() => [...got.values()].reduce((n, list) => n + list.length, 0) === 1000, { timeoutMs: 10000, what: "1000 messages" });
     for (const list of got.values()) {
       const [who] = list[0].split(":");
       assert.deepEqual(
@@ -66,7 +69,10 @@ describe("reliability: churn and resources (small counts)", function () {
       );
     }
     await Promise.all(clients.map((c) => c.disconnect()));
-    await until(() => server.sessionCount === 0 && (server as unknown as { drivers: Set<unknown> }).drivers.size === 0, 5000, "all released");
-    await until(() => tcpHandles() <= baseline + 1, 5000, "socket handles back to baseline");
+    await until(() => server.sessionCount === 0 && (server as unknown as { drivers: Set<unknown> }).drivers.size === 0, {
+      timeoutMs: 5000,
+      what: "all released",
+    });
+    await until(() => tcpHandles() <= baseline + 1, { timeoutMs: 5000, what: "socket handles back to baseline" });
   });
 });

@@ -8,7 +8,6 @@ import assert from "node:assert/strict";
 import { createKeySchedule, openMessage } from "../firmware/core/index.js";
 import type { LightweightSecureServer, Session } from "../server/index.js";
 import { ERR_SEND_QUEUE_FULL, REASON_SEND_STALLED } from "../server/index.js";
-import { testBytes } from "./helpers/seed.js";
 import {
   delay,
   guardProcess,
@@ -21,7 +20,8 @@ import {
   startServer,
   until,
   within,
-} from "./reliability-helpers.js";
+} from "./helpers/reliability.js";
+import { testBytes } from "./helpers/seed.js";
 
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -67,7 +67,7 @@ describe("reliability: send queues against peers that stop reading", function ()
     for (let i = 0; i < 8; i++) pushers.push(await nonReadingPusher(server.port, { total: 8 * 1024 * 1024, size, keepAliveMs: 200, maxMs: 20000 }));
     await within(Promise.all(pushers.map((p) => p.done)), 30000, "the pushers to be closed");
     clearInterval(watch);
-    await until(() => ended.size === 8, 5000, "every session to end");
+    await until(() => ended.size === 8, { timeoutMs: 5000, what: "every session to end" });
     assert.deepEqual([...ended.values()], Array(8).fill(REASON_SEND_STALLED));
     assert.equal(server.stats.stalled, 8);
     // A session with an empty queue may always queue one packet, so the bound is the budget
@@ -78,7 +78,7 @@ describe("reliability: send queues against peers that stop reading", function ()
       refusals.some((m) => /budget/.test(m)),
       "the budget refused echoes",
     );
-    await until(() => server.queuedBytes === 0, 2000, "the budget to be given back");
+    await until(() => server.queuedBytes === 0, { timeoutMs: 2000, what: "the budget to be given back" });
   });
 
   it("24 non-reading sessions push echoes (default per-session cap) while honest handshakes from another address keep p99 < 200 ms", async () => {
@@ -110,7 +110,7 @@ describe("reliability: send queues against peers that stop reading", function ()
     );
     await within(all, 30000, "the pushers to be closed");
     const pusherEnds = () => [...ended].filter(([peer]) => peer.startsWith("127.0.0.1:")).map(([, reason]) => reason);
-    await until(() => pusherEnds().length === count, 5000, "every pusher's session to end");
+    await until(() => pusherEnds().length === count, { timeoutMs: 5000, what: "every pusher's session to end" });
     const summary = `honest ${latencies.length} ok, ${failures.length} failed, p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms; refused echoes ${refusals.length}, peak queued ${Math.round(peakQueued / 1024)} KiB`;
     console.log("      " + summary);
     assert.deepEqual(failures, [], summary);
@@ -158,7 +158,7 @@ describe("reliability: send queues against peers that stop reading", function ()
     const payloads = Array.from({ length: 100 }, () => testBytes(60000));
     // 100 messages (6 MB) and then a LENGTH-0 header: the echoes are sealed before the error.
     hand.socket.write(Buffer.concat([...payloads.map((p) => makeMessage(p, hand.sessionKey)), rawMessageHeader(0)]));
-    await until(() => ended.size === 1, 10000, "the session to end");
+    await until(() => ended.size === 1, { timeoutMs: 10000, what: "the session to end" });
     assert.equal([...ended.values()][0], "zero-length");
     hand.socket.resume();
     const key = createKeySchedule(hand.sessionKey);

@@ -1,4 +1,4 @@
-// The desktop server under bad input over real sockets (issue 6): random bytes, every truncation
+// The desktop server under bad input over real sockets: random bytes, every truncation
 // and extension of the HandshakeResponse, every wrong TYPE, LENGTH 0 and beyond 65528, packets
 // under a wrong key, a replayed transcript, HandshakeSuccess before the Request. Each attacking
 // connection must fail with a reason, an honest session running alongside must keep working,
@@ -9,7 +9,6 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { createKeySchedule, Framer, openMessage } from "../firmware/core/index.js";
 import type { LightweightSecureClient, LightweightSecureServer, Session } from "../server/index.js";
-import { testBytes, testKeyWords } from "./helpers/seed.js";
 import {
   assertReasonIn,
   guardProcess,
@@ -27,7 +26,8 @@ import {
   startServer,
   until,
   within,
-} from "./reliability-helpers.js";
+} from "./helpers/reliability.js";
+import { testBytes, testKeyWords } from "./helpers/seed.js";
 
 // What random bytes in place of a HandshakeResponse can end the desktop server's handshake with.
 // A v2 ClientHello (0x13) or any other v2 TYPE is an unknown TYPE here: the server does not rename
@@ -75,7 +75,7 @@ describe("reliability: the desktop server under bad input", function () {
     honest = newClient(server, { keepAliveIntervalMs: 100, inactivityTimeoutMs: 5000 });
     const result = await honest.connectToServer();
     assert.equal(result.success, true);
-    await until(() => server.sessionCount === 1, 3000, "the honest session");
+    await until(() => server.sessionCount === 1, { timeoutMs: 3000, what: "the honest session" });
     honestPeer = server.sessions[0].peer;
   });
 
@@ -95,7 +95,7 @@ describe("reliability: the desktop server under bad input", function () {
   });
 
   function outcome(peer: string, ms = 5000): Promise<string> {
-    return until(() => outcomes.has(peer), ms, "an outcome for " + peer).then(() => outcomes.get(peer) as string);
+    return until(() => outcomes.has(peer), { timeoutMs: ms, what: "an outcome for " + peer }).then(() => outcomes.get(peer) as string);
   }
 
   /** Connects, reads the Request, writes `bytes` in one write, optionally FINs; returns the server's outcome. */
@@ -240,7 +240,7 @@ describe("reliability: the desktop server under bad input", function () {
     const hand = await handHandshake(server.port);
     const big = testBytes(65528);
     hand.socket.write(makeMessage(big, hand.sessionKey));
-    await until(() => (delivered.get(hand.peer) as Buffer[]).length === 1, 5000, "the 65528-byte message");
+    await until(() => (delivered.get(hand.peer) as Buffer[]).length === 1, { timeoutMs: 5000, what: "the 65528-byte message" });
     assert.deepEqual((delivered.get(hand.peer) as Buffer[])[0], big);
     hand.socket.destroy();
   });
@@ -255,7 +255,7 @@ describe("reliability: the desktop server under bad input", function () {
     const first = await handHandshake(server.port);
     const message = makeMessage(Buffer.from("transfer 100 coins"), first.sessionKey);
     first.socket.write(message);
-    await until(() => (delivered.get(first.peer) as Buffer[]).length === 1, 3000, "the original message");
+    await until(() => (delivered.get(first.peer) as Buffer[]).length === 1, { timeoutMs: 3000, what: "the original message" });
     first.socket.end();
     // The attacker recorded the client's bytes; the new connection gets a fresh Request.
     const replay = await afterRequest(() => Buffer.concat([first.response, message]), false);
@@ -268,14 +268,14 @@ describe("reliability: the desktop server under bad input", function () {
     const b = await handHandshake(server.port);
     const plaintext = Buffer.from("only session A may say this");
     b.socket.write(makeMessage(plaintext, a.sessionKey));
-    await until(() => (delivered.get(b.peer) as Buffer[]).length === 1, 3000, "the cross-session packet");
+    await until(() => (delivered.get(b.peer) as Buffer[]).length === 1, { timeoutMs: 3000, what: "the cross-session packet" });
     assert.notDeepEqual((delivered.get(b.peer) as Buffer[])[0], plaintext);
     a.socket.destroy();
     b.socket.destroy();
   });
 
   it("after all of the above, the server is running and its counters add up", async () => {
-    await until(() => server.handshakeCount === 0 && server.sessionCount === 1, 5000, "only the honest session left");
+    await until(() => server.handshakeCount === 0 && server.sessionCount === 1, { timeoutMs: 5000, what: "only the honest session left" });
     assert.equal(server.isRunning, true);
     assert.equal(server.stats.accepted, server.stats.handshakesSucceeded + server.stats.handshakesFailed);
     const fresh = newClient(server);

@@ -1,11 +1,11 @@
-// Stream shapes over real sockets (issue 6): every valid exchange still works when TCP delivers
+// Stream shapes over real sockets: every valid exchange still works when TCP delivers
 // it one byte at a time, and when many packets arrive in one chunk. A proxy on 127.0.0.1 sits
 // between a real client and the real server and re-chunks both directions.
 
 import assert from "node:assert/strict";
 import type { LightweightSecureServer, Session } from "../server/index.js";
+import { guardProcess, newClient, next, startServer, TcpProxy, until, within } from "./helpers/reliability.js";
 import { testBytes } from "./helpers/seed.js";
-import { guardProcess, newClient, next, startServer, TcpProxy, until, within } from "./reliability-helpers.js";
 
 describe("reliability: stream shapes", function () {
   this.timeout(60000);
@@ -42,7 +42,7 @@ describe("reliability: stream shapes", function () {
     assert.equal(result.success, true, result.reason);
     const payloads = sizes.map((n) => testBytes(n));
     for (const p of payloads) client.sendMessage(p);
-    await until(() => messages.length === payloads.length + 1, 20000, "every echo");
+    await until(() => messages.length === payloads.length + 1, { timeoutMs: 20000, what: "every echo" });
     assert.equal(messages[0].toString(), "hello from the server");
     assert.deepEqual(messages.slice(1), payloads);
     assert.deepEqual(received, payloads);

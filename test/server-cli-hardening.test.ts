@@ -5,9 +5,9 @@
 import assert from "node:assert/strict";
 import { LightweightSecureClient } from "../server/index.js";
 import { CLIENT_CLI, startLwstcpServer, startNode, stopAfterEach, until } from "./helpers/processes.js";
+import { fakeServer, nonReadingPusher, within } from "./helpers/reliability.js";
 import { testBytes } from "./helpers/seed.js";
-import { fakeServer, nonReadingPusher, within } from "./reliability-helpers.js";
-import { KEY_HEX } from "./server-helpers.js";
+import { KEY_HEX } from "./helpers/server.js";
 
 /** A server without the key: answers the handshake with random bytes of the right shape, then sends back whatever arrives. */
 function reflector(profile: "v1" | "v2") {
@@ -85,11 +85,7 @@ describe("CLIs under attack", function () {
     const port = server.events().find((e) => e.event === "started")?.port as number;
     const pusher = await nonReadingPusher(port, { total: 8 * 1024 * 1024, size: 1000, keepAliveMs: 200, maxMs: 20000 });
     const pushed = await within(pusher.done, 25000, "the server to close the non-reading peer");
-    await until(
-      () => server.events().some((e) => e.event === "error"),
-      5000,
-      () => "a refusal logged: " + server.out(),
-    );
+    await until(() => server.events().some((e) => e.event === "error"), { timeoutMs: 5000, what: () => "a refusal logged: " + server.out() });
     const refusals = server.events().filter((e) => e.event === "error" && /cannot send/.test(String(e.reason)));
     // Several MB of 1,000-byte echoes went unanswered, thousands of refusals: one line.
     assert.ok(pushed > 2 * 1024 * 1024, "pushed " + pushed);

@@ -7,7 +7,8 @@ import { writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { KEY_HEX, OTHER_KEY_HEX, within } from "./server-helpers.js";
+import { KEY_HEX, OTHER_KEY_HEX, within } from "./helpers/server.js";
+import { until } from "./helpers/until.js";
 
 const SERVER_CLI = fileURLToPath(new URL("../server/cli/lwstcp-server.js", import.meta.url));
 const CLIENT_CLI = fileURLToPath(new URL("../server/cli/lwstcp-client.js", import.meta.url));
@@ -99,7 +100,7 @@ describe("lwstcp-server and lwstcp-client as processes", function () {
     const client = run(CLIENT_CLI, ["--port", String(port), "--key", KEY_HEX, "--mode", "lines"]);
     running.push(client);
     client.child.stdin?.write("hello\nGrüße 🌍\n");
-    await waitFor(() => client.stdout().includes("Grüße 🌍"), "the echoed lines");
+    await until(() => client.stdout().includes("Grüße 🌍"), { timeoutMs: 10000, what: "the echoed lines" });
     assert.equal(client.stdout(), "hello\nGrüße 🌍\n");
     server.child.kill("SIGTERM");
     assert.equal(await finished(server), 0, server.stderr());
@@ -113,7 +114,7 @@ describe("lwstcp-server and lwstcp-client as processes", function () {
     running.push(server);
     const client = run(CLIENT_CLI, ["--port", String(port), "--key", OTHER_KEY_HEX, "--mode", "fizzbuzz", "--count", "1"]);
     assert.equal(await finished(client), 1);
-    await waitFor(() => events().some((e) => e.event === "handshake-failed"), "handshake-failed event");
+    await until(() => events().some((e) => e.event === "handshake-failed"), { timeoutMs: 10000, what: "handshake-failed event" });
     assert.equal(events().find((e) => e.event === "handshake-failed")?.reason, "verify-failed");
   });
 
@@ -152,12 +153,4 @@ describe("lwstcp-server and lwstcp-client as processes", function () {
 
 function keyWords(): string {
   return Array.from({ length: 8 }, (_, i) => String(Buffer.from(KEY_HEX, "hex").readUInt32LE(i * 4))).join(",");
-}
-
-async function waitFor(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 10000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error("timed out waiting for " + what);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }

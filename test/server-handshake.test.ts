@@ -17,7 +17,7 @@ import {
   setHandshakeKey,
   setNumberOfRounds,
 } from "../server/index.js";
-import { delay, FAST, KEY_HEX, newClient, next, OTHER_KEY_HEX, startServer, until, within } from "./server-helpers.js";
+import { delay, FAST, KEY_HEX, newClient, next, OTHER_KEY_HEX, startServer, until, within } from "./helpers/server.js";
 
 describe("server ↔ client handshakes", () => {
   let server: LightweightSecureServer;
@@ -44,7 +44,7 @@ describe("server ↔ client handshakes", () => {
       await client.disconnect();
     }
     assert.equal(sessions, 200);
-    await until(() => server.sessionCount === 0, 3000, "all sessions ended");
+    await until(() => server.sessionCount === 0, { timeoutMs: 3000, what: "all sessions ended" });
     assert.equal(server.stats.handshakesSucceeded, 200);
     assert.equal(server.stats.handshakesFailed, 0);
   });
@@ -69,7 +69,7 @@ describe("server ↔ client handshakes", () => {
     );
     for (const [i, [text]] of replies.entries()) assert.equal(text, "re:client " + i);
     await Promise.all(clients.map((c) => c.disconnect()));
-    await until(() => server.sessionCount === 0, 3000, "all sessions ended");
+    await until(() => server.sessionCount === 0, { timeoutMs: 3000, what: "all sessions ended" });
   });
 
   it("fails a wrong key on both sides, and no session exists", async () => {
@@ -179,10 +179,10 @@ describe("server ↔ client handshakes", () => {
     const silent: Socket[] = [];
     for (let i = 0; i < 2; i++) {
       silent.push(connect({ host: "127.0.0.1", port: server.port }).on("error", () => {}));
-      await until(() => server.handshakeCount === i + 1, 2000, "handshake " + i + " in progress");
+      await until(() => server.handshakeCount === i + 1, { timeoutMs: 2000, what: "handshake " + i + " in progress" });
     }
     const third = connect({ host: "127.0.0.1", port: server.port }).on("error", () => {});
-    await until(() => failed.length === 1, 2000, "an eviction");
+    await until(() => failed.length === 1, { timeoutMs: 2000, what: "an eviction" });
     assert.deepEqual(failed[0], { ...failed[0], peer: "127.0.0.1:" + silent[0].localPort, reason: REFUSED_HANDSHAKE_LIMIT });
     assert.equal(server.handshakeCount, 2);
     assert.equal(server.stats.evicted, 1);
@@ -198,7 +198,7 @@ describe("server ↔ client handshakes", () => {
     const refused: Array<{ peer: string; reason: string }> = [];
     server.on("refused", (r) => refused.push(r));
     const silent = [0, 1, 2].map(() => connect({ host: "127.0.0.1", port: server.port }).on("error", () => {}));
-    await until(() => refused.length === 1 && server.handshakeCount === 2, 2000, "two pending and a refusal");
+    await until(() => refused.length === 1 && server.handshakeCount === 2, { timeoutMs: 2000, what: "two pending and a refusal" });
     assert.equal(refused[0].reason, REFUSED_ADDRESS_LIMIT);
     assert.equal(server.stats.refused, 1);
     // Another address is not affected.

@@ -12,7 +12,7 @@ import {
   type Session,
 } from "../server/index.js";
 import { testBytes } from "./helpers/seed.js";
-import { newClient, next, startServer, within } from "./server-helpers.js";
+import { newClient, next, startServer, within } from "./helpers/server.js";
 
 describe("server ↔ client messages", () => {
   let server: LightweightSecureServer;

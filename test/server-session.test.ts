@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { ERR_SEND_QUEUE_FULL, type HandshakeResult, type LightweightSecureServer, type Session } from "../server/index.js";
-import { delay, FAST, newClient, next, rawClient, startServer, until, within } from "./server-helpers.js";
+import { delay, FAST, newClient, next, rawClient, startServer, until, within } from "./helpers/server.js";
 
 describe("server sessions", () => {
   let server: LightweightSecureServer;
@@ -128,7 +128,7 @@ describe("server sessions", () => {
     const client = newClient(server, FAST);
     assert.equal((await client.connectToServer()).success, true);
     client.sendMessage("hi");
-    await until(() => errors.length >= 2, 3000, "both errors reported");
+    await until(() => errors.length >= 2, { timeoutMs: 3000, what: "both errors reported" });
     assert.deepEqual(
       errors.map((e) => e.message),
       ["boom in onHandshakeSuccess", "boom in onMessageReceived"],
@@ -178,11 +178,10 @@ describe("server sessions", () => {
     reader.socket.resume();
     await drained;
     assert.equal(session.sendMessage("after drain"), true);
-    await until(
-      () => reader.messages.length > 0 && reader.messages[reader.messages.length - 1].toString() === "after drain",
-      10000,
-      "everything queued to arrive in order",
-    );
+    await until(() => reader.messages.length > 0 && reader.messages[reader.messages.length - 1].toString() === "after drain", {
+      timeoutMs: 10000,
+      what: "everything queued to arrive in order",
+    });
     assert.ok(reader.messages.slice(0, -1).every((m) => m.length === 65528));
     reader.socket.destroy();
   });

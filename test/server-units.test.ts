@@ -6,7 +6,7 @@ import { readBackoff } from "../server/backoff.js";
 import { keyFromFlags, parseFlags, UsageError } from "../server/cli/args.js";
 import { backoffDelay, fizzBuzzReply } from "../server/index.js";
 import { createLogger } from "../server/log.js";
-import { KEY_HEX } from "./server-helpers.js";
+import { KEY_HEX } from "./helpers/server.js";
 
 describe("server building blocks", () => {
   it("backs off exponentially up to the ceiling, with jitter inside [d(1-j), d]", () => {

@@ -100,12 +100,11 @@ describe("npm run sim next to npm start (real processes on 127.0.0.1)", function
   it("SIGINT on a running sim (no --count: the game never ends) prints the summary and exits 0", async () => {
     const { port } = await npmStart(procs);
     const run = sim(procs, ["--port", String(port), "--devices", "2"]);
-    await until(
-      () => run.lines().filter((l) => /^\[dev[12]\] lwstcp: <- 10 Buzz$/.test(l)).length === 2,
-      30000,
-      () => run.out().slice(-2000),
-      () => run.child.exitCode !== null,
-    );
+    await until(() => run.lines().filter((l) => /^\[dev[12]\] lwstcp: <- 10 Buzz$/.test(l)).length === 2, {
+      timeoutMs: 30000,
+      what: () => run.out().slice(-2000),
+      abort: () => run.child.exitCode !== null,
+    });
     run.child.kill("SIGINT");
     assert.equal(await run.exit, 0, run.out().slice(-3000));
     for (const name of ["dev1", "dev2"]) {
@@ -120,12 +119,11 @@ describe("npm run sim next to npm start (real processes on 127.0.0.1)", function
   it("--role server prints an address a desktop lwstcp-client reaches; the echo session is counted", async () => {
     const run = sim(procs, ["--role", "server", "--port", "0"]);
     let address: RegExpExecArray | null = null;
-    await until(
-      () => (address = /^\[dev1\] try: (lwstcp-client --host (\S+) --port (\d+) .*)$/m.exec(run.out())) !== null,
-      15000,
-      () => run.out(),
-      () => run.child.exitCode !== null,
-    );
+    await until(() => (address = /^\[dev1\] try: (lwstcp-client --host (\S+) --port (\d+) .*)$/m.exec(run.out())) !== null, {
+      timeoutMs: 15000,
+      what: () => run.out(),
+      abort: () => run.child.exitCode !== null,
+    });
     const [, command, host, port] = address as unknown as string[];
     assert.equal(host, "127.0.0.1");
     assert.match(run.out(), new RegExp(`^\\[dev1\\] reachable from this computer at 127\\.0\\.0\\.1:${port}$`, "m"));
@@ -134,11 +132,7 @@ describe("npm run sim next to npm start (real processes on 127.0.0.1)", function
     procs.push(client);
     assert.equal(await client.exit, 0, client.out());
     assert.match(client.out(), /echo: 1000 bytes ok/);
-    await until(
-      () => /lwstcp: session ended: disconnect/.test(run.out()),
-      10000,
-      () => run.out(),
-    );
+    await until(() => /lwstcp: session ended: disconnect/.test(run.out()), { timeoutMs: 10000, what: () => run.out() });
     run.child.kill("SIGTERM");
     assert.equal(await run.exit, 0, run.out());
     const s = summaryOf(run, "dev1");
@@ -221,11 +215,7 @@ require("Wifi").connect(cfg.ssid, { password: cfg.password }, function (err) {
     const { port } = await npmStart(procs, ["--key", OTHER_KEY]);
     const device = await bootFirmware({ name: "counted", app: { path: "dist/app-esp32.js" }, config: deviceConfig(port) });
     devices.push(device);
-    await until(
-      () => (device.library.counts.handshakeFailures["peer-closed"] ?? 0) >= 1,
-      10000,
-      () => device.consoleLines.join("\n"),
-    );
+    await until(() => (device.library.counts.handshakeFailures["peer-closed"] ?? 0) >= 1, { timeoutMs: 10000, what: () => device.consoleLines.join("\n") });
     assert.equal(device.library.counts.handshakes, 0);
     assert.equal(device.library.counts.failureDetails["peer-closed"], CLOSED_AFTER_RESPONSE);
     assert.equal(device.library.settled(), false, "the client still wants a connection");

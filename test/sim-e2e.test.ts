@@ -1,12 +1,12 @@
-// The rest of issue 5 in the simulator, against the real desktop processes (build/server/cli) on
+// The device in the simulator against the real desktop processes (build/server/cli) on
 // 127.0.0.1: a Wi-Fi drop mid-session (the device re-joins and plays on), 100 devices on one server
 // at once, the device as a client sending 1..65528-byte binary messages to an echo server, and the
 // `npm run sim` summary line. Every wait is bounded; nothing asserts on timing.
 import assert from "node:assert/strict";
 import type { Device } from "../host-sim/device.js";
 import { bootFirmware, DEFAULT_LIBRARY_PATH } from "../host-sim/runner.js";
+import { freePort } from "./helpers/host-sim.js";
 import { assertDeviceHealthy, DEMO_KEY_HEX, deviceConfig, SIM_CLI, startLwstcpServer, startNode, stopAfterEach, until } from "./helpers/processes.js";
-import { freePort } from "./host-sim-helpers.js";
 
 const startServer = (port: number, extra: string[] = []) => startLwstcpServer(port, ["--key", DEMO_KEY_HEX, ...extra]);
 const start = startNode;
@@ -44,11 +44,7 @@ describe("host-sim end to end: Wi-Fi drop, 100 devices, large client messages, n
     assert.equal(ended, "lwstcp: disconnected: socket-error");
     await device.waitForConsole(/Wi-Fi: disconnected \(BEACON_TIMEOUT\); reconnecting/, 10000);
     // The server ends the dead session by itself.
-    await until(
-      () => server.events().some((e) => e.event === "session-ended"),
-      15000,
-      () => server.out().slice(-3000),
-    );
+    await until(() => server.events().some((e) => e.event === "session-ended"), { timeoutMs: 15000, what: () => server.out().slice(-3000) });
     const serverEnded = server.events().filter((e) => e.event === "session-ended");
     assert.deepEqual(
       serverEnded.map((e) => e.reason),
@@ -56,34 +52,24 @@ describe("host-sim end to end: Wi-Fi drop, 100 devices, large client messages, n
     );
 
     // The app re-joins Wi-Fi, and the library's auto-reconnect opens a new session on which the game starts over.
-    await until(
-      () => device.consoleLines.filter((l) => /^lwstcp: Wi-Fi: up/.test(l)).length === 2,
-      20000,
-      () => "Wi-Fi back:\n" + tail(device),
-    );
+    await until(() => device.consoleLines.filter((l) => /^lwstcp: Wi-Fi: up/.test(l)).length === 2, {
+      timeoutMs: 20000,
+      what: () => "Wi-Fi back:\n" + tail(device),
+    });
     assert.equal(device.wifi.connected, true);
-    await until(
-      () => device.consoleLines.filter((l) => /handshake succeeded/.test(l)).length === 2,
-      40000,
-      () => "reconnected:\n" + tail(device),
-    );
+    await until(() => device.consoleLines.filter((l) => /handshake succeeded/.test(l)).length === 2, {
+      timeoutMs: 40000,
+      what: () => "reconnected:\n" + tail(device),
+    });
     const lines = device.consoleLines;
     const second = lines.map((l, i) => (/handshake succeeded/.test(l) ? i : -1)).filter((i) => i >= 0)[1];
-    await until(
-      () => lines.slice(second).some((l) => /<- 20 Buzz/.test(l)),
-      20000,
-      () => "played on:\n" + lines.slice(second).join("\n"),
-    );
+    await until(() => lines.slice(second).some((l) => /<- 20 Buzz/.test(l)), { timeoutMs: 20000, what: () => "played on:\n" + lines.slice(second).join("\n") });
     const after = lines.slice(second);
     // The new session's first 19 lines after "sending 1": <- 2, -> 3, <- 4, … <- 20, in order.
     for (let k = 1; k <= 19; k++) {
       assert.match(after[k], new RegExp(`^lwstcp: ${k % 2 ? "<-" : "->"} ${k + 1}( |$)`), after.slice(0, 21).join("\n"));
     }
-    await until(
-      () => server.events().filter((e) => e.event === "handshake-success").length === 2,
-      5000,
-      () => server.out().slice(-3000),
-    );
+    await until(() => server.events().filter((e) => e.event === "handshake-success").length === 2, { timeoutMs: 5000, what: () => server.out().slice(-3000) });
     allLinesRight(device);
     healthy(device);
   });
@@ -98,16 +84,15 @@ describe("host-sim end to end: Wi-Fi drop, 100 devices, large client messages, n
       devices.push(await bootFirmware({ name: `dev${i}`, app: { path: "dist/app-esp32.js" }, config: config(port, { count: rounds }) }));
     }
     const done = new RegExp(`FizzBuzz done: ${rounds} replies, 0 wrong`);
-    await until(
-      () => devices.every((d) => d.consoleLines.some((l) => done.test(l)) || d.stopped),
-      90000,
-      () =>
+    await until(() => devices.every((d) => d.consoleLines.some((l) => done.test(l)) || d.stopped), {
+      timeoutMs: 90000,
+      what: () =>
         devices
           .filter((d) => !d.consoleLines.some((l) => done.test(l)))
           .map((d) => d.name + ":\n" + tail(d))
           .slice(0, 3)
           .join("\n"),
-    );
+    });
     for (const d of devices) {
       healthy(d);
       allLinesRight(d);
@@ -116,11 +101,7 @@ describe("host-sim end to end: Wi-Fi drop, 100 devices, large client messages, n
         d.name + " finished:\n" + tail(d),
       );
     }
-    await until(
-      () => server.events().filter((e) => e.event === "session-ended").length === 100,
-      15000,
-      () => server.out().slice(-3000),
-    );
+    await until(() => server.events().filter((e) => e.event === "session-ended").length === 100, { timeoutMs: 15000, what: () => server.out().slice(-3000) });
     const successes = server.events().filter((e) => e.event === "handshake-success");
     assert.equal(successes.length, 100);
     assert.equal(new Set(successes.map((e) => e.peer)).size, 100, "100 distinct connections");
@@ -200,11 +181,7 @@ c.connectToServer();`;
     );
     assert.ok(make(65528).includes(0x00) && make(65528).includes(0xff) && new Set(make(536)).size === 256);
     await device.waitForConsole(/^ended local-disconnect$/, 10000);
-    await until(
-      () => server.events().some((e) => e.event === "session-ended"),
-      10000,
-      () => server.out().slice(-3000),
-    );
+    await until(() => server.events().some((e) => e.event === "session-ended"), { timeoutMs: 10000, what: () => server.out().slice(-3000) });
     assert.deepEqual(
       server
         .events()
@@ -233,42 +210,30 @@ c.connectToServer();`;
     const simLines = () => sim.out().split("\n");
     const count = (re: RegExp) => simLines().filter((l) => re.test(l)).length;
     const simExited = () => sim.child.exitCode !== null;
-    await until(
-      () => count(/^\[dev[12]\] lwstcp: <- 10 Buzz$/) >= 2,
-      20000,
-      () => sim.out().slice(-3000),
-      simExited,
-    );
+    await until(() => count(/^\[dev[12]\] lwstcp: <- 10 Buzz$/) >= 2, { timeoutMs: 20000, what: () => sim.out().slice(-3000), abort: simExited });
     // The server restarts under them: each device reconnects once.
     server.child.kill("SIGKILL");
     await server.exit;
-    await until(
-      () => count(/^\[dev1\] lwstcp: disconnected: /) >= 1 && count(/^\[dev2\] lwstcp: disconnected: /) >= 1,
-      10000,
-      () => sim.out().slice(-3000),
-      simExited,
-    );
+    await until(() => count(/^\[dev1\] lwstcp: disconnected: /) >= 1 && count(/^\[dev2\] lwstcp: disconnected: /) >= 1, {
+      timeoutMs: 10000,
+      what: () => sim.out().slice(-3000),
+      abort: simExited,
+    });
     server = await startServer(port, ["--mode", "fizzbuzz", "--quiet"]);
     procs.push(server);
-    await until(
-      () => count(/^\[dev1\] lwstcp: handshake succeeded/) === 2 && count(/^\[dev2\] lwstcp: handshake succeeded/) === 2,
-      40000,
-      () => sim.out().slice(-3000),
-      simExited,
-    );
+    await until(() => count(/^\[dev1\] lwstcp: handshake succeeded/) === 2 && count(/^\[dev2\] lwstcp: handshake succeeded/) === 2, {
+      timeoutMs: 40000,
+      what: () => sim.out().slice(-3000),
+      abort: simExited,
+    });
     // Let each resumed game get past 20 messages in all before stopping it.
-    await until(
-      () => count(/^\[dev1\] lwstcp: (<-|->) /) > 20 && count(/^\[dev2\] lwstcp: (<-|->) /) > 20,
-      20000,
-      () => sim.out().slice(-3000),
-      simExited,
-    );
+    await until(() => count(/^\[dev1\] lwstcp: (<-|->) /) > 20 && count(/^\[dev2\] lwstcp: (<-|->) /) > 20, {
+      timeoutMs: 20000,
+      what: () => sim.out().slice(-3000),
+      abort: simExited,
+    });
     sim.child.kill("SIGINT");
-    await until(
-      () => sim.child.exitCode !== null,
-      10000,
-      () => "sim exits after SIGINT:\n" + sim.out().slice(-3000),
-    );
+    await until(() => sim.child.exitCode !== null, { timeoutMs: 10000, what: () => "sim exits after SIGINT:\n" + sim.out().slice(-3000) });
     assert.equal(await sim.exit, 0, sim.out().slice(-3000));
 
     const perDevice = simLines().filter((l) => /^\[dev\d+\] summary: /.test(l));

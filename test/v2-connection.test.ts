@@ -10,10 +10,10 @@ import { FramerV2 } from "../firmware/core/v2/framer.js";
 import { type ProtocolConnection, parseProfile } from "../firmware/core/v2/profile.js";
 import { createKeySchedule } from "../firmware/core/xtea.js";
 import { nodePrimitives } from "../server/crypto-v2.js";
-import { cryptoRandom, recorder } from "./helpers/connection-pair.js";
+import { cryptoRandom, recorder } from "./helpers/pair.js";
 import { testBytes } from "./helpers/seed.js";
+import { hex, pairV2, v2Vectors } from "./helpers/v2.js";
 import { vectors as v1Vectors } from "./helpers/vectors.js";
-import { hex, pairV2, v2Vectors } from "./v2-helpers.js";
 
 // Compile-time: both engines offer the one surface drivers use.
 const surfaces: ProtocolConnection[] = [] as Array<Connection | ConnectionV2>;
@@ -187,7 +187,7 @@ describe("v2 <-> v1 profile mismatch", () => {
     assert.equal(server.state, STATE_CLOSED);
   });
 
-  it("v2 server -> v1 client: the v1 client fails at the ServerHello (unknown-type), then the v2 server fails (peer-closed)", () => {
+  it("v2 server -> v1 client: the v1 client fails at the ServerHello (profile-mismatch), then the v2 server fails (peer-closed)", () => {
     const v1Sink = recorder();
     const v2Sink = recorder();
     const server = new ConnectionV2(ROLE_SERVER, v2Options(), v2Sink);
@@ -195,7 +195,7 @@ describe("v2 <-> v1 profile mismatch", () => {
     v1Sink.close = () => void (v1Sink.closed++, server.transportClosed());
     server.start();
     client.receive(v2Sink.wire.splice(0)[0]);
-    assert.deepEqual(v1Sink.events, ["handshake-failed:unknown-type"]);
+    assert.deepEqual(v1Sink.events, ["handshake-failed:profile-mismatch"]);
     assert.deepEqual(v2Sink.events, ["handshake-failed:peer-closed"]);
   });
 

@@ -7,9 +7,9 @@ import { join } from "node:path";
 import { ROLE_CLIENT, ROLE_SERVER } from "../firmware/core/connection.js";
 import { ConnectionV2 } from "../firmware/core/v2/connection.js";
 import { createEspruinoPrimitives } from "../firmware/crypto-v2.js";
-import { recorder } from "./helpers/connection-pair.js";
+import { recorder } from "./helpers/pair.js";
+import { cryptoRandom, fakeEspruinoCrypto, hex, v2Vectors } from "./helpers/v2.js";
 import { repoRoot } from "./helpers/vectors.js";
-import { cryptoRandom, fakeEspruinoCrypto, hex, v2Vectors } from "./v2-helpers.js";
 
 describe("v2 cost in native crypto calls (Espruino primitives)", () => {
   it("handshake 20 SHA-256 per side; data record 1 ECB + 1 CBC + 2 SHA-256 each way; keep-alive 2 SHA-256", () => {

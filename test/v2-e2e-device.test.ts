@@ -2,25 +2,19 @@
 // separate v2 engine dist/lwstcp-v2.js (Storage "lwstcp-v2") and the demo app on simulated
 // ESP32s (host-sim, whose `require("crypto")` is Espruino's API), against the desktop
 // lwstcp-server / lwstcp-client processes with --profile v2; and a v1/v2 mismatch both ways.
+
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { bootFirmware, type FirmwareConfig } from "../host-sim/runner.js";
+import { freePort } from "./helpers/host-sim.js";
 import { assertDeviceHealthy, CLIENT_CLI, deviceConfig, startLwstcpServer, startNode, stopAfterEach } from "./helpers/processes.js";
-import { freePort } from "./host-sim-helpers.js";
+import { until } from "./helpers/until.js";
 
 /** A v2 key of its own: v2 deployments must not reuse a v1 (C++) key. */
 const KEY_HEX = "5a".repeat(16) + "c3".repeat(16);
-
-async function waitFor(check: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    assert.ok(Date.now() < deadline, what);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 const startServer = (port: number, profile: string, mode = "fizzbuzz") => startLwstcpServer(port, ["--key", KEY_HEX, "--mode", mode, "--profile", profile]);
 const start = startNode;
@@ -40,7 +34,7 @@ describe("profile v2 end to end: device bundles (lwstcp + lwstcp-v2) in host-sim
     await device.waitForConsole(/FizzBuzz done: 10 replies, 0 wrong/, 30000);
     assert.ok(device.consoleLines.includes("lwstcp: profile v2"));
     assert.ok(device.consoleLines.includes("lwstcp: <- 10 Buzz"), device.consoleLines.join("\n"));
-    await waitFor(() => server.events().some((e) => e.event === "session-ended"), 5000, "session ended on the server");
+    await until(() => server.events().some((e) => e.event === "session-ended"), { timeoutMs: 5000, what: "session ended on the server" });
     assert.deepEqual(
       server
         .events()
@@ -85,21 +79,27 @@ describe("profile v2 end to end: device bundles (lwstcp + lwstcp-v2) in host-sim
     const device = await bootFirmware({ app: { path: "dist/app-esp32.js" }, config: config(port) });
     devices.push(device);
     await device.waitForConsole(/handshake failed: profile-mismatch/, 10000);
-    await waitFor(() => server.events().some((e) => e.event === "handshake-failed"), 5000, "the v1 server reports a failed handshake:\n" + server.out());
+    await until(() => server.events().some((e) => e.event === "handshake-failed"), {
+      timeoutMs: 5000,
+      what: "the v1 server reports a failed handshake:\n" + server.out(),
+    });
     assert.equal(server.events().find((e) => e.event === "handshake-failed")?.reason, "peer-closed");
     assert.equal(server.events().filter((e) => e.event === "handshake-success").length, 0);
     assert.ok(!device.consoleLines.some((l) => /<- /.test(l)));
     healthy(device);
   });
 
-  it("mismatch: a v1 device against a v2 server fails at the first packet (unknown-type on the v1 device)", async () => {
+  it("mismatch: a v1 device against a v2 server fails at the first packet (profile-mismatch on the v1 device, as on the desktop)", async () => {
     const port = await freePort();
     const server = await startServer(port, "v2");
     procs.push(server);
     const device = await bootFirmware({ app: { path: "dist/app-esp32.js" }, config: config(port, { profile: "v1" }) });
     devices.push(device);
-    await device.waitForConsole(/handshake failed: unknown-type/, 10000);
-    await waitFor(() => server.events().some((e) => e.event === "handshake-failed"), 5000, "the v2 server reports a failed handshake:\n" + server.out());
+    await device.waitForConsole(/handshake failed: profile-mismatch/, 10000);
+    await until(() => server.events().some((e) => e.event === "handshake-failed"), {
+      timeoutMs: 5000,
+      what: "the v2 server reports a failed handshake:\n" + server.out(),
+    });
     assert.equal(server.events().find((e) => e.event === "handshake-failed")?.reason, "peer-closed");
     healthy(device);
   });

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { type AddressInfo, connect, createServer, type Server, type Socket } from "node:net";
 import type { LightweightSecureServer, Profile, Session } from "../server/index.js";
 import { testBytes } from "./helpers/seed.js";
-import { delay, newClient, startServer, until, within } from "./server-helpers.js";
+import { delay, newClient, startServer, until, within } from "./helpers/server.js";
 
 type Attack = "flip" | "flip-to-client" | "truncate" | "replay" | "reorder" | "reflect" | "inject-disconnect" | "inject-keepalive";
 
@@ -171,10 +171,10 @@ async function run(profile: Profile, attack: Attack): Promise<Outcome> {
   try {
     assert.equal((await within(client.connectToServer(), 5000, "handshake through the proxy")).success, true);
     client.sendMessage(MESSAGES[0]);
-    await until(() => echoes.length > 0 || clientReason !== "", 3000, "the first echo");
+    await until(() => echoes.length > 0 || clientReason !== "", { timeoutMs: 3000, what: "the first echo" });
     for (const m of MESSAGES.slice(1)) if (client.isConnected) client.sendMessage(m);
     // Done when the server's session ended or every message was handled; then a short settle.
-    await until(() => serverReason !== "" || received.length >= MESSAGES.length, 3000, "the attack to play out").catch(() => undefined);
+    await until(() => serverReason !== "" || received.length >= MESSAGES.length, { timeoutMs: 3000, what: "the attack to play out" }).catch(() => undefined);
     await delay(100);
     return { received, serverReason, echoes, clientReason, applied: proxy.applied };
   } finally {

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { getProfile, type LightweightSecureServer, type Session, setProfile } from "../server/index.js";
 import { testBytes } from "./helpers/seed.js";
-import { delay, FAST, newClient, next, startServer, until, within } from "./server-helpers.js";
+import { delay, FAST, newClient, next, startServer, until, within } from "./helpers/server.js";
 
 const V2 = { profile: "v2" as const };
 
@@ -33,7 +33,7 @@ describe("profile v2 end to end over real sockets: desktop server <-> desktop cl
     const result = await within(client.connectToServer(), 5000, "v2 handshake");
     assert.equal(result.success, true, result.reason);
     assert.equal(client.profile, "v2");
-    await until(() => session !== null, 2000, "server session");
+    await until(() => session !== null, { timeoutMs: 2000, what: "server session" });
     assert.deepEqual(client.sessionKey, (session as unknown as Session).sessionKey);
     assert.notDeepEqual(client.sessionKey, new Uint32Array(8));
     for (const size of [1, 16, 65528]) {
@@ -44,7 +44,7 @@ describe("profile v2 end to end over real sockets: desktop server <-> desktop cl
       assert.ok(got.equals(bytes), "echo of " + size + " bytes");
     }
     await client.disconnect();
-    await until(() => ended.length === 1, 2000, "server session ended");
+    await until(() => ended.length === 1, { timeoutMs: 2000, what: "server session ended" });
     assert.deepEqual(ended, ["disconnect"]);
   });
 
@@ -68,7 +68,7 @@ describe("profile v2 end to end over real sockets: desktop server <-> desktop cl
     server.on("session", (s: Session) => s.on("ended", (reason: string) => ended.push(reason)));
     const client = newClient(server, { ...V2, keepAliveIntervalMs: 5000, inactivityTimeoutMs: 30000 });
     assert.equal((await within(client.connectToServer(), 5000, "handshake")).success, true);
-    await until(() => ended.length === 1, 3000, "server ended the silent session");
+    await until(() => ended.length === 1, { timeoutMs: 3000, what: "server ended the silent session" });
     assert.deepEqual(ended, ["inactivity-timeout"]);
     await client.disconnect();
   });

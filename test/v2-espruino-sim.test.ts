@@ -17,10 +17,10 @@ import { FIRMWARE_COMPILER_OPTIONS } from "../../scripts/firmware-typescript.mjs
 import { ROLE_SERVER } from "../firmware/core/connection.js";
 import { ConnectionV2 } from "../firmware/core/v2/connection.js";
 import { nodePrimitives } from "../server/crypto-v2.js";
-import { recorder } from "./helpers/connection-pair.js";
+import { assertHealthy, bootDevice, stopAllDevices } from "./helpers/host-sim.js";
+import { recorder } from "./helpers/pair.js";
+import { cryptoRandom, hex, v2Vectors } from "./helpers/v2.js";
 import { repoRoot } from "./helpers/vectors.js";
-import { assertHealthy, bootDevice, stopAllDevices } from "./host-sim-helpers.js";
-import { cryptoRandom, hex, v2Vectors } from "./v2-helpers.js";
 
 // The plugins are CommonJS with a default export that NodeNext typing does not see as callable.
 const typescript = typescriptPlugin as unknown as (options: object) => Plugin;

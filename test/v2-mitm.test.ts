@@ -4,13 +4,15 @@
 // the handshake packets likewise. Each case must be rejected with a stable reason, and nothing
 // the attacker touched may be delivered: the receiver hands over exactly the messages before
 // the altered record, then closes. The last block shows, with the same attacks, what v1 misses.
+
 import assert from "node:assert/strict";
 import { ROLE_CLIENT, ROLE_SERVER } from "../firmware/core/connection.js";
 import { parseKey } from "../firmware/core/keys.js";
 import { TYPE_V2_DISCONNECT, TYPE_V2_KEEP_ALIVE } from "../firmware/core/v2/constants.js";
-import { pair as pairV1 } from "./helpers/connection-pair.js";
+import { internals } from "./helpers/internals.js";
+import { pair as pairV1 } from "./helpers/pair.js";
 import { testBytes } from "./helpers/seed.js";
-import { pairV2 } from "./v2-helpers.js";
+import { pairV2 } from "./helpers/v2.js";
 
 /** Reasons a tampered record may close the session with; never "disconnect", never a timeout. */
 const RECORD_REJECTIONS = ["mac-failed", "bad-length", "zero-length", "unknown-type", "unexpected-handshake-packet"];
@@ -39,7 +41,7 @@ function clientRecords(p: Pair): { records: Uint8Array[]; texts: Array<string | 
   take(TEXTS[0]);
   p.client.sendByteString(TEXTS[1]);
   take(TEXTS[1]);
-  (p.client as unknown as { sendControl(t: number): void }).sendControl(TYPE_V2_KEEP_ALIVE);
+  internals(p.client).control(false);
   take(null);
   p.client.sendByteString(TEXTS[2]);
   take(TEXTS[2]);
@@ -98,7 +100,7 @@ describe("v2 man in the middle: every altered record is rejected, nothing altere
     for (let byte = 0; byte < 19; byte++) {
       for (let bit = 0; bit < 8; bit++) {
         const p = openPair();
-        (p.client as unknown as { sendControl(t: number): void }).sendControl(TYPE_V2_DISCONNECT);
+        internals(p.client).control(true);
         const record = Uint8Array.from(p.clientSink.wire.splice(0)[0]);
         record[byte] ^= 1 << bit;
         deliver(p, [record]);

@@ -8,7 +8,7 @@ import { equalConstantTime, Hmac } from "../firmware/core/v2/hmac.js";
 import { createEspruinoPrimitives } from "../firmware/crypto-v2.js";
 import { nodePrimitives } from "../server/crypto-v2.js";
 import { testBytes } from "./helpers/seed.js";
-import { fakeEspruinoCrypto, primitiveSets } from "./v2-helpers.js";
+import { fakeEspruinoCrypto, primitiveSets } from "./helpers/v2.js";
 
 const bytes = (max: number) => fc.uint8Array({ minLength: 0, maxLength: max });
 

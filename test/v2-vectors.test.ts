@@ -2,14 +2,16 @@
 // reproduced byte for byte by the engine: keys, handshake packets, each record sealed and
 // opened, and a whole session played by two ConnectionV2s with recorded nonces; on both the
 // node:crypto primitives and the Espruino ones.
+
 import assert from "node:assert/strict";
 import { ROLE_CLIENT, ROLE_SERVER } from "../firmware/core/connection.js";
 import { ConnectionV2 } from "../firmware/core/v2/connection.js";
 import { RECORD_AT, RECORD_HEADER_SIZE, TYPE_V2_DATA, TYPE_V2_DISCONNECT, TYPE_V2_KEEP_ALIVE } from "../firmware/core/v2/constants.js";
 import { deriveSessionKeys, HandshakeV2, SessionKeysV2, V2_DONE } from "../firmware/core/v2/handshake.js";
 import { RecordDirection } from "../firmware/core/v2/records.js";
-import { recorder } from "./helpers/connection-pair.js";
-import { hex, primitiveSets, type RecordVector, recordedRandom, toHex, v2Vectors as V } from "./v2-helpers.js";
+import { internals } from "./helpers/internals.js";
+import { recorder } from "./helpers/pair.js";
+import { hex, primitiveSets, type RecordVector, recordedRandom, toHex, v2Vectors as V } from "./helpers/v2.js";
 
 function keysFor(direction: "c2s" | "s2c") {
   return direction === "c2s" ? [hex(V.keys.c2sEncryption), hex(V.keys.c2sMac)] : [hex(V.keys.s2cEncryption), hex(V.keys.s2cMac)];
@@ -109,7 +111,7 @@ for (const set of primitiveSets) {
       assert.equal(Buffer.from(server.sessionKey.buffer).toString("hex"), V.keys.exporter);
       const send = (conn: ConnectionV2, v: RecordVector) => {
         if (v.type === TYPE_V2_DATA) conn.sendBytes(hex(v.plaintext), 0, v.plaintext.length / 2);
-        else if (v.type === TYPE_V2_KEEP_ALIVE) (conn as unknown as { sendControl(t: number): void }).sendControl(v.type);
+        else if (v.type === TYPE_V2_KEEP_ALIVE) internals(conn).control(false);
         else if (v.type === TYPE_V2_DISCONNECT) conn.disconnect();
       };
       for (const v of V.records.filter((r) => r.direction === "c2s")) send(client, v);

@@ -42,6 +42,10 @@ export const REASON_BAD_SIZE = "bad-size";
 export const REASON_VERIFY_FAILED = "verify-failed";
 export const REASON_HANDSHAKE_TIMEOUT = "handshake-timeout";
 export const REASON_UNKNOWN_TYPE = "unknown-type";
+/** The peer's first packet is the other profile's (v1 against v2): both ends need the same profile. */
+export const REASON_PROFILE_MISMATCH = "profile-mismatch";
+/** The v2 ServerHello: the first byte a v2 server sends, which a v1 client names profile-mismatch. */
+export const TYPE_V2_SERVER_HELLO = 0x12;
 export const REASON_ZERO_LENGTH = "zero-length";
 export const REASON_BAD_LENGTH = "bad-length";
 export const REASON_UNEXPECTED_HANDSHAKE = "unexpected-handshake-packet";

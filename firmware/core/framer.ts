@@ -13,7 +13,8 @@
 // announces, then returns to the small one, so a device holds 64 KB only while a 64 KB
 // message arrives.
 // Chunks may be Uint8Arrays (Node) or binary strings (Espruino's `data` events), so the
-// device never converts a chunk before framing it.
+// device never converts a chunk before framing it; that intake, the byte copy, growth and
+// failure are framer-core.ts's, shared with the v2 framer.
 
 import {
   fixedPacketSize,
@@ -22,35 +23,22 @@ import {
   MESSAGE_HEADER_SIZE,
   paddedLength,
   REASON_BAD_LENGTH,
-  REASON_UNKNOWN_TYPE,
   REASON_WRONG_TYPE,
   REASON_ZERO_LENGTH,
+  TYPE_HANDSHAKE_REQUEST,
   TYPE_MESSAGE,
+  TYPE_V2_SERVER_HELLO,
 } from "./constants.js";
+import { DEFAULT_FRAMER_CAPACITY, type FramerCore, installFramerCore, setUpFramer, unknownTypeReason } from "./framer-core.js";
 
-const DEFAULT_CAPACITY = 264;
+// The fields and the shared steps (feed, take, grow, fail) are FramerCore's, installed on the
+// prototype below. After next() returned n > 0, the packet is packet[0 .. n).
+export interface Framer extends FramerCore {}
 
 export class Framer {
-  /** After next() returned n > 0: the packet's bytes are packet[0 .. n). */
-  packet: Uint8Array;
-  /** Why the stream broke ("unknown-type", "wrong-type", "zero-length", "bad-length"); "" while healthy. */
-  error = "";
-  /** In handshake mode, the only TYPE accepted next (its connection sets it per step); 0 once open: any TYPE. */
-  expected: number;
-  private small: Uint8Array;
-  private readonly capacity: number;
-  private have = 0;
-  private need = 1;
-  private bytes: Uint8Array | null = null;
-  private text: string | null = null;
-  private pos = 0;
-  private end = 0;
-
   /** With `expected` (a handshake TYPE) the framer starts in handshake mode; without, it frames an open session. */
   constructor(initialCapacity?: number, expected?: number) {
-    this.capacity = Math.max(initialCapacity || DEFAULT_CAPACITY, 64);
-    this.expected = expected || 0;
-    this.small = this.packet = new Uint8Array(this.expected ? HANDSHAKE_SUCCESS_PACKET_SIZE : this.capacity);
+    setUpFramer(this, Math.max(initialCapacity || DEFAULT_FRAMER_CAPACITY, 64), expected, HANDSHAKE_SUCCESS_PACKET_SIZE, 0);
   }
 
   /** The session key exists: any TYPE may follow, and messages get the session's buffers. */
@@ -59,20 +47,6 @@ export class Framer {
     this.expected = 0;
     // Called between packets (have is 0): next() moves over to the new buffer.
     this.small = new Uint8Array(this.capacity);
-  }
-
-  /** Hands over the next chunk. The previous chunk must have been used up (next() returned 0 or -1). */
-  feed(chunk: Uint8Array | string): void {
-    if (this.pos < this.end && !this.error) throw new Error("framer: feed() before the previous chunk was used up");
-    if (typeof chunk === "string") {
-      this.text = chunk;
-      this.bytes = null;
-    } else {
-      this.bytes = chunk;
-      this.text = null;
-    }
-    this.pos = 0;
-    this.end = chunk.length;
   }
 
   /** Size of the next whole packet (> 0), 0 when more bytes are needed, -1 when the stream is broken. */
@@ -92,7 +66,8 @@ export class Framer {
           continue;
         }
         const size = fixedPacketSize(type);
-        if (size === 0) return this.fail(REASON_UNKNOWN_TYPE);
+        // A client's first packet must be the Request: a v2 ServerHello there is the other profile.
+        if (size === 0) return this.fail(unknownTypeReason(this.expected === TYPE_HANDSHAKE_REQUEST, type, TYPE_V2_SERVER_HELLO, TYPE_V2_SERVER_HELLO));
         if (this.expected && type !== this.expected) return this.fail(REASON_WRONG_TYPE);
         this.need = size;
         if (size > 1) continue;
@@ -110,35 +85,5 @@ export class Framer {
       return size;
     }
   }
-
-  private take(): void {
-    const count = Math.min(this.need - this.have, this.end - this.pos);
-    const packet = this.packet;
-    let at = this.have;
-    let from = this.pos;
-    const stop = from + count;
-    if (this.bytes) {
-      const src = this.bytes;
-      while (from < stop) packet[at++] = src[from++];
-    } else {
-      const src = this.text as string;
-      while (from < stop) packet[at++] = src.charCodeAt(from++);
-    }
-    this.have = at;
-    this.pos = from;
-  }
-
-  private grow(size: number): void {
-    const bigger = new Uint8Array(size);
-    for (let i = 0; i < this.have; i++) bigger[i] = this.packet[i];
-    this.packet = bigger;
-  }
-
-  private fail(reason: string): number {
-    this.error = reason;
-    this.bytes = null;
-    this.text = null;
-    this.pos = this.end = 0;
-    return -1;
-  }
 }
+installFramerCore(Framer.prototype);

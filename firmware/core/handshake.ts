@@ -15,13 +15,13 @@ import {
   HANDSHAKE_SUCCESS_PACKET_SIZE,
   KEY_BYTES,
   KEY_WORDS,
-  REASON_BAD_SIZE,
   REASON_VERIFY_FAILED,
   REASON_WRONG_TYPE,
   TYPE_HANDSHAKE_REQUEST,
   TYPE_HANDSHAKE_RESPONSE,
   TYPE_HANDSHAKE_SUCCESS,
 } from "./constants.js";
+import { checkPacket } from "./framer-core.js";
 import {
   A_HI,
   A_LO,
@@ -50,12 +50,6 @@ export function computeResponse(request: HandshakeNumbers, response: HandshakeNu
   add64(request[A_HI], request[A_LO], request[B_HI], request[B_LO], response, A_HI);
   xor64(request[A_HI], request[A_LO], request[B_HI], request[B_LO], response, B_HI);
   response[NONCE] = request[NONCE] ^ response[A_LO] ^ response[B_LO];
-}
-
-function checkPacket(packet: Uint8Array, at: number, size: number, type: number, expectedSize: number): string {
-  if (packet[at] !== type) return REASON_WRONG_TYPE;
-  if (size !== expectedSize) return REASON_BAD_SIZE;
-  return "";
 }
 
 /**

@@ -1,9 +1,11 @@
 // The product's processes as the end-to-end tests run them: the CLIs spawned with node, the
 // server's JSON log read back as events, and the simulated boards' settings and health checks.
+
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import type { Device } from "../../host-sim/device.js";
 import type { FirmwareConfig } from "../../host-sim/runner.js";
+import { until } from "./until.js";
 
 export const SERVER_CLI = "build/server/cli/lwstcp-server.js";
 export const CLIENT_CLI = "build/server/cli/lwstcp-client.js";
@@ -34,24 +36,14 @@ export function startNode(script: string, args: string[]): Proc {
   return { child, out: () => out, exit: new Promise((resolve) => child.once("exit", (code) => resolve(code))), events };
 }
 
-/** Polls `condition` every 20 ms; fails after timeoutMs (or at once when `abort` holds) with `what()`. */
-export async function until(condition: () => boolean, timeoutMs: number, what: () => string, abort: () => boolean = () => false): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (abort() || Date.now() > deadline) throw new Error("timed out: " + what());
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 /** lwstcp-server on 127.0.0.1:port with JSON log lines and the given flags; resolves once it listens. */
 export async function startLwstcpServer(port: number, args: string[]): Promise<Proc> {
   const proc = startNode(SERVER_CLI, ["--port", String(port), "--host", "127.0.0.1", "--log", "json", ...args]);
-  await until(
-    () => proc.events().some((e) => e.event === "started"),
-    10000,
-    () => "server did not start: " + proc.out(),
-    () => proc.child.exitCode !== null,
-  );
+  await until(() => proc.events().some((e) => e.event === "started"), {
+    timeoutMs: 10000,
+    what: () => "server did not start: " + proc.out(),
+    abort: () => proc.child.exitCode !== null,
+  });
   return proc;
 }
 
@@ -81,3 +73,5 @@ export function stopAfterEach(): { procs: Proc[]; devices: Device[] } {
   });
   return { procs, devices };
 }
+
+export { until };

@@ -1,12 +1,14 @@
 // Wire constants of the authenticated v2 profile (docs/PROTOCOL-v2.md). The record layer,
 // the handshake, the framer, the vector script's output and the tests all import these.
 //
-// v2 TYPE bytes (0x11-0x16) never overlap v1's (0x01-0x06): a v1 peer stops at the first
-// packet (its framer rejects the unknown TYPE) and a v2 peer names the v1 TYPE it sees
-// first as `profile-mismatch`.
+// v2 TYPE bytes (0x11-0x16) never overlap v1's (0x01-0x06): each profile's framer names the
+// other's first packet `profile-mismatch` (../framer-core.ts unknownTypeReason).
+
+// The v2 server's first byte and the reason both profiles give the other's first packet live
+// with v1's constants: a v1 client names a first ServerHello too.
+export { REASON_PROFILE_MISMATCH, TYPE_V2_SERVER_HELLO } from "../constants.js";
 
 export const TYPE_V2_DATA = 0x11;
-export const TYPE_V2_SERVER_HELLO = 0x12;
 export const TYPE_V2_CLIENT_HELLO = 0x13;
 export const TYPE_V2_SERVER_FINISHED = 0x14;
 export const TYPE_V2_KEEP_ALIVE = 0x15;
@@ -82,8 +84,6 @@ export const LABEL_SERVER_FINISHED = "lwstcp v2 server finished";
 
 // Failure reasons added by v2 (v1's constants.ts has the shared ones: wrong-type, bad-size,
 // unknown-type, zero-length, bad-length, handshake-timeout, peer-closed, disconnect, ...).
-/** The first packet from the peer has a v1 TYPE: it speaks the v1 profile. */
-export const REASON_PROFILE_MISMATCH = "profile-mismatch";
 /** The peer's handshake proof is wrong: it does not hold the pre-shared key, or the handshake was altered. */
 export const REASON_PROOF_FAILED = "proof-failed";
 /** A record's tag does not verify: altered, replayed, reordered, reflected, dropped before, or forged. */

@@ -10,15 +10,16 @@
 // Sizes by TYPE: ServerHello 17, ClientHello 33, ServerFinished 17; records 3 + ceil16(LENGTH)
 // + 16, where data needs 1 <= LENGTH <= 65528 and keep-alive/disconnect need LENGTH 0. LENGTH
 // is authenticated only later, by the tag; these checks just bound what the framer will buffer.
-// A v1 TYPE as the very first byte of the stream is reported as `profile-mismatch`.
+// A v1 TYPE as the very first byte of the stream is reported as `profile-mismatch`. Chunk
+// intake, the byte copy, growth and failure are ../framer-core.ts's, shared with v1.
 
-import { REASON_BAD_LENGTH, REASON_UNKNOWN_TYPE, REASON_WRONG_TYPE, REASON_ZERO_LENGTH } from "../constants.js";
+import { REASON_BAD_LENGTH, REASON_WRONG_TYPE, REASON_ZERO_LENGTH } from "../constants.js";
+import { DEFAULT_FRAMER_CAPACITY, type FramerCore, installFramerCore, setUpFramer, unknownTypeReason } from "../framer-core.js";
 import {
   CLIENT_HELLO_SIZE,
   FIRST_V1_TYPE,
   LAST_V1_TYPE,
   MAX_V2_MESSAGE_LENGTH,
-  REASON_PROFILE_MISMATCH,
   RECORD_AT,
   RECORD_HEADER_SIZE,
   recordSize,
@@ -31,8 +32,6 @@ import {
   TYPE_V2_SERVER_FINISHED,
   TYPE_V2_SERVER_HELLO,
 } from "./constants.js";
-
-const DEFAULT_CAPACITY = 264;
 
 /** Size of a v2 handshake packet, RECORD_HEADER_SIZE for a record (sized by its LENGTH), 0 for an unknown TYPE. */
 function sizeByType(type: number): number {
@@ -52,31 +51,17 @@ function sizeByType(type: number): number {
   }
 }
 
+// The fields and the shared steps (feed, take, grow, fail) are FramerCore's, installed on the
+// prototype below. After next() returned n > 0, the packet is packet[RECORD_AT .. RECORD_AT + n)
+// once open, packet[0 .. n) in handshake mode.
+export interface FramerV2 extends FramerCore {}
+
 export class FramerV2 {
-  /** After next() returned n > 0: the packet is packet[RECORD_AT .. RECORD_AT + n) (in handshake mode packet[0 .. n)). */
-  packet: Uint8Array;
-  /** Why the stream broke; "" while healthy. */
-  error = "";
-  /** In handshake mode, the only TYPE accepted next (its connection sets it per step); 0 once open: any TYPE. */
-  expected: number;
-  private small: Uint8Array;
-  private readonly capacity: number;
-  /** Where a packet starts in `packet`: 0 in handshake mode, RECORD_AT once open. */
-  private at: number;
-  private have = 0;
-  private need = 1;
   private first = true;
-  private bytes: Uint8Array | null = null;
-  private text: string | null = null;
-  private pos = 0;
-  private end = 0;
 
   /** With `expected` (a handshake TYPE) the framer starts in handshake mode; without, it frames an open session. */
   constructor(initialCapacity?: number, expected?: number) {
-    this.capacity = RECORD_AT + Math.max(initialCapacity || DEFAULT_CAPACITY, 64);
-    this.expected = expected || 0;
-    this.at = this.expected ? 0 : RECORD_AT;
-    this.small = this.packet = new Uint8Array(this.expected ? CLIENT_HELLO_SIZE : this.capacity);
+    setUpFramer(this, RECORD_AT + Math.max(initialCapacity || DEFAULT_FRAMER_CAPACITY, 64), expected, CLIENT_HELLO_SIZE, RECORD_AT);
   }
 
   /** The session keys exist: any TYPE may follow, and records get the session's buffers. */
@@ -86,20 +71,6 @@ export class FramerV2 {
     // Called between packets (have is 0): next() moves over to the new buffer.
     this.at = RECORD_AT;
     this.small = new Uint8Array(this.capacity);
-  }
-
-  /** Hands over the next chunk (Uint8Array, or a binary string on Espruino). The previous one must be used up. */
-  feed(chunk: Uint8Array | string): void {
-    if (this.pos < this.end && !this.error) throw new Error("framer: feed() called before the previous chunk was used up");
-    if (typeof chunk === "string") {
-      this.text = chunk;
-      this.bytes = null;
-    } else {
-      this.bytes = chunk;
-      this.text = null;
-    }
-    this.pos = 0;
-    this.end = chunk.length;
   }
 
   /** Bytes of an incomplete packet held so far (0 between packets). */
@@ -120,7 +91,7 @@ export class FramerV2 {
       if (this.have === 1) {
         const size = sizeByType(type);
         if (size === 0) {
-          return this.fail(this.first && type >= FIRST_V1_TYPE && type <= LAST_V1_TYPE ? REASON_PROFILE_MISMATCH : REASON_UNKNOWN_TYPE);
+          return this.fail(unknownTypeReason(this.first, type, FIRST_V1_TYPE, LAST_V1_TYPE));
         }
         if (this.expected && type !== this.expected) return this.fail(REASON_WRONG_TYPE);
         this.need = size;
@@ -145,36 +116,5 @@ export class FramerV2 {
       return size;
     }
   }
-
-  private take(): void {
-    const count = Math.min(this.need - this.have, this.end - this.pos);
-    const packet = this.packet;
-    const base = this.at;
-    let at = base + this.have;
-    let from = this.pos;
-    const stop = from + count;
-    if (this.bytes) {
-      const src = this.bytes;
-      while (from < stop) packet[at++] = src[from++];
-    } else {
-      const src = this.text as string;
-      while (from < stop) packet[at++] = src.charCodeAt(from++);
-    }
-    this.have = at - base;
-    this.pos = from;
-  }
-
-  private grow(size: number): void {
-    const bigger = new Uint8Array(size);
-    for (let i = RECORD_AT; i < RECORD_AT + this.have; i++) bigger[i] = this.packet[i];
-    this.packet = bigger;
-  }
-
-  private fail(reason: string): number {
-    this.error = reason;
-    this.bytes = null;
-    this.text = null;
-    this.pos = this.end = 0;
-    return -1;
-  }
 }
+installFramerCore(FramerV2.prototype);

@@ -17,8 +17,9 @@
 // Both nonces enter the keys, so neither side's RNG alone decides them; each side proves it
 // holds the PSK, so a fake server fails at ServerFinished and a fake client at ClientHello.
 
-import type { RandomFill } from "../bytes.js";
-import { REASON_BAD_SIZE, REASON_WRONG_TYPE } from "../constants.js";
+import { copyBytes, type RandomFill } from "../bytes.js";
+import { REASON_WRONG_TYPE } from "../constants.js";
+import { checkPacket } from "../framer-core.js";
 import {
   asciiBytes,
   CLIENT_HELLO_SIZE,
@@ -99,10 +100,8 @@ export class SessionKeysV2 {
 /** PRK = HKDF-Extract(Ns ‖ Nc, PSK), then the seven keys by HKDF-Expand with their labels. */
 export function deriveSessionKeys(primitives: V2Primitives, psk: Uint8Array, transcript: Uint8Array, keys: SessionKeysV2): void {
   const salt = new Uint8Array(2 * NONCE_SIZE);
-  for (let i = 0; i < NONCE_SIZE; i++) {
-    salt[i] = transcript[NS_AT + i];
-    salt[NONCE_SIZE + i] = transcript[NC_AT + i];
-  }
+  copyBytes(transcript, NS_AT, salt, 0, NONCE_SIZE);
+  copyBytes(transcript, NC_AT, salt, NONCE_SIZE, NONCE_SIZE);
   const prk = new Uint8Array(SHA256_SIZE);
   const extract = new Hmac(primitives, salt, 0, salt.length);
   extract.mac(psk, 0, PSK_SIZE, prk, 0);
@@ -130,20 +129,14 @@ export function computeProof(
   outAt: number,
 ): void {
   const input = new Uint8Array(HMAC_BLOCK_SIZE + PROOF_INPUT_MAX);
-  for (let i = 0; i < label.length; i++) input[HMAC_BLOCK_SIZE + i] = label[i];
-  for (let i = 0; i < transcriptLength; i++) input[HMAC_BLOCK_SIZE + label.length + i] = transcript[i];
+  copyBytes(label, 0, input, HMAC_BLOCK_SIZE, label.length);
+  copyBytes(transcript, 0, input, HMAC_BLOCK_SIZE + label.length, transcriptLength);
   const digest = new Uint8Array(SHA256_SIZE);
   const hmac = new Hmac(primitives, key, 0, DERIVED_KEY_SIZE);
   hmac.macWithHeadroom(input, HMAC_BLOCK_SIZE, label.length + transcriptLength, digest, 0);
   hmac.wipe();
-  for (let i = 0; i < PROOF_SIZE; i++) out[outAt + i] = digest[i];
+  copyBytes(digest, 0, out, outAt, PROOF_SIZE);
   digest.fill(0);
-}
-
-function checkPacket(packet: Uint8Array, at: number, size: number, type: number, expectedSize: number): string {
-  if (packet[at] !== type) return REASON_WRONG_TYPE;
-  if (size !== expectedSize) return REASON_BAD_SIZE;
-  return "";
 }
 
 /**
@@ -180,7 +173,7 @@ export class HandshakeV2 {
     const transcript = this.transcript;
     transcript[0] = TYPE_V2_SERVER_HELLO;
     this.random(transcript, NS_AT, NONCE_SIZE);
-    for (let i = 0; i < SERVER_HELLO_SIZE; i++) out[at + i] = transcript[i];
+    copyBytes(transcript, 0, out, at, SERVER_HELLO_SIZE);
     this.state = V2_AWAITING_CLIENT_HELLO;
     return SERVER_HELLO_SIZE;
   }
@@ -201,12 +194,12 @@ export class HandshakeV2 {
     const problem = checkPacket(packet, at, size, TYPE_V2_SERVER_HELLO, SERVER_HELLO_SIZE);
     if (problem) return this.fail(problem);
     const transcript = this.transcript;
-    for (let i = 0; i < SERVER_HELLO_SIZE; i++) transcript[i] = packet[at + i];
+    copyBytes(packet, at, transcript, 0, SERVER_HELLO_SIZE);
     transcript[NC_AT - 1] = TYPE_V2_CLIENT_HELLO;
     this.random(transcript, NC_AT, NONCE_SIZE);
     deriveSessionKeys(this.primitives, this.psk, transcript, this.keys);
     computeProof(this.primitives, this.keys.clientProof, CLIENT_FINISHED, transcript, CLIENT_TRANSCRIPT_SIZE, transcript, PC_AT);
-    for (let i = 0; i < CLIENT_HELLO_SIZE; i++) out[outAt + i] = transcript[NC_AT - 1 + i];
+    copyBytes(transcript, NC_AT - 1, out, outAt, CLIENT_HELLO_SIZE);
     this.state = V2_AWAITING_SERVER_FINISHED;
     return CLIENT_HELLO_SIZE;
   }
@@ -216,7 +209,7 @@ export class HandshakeV2 {
     const problem = checkPacket(packet, at, size, TYPE_V2_CLIENT_HELLO, CLIENT_HELLO_SIZE);
     if (problem) return this.fail(problem);
     const transcript = this.transcript;
-    for (let i = 0; i < CLIENT_HELLO_SIZE; i++) transcript[NC_AT - 1 + i] = packet[at + i];
+    copyBytes(packet, at, transcript, NC_AT - 1, CLIENT_HELLO_SIZE);
     deriveSessionKeys(this.primitives, this.psk, transcript, this.keys);
     computeProof(this.primitives, this.keys.clientProof, CLIENT_FINISHED, transcript, CLIENT_TRANSCRIPT_SIZE, this.proof, 0);
     if (!equalConstantTime(this.proof, 0, transcript, PC_AT, PROOF_SIZE)) return this.fail(REASON_PROOF_FAILED);

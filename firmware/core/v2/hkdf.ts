@@ -1,6 +1,7 @@
 // HKDF-SHA256 (RFC 5869) on the injected primitives. The v2 handshake runs Extract once and
 // Expand once per derived key; tests check both against node:crypto's hkdfSync.
 
+import { copyBytes } from "../bytes.js";
 import { SHA256_SIZE } from "./constants.js";
 import { Hmac } from "./hmac.js";
 import type { V2Primitives } from "./primitives.js";
@@ -31,15 +32,15 @@ export function hkdfExpand(prk: Hmac, info: Uint8Array, length: number, out: Uin
   // T(i-1) ‖ info ‖ counter; T(0) is empty, so the first block starts after the digest slot.
   const input = new Uint8Array(SHA256_SIZE + info.length + 1);
   const block = new Uint8Array(SHA256_SIZE);
-  for (let i = 0; i < info.length; i++) input[SHA256_SIZE + i] = info[i];
+  copyBytes(info, 0, input, SHA256_SIZE, info.length);
   let done = 0;
   for (let counter = 1; done < length; counter++) {
     input[SHA256_SIZE + info.length] = counter;
     if (counter === 1) prk.mac(input, SHA256_SIZE, info.length + 1, block, 0);
     else prk.mac(input, 0, input.length, block, 0);
-    for (let i = 0; i < SHA256_SIZE; i++) input[i] = block[i];
+    copyBytes(block, 0, input, 0, SHA256_SIZE);
     const take = Math.min(SHA256_SIZE, length - done);
-    for (let i = 0; i < take; i++) out[outAt + done + i] = block[i];
+    copyBytes(block, 0, out, outAt + done, take);
     done += take;
   }
   input.fill(0);

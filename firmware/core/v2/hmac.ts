@@ -6,6 +6,7 @@
 // message (the record buffers do, see RECORD_AT), and mac() copies short inputs into its own
 // scratch for the handshake.
 
+import { copyBytes } from "../bytes.js";
 import { HMAC_BLOCK_SIZE, SHA256_SIZE } from "./constants.js";
 import type { V2Primitives } from "./primitives.js";
 
@@ -31,7 +32,7 @@ export class Hmac {
     const outer = this.outer;
     ipad.fill(0);
     if (length > HMAC_BLOCK_SIZE) this.primitives.sha256(key, at, length, ipad, 0);
-    else for (let i = 0; i < length; i++) ipad[i] = key[at + i];
+    else copyBytes(key, at, ipad, 0, length);
     for (let i = 0; i < HMAC_BLOCK_SIZE; i++) {
       outer[i] = ipad[i] ^ OPAD;
       ipad[i] ^= IPAD;
@@ -45,7 +46,7 @@ export class Hmac {
   macWithHeadroom(buf: Uint8Array, at: number, length: number, out: Uint8Array, outAt: number): void {
     const start = at - HMAC_BLOCK_SIZE;
     const ipad = this.ipad;
-    for (let i = 0; i < HMAC_BLOCK_SIZE; i++) buf[start + i] = ipad[i];
+    copyBytes(ipad, 0, buf, start, HMAC_BLOCK_SIZE);
     this.primitives.sha256(buf, start, HMAC_BLOCK_SIZE + length, this.outer, HMAC_BLOCK_SIZE);
     this.primitives.sha256(this.outer, 0, HMAC_BLOCK_SIZE + SHA256_SIZE, out, outAt);
   }
@@ -54,7 +55,7 @@ export class Hmac {
   mac(data: Uint8Array, at: number, length: number, out: Uint8Array, outAt: number): void {
     if (HMAC_BLOCK_SIZE + length > this.scratch.length) this.scratch = new Uint8Array(HMAC_BLOCK_SIZE + length);
     const scratch = this.scratch;
-    for (let i = 0; i < length; i++) scratch[HMAC_BLOCK_SIZE + i] = data[at + i];
+    copyBytes(data, at, scratch, HMAC_BLOCK_SIZE, length);
     this.macWithHeadroom(scratch, HMAC_BLOCK_SIZE, length, out, outAt);
     scratch.fill(0);
   }

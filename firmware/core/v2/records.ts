@@ -17,6 +17,7 @@
 // the MAC input is contiguous and nothing is copied or allocated per record here (the
 // platform's crypto call may allocate; see the primitives implementations).
 
+import { copyBytes } from "../bytes.js";
 import {
   AES_BLOCK_SIZE,
   ciphertextLength,
@@ -52,7 +53,7 @@ export class RecordDirection {
 
   /** Installs this direction's keys (32 bytes each) and restarts the sequence at 0. */
   setKeys(encryptionKey: Uint8Array, macKey: Uint8Array): void {
-    for (let i = 0; i < DERIVED_KEY_SIZE; i++) this.encryptionKey[i] = encryptionKey[i];
+    copyBytes(encryptionKey, 0, this.encryptionKey, 0, DERIVED_KEY_SIZE);
     this.mac.setKey(macKey, 0, DERIVED_KEY_SIZE);
     this.sequenceHi = this.sequenceLo = 0;
   }
@@ -76,7 +77,7 @@ export class RecordDirection {
     }
     const tagAt = BODY_AT + cipherLength;
     this.mac.macWithHeadroom(buf, SEQUENCE_AT, SEQUENCE_SIZE + RECORD_HEADER_SIZE + cipherLength, this.tag, 0);
-    for (let i = 0; i < TAG_SIZE; i++) buf[tagAt + i] = this.tag[i];
+    copyBytes(this.tag, 0, buf, tagAt, TAG_SIZE);
     this.advance();
     return RECORD_HEADER_SIZE + cipherLength + TAG_SIZE;
   }
@@ -124,7 +125,7 @@ export class RecordDirection {
     buf[SEQUENCE_AT + 6] = lo >>> 8;
     buf[SEQUENCE_AT + 7] = lo;
     const block = this.ivBlock;
-    for (let i = 0; i < SEQUENCE_SIZE; i++) block[SEQUENCE_SIZE + i] = buf[SEQUENCE_AT + i];
+    copyBytes(buf, SEQUENCE_AT, block, SEQUENCE_SIZE, SEQUENCE_SIZE);
   }
 
   private deriveIv(): void {

@@ -1,18 +1,15 @@
 // Shared pieces of the v2 tests: the vectors file, a stand-in for Espruino's `crypto` module
 // with Espruino's semantics (ArrayBuffer results, no padding, errors printed and undefined
-// returned), recorded randomness, and two ConnectionV2s back to back in memory.
+// returned), recorded randomness; the v2 pair is test/helpers/pair.ts's.
 import { createCipheriv, createDecipheriv, createHash, randomFillSync } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { RandomFill } from "../firmware/core/bytes.js";
-import { ROLE_CLIENT, ROLE_SERVER } from "../firmware/core/connection.js";
-import { ConnectionV2, type ConnectionV2Options } from "../firmware/core/v2/connection.js";
-import type { V2Primitives } from "../firmware/core/v2/primitives.js";
-import type { EspruinoCryptoModule } from "../firmware/crypto-v2.js";
-import { createEspruinoPrimitives } from "../firmware/crypto-v2.js";
-import { nodePrimitives } from "../server/crypto-v2.js";
-import { recorder } from "./helpers/connection-pair.js";
-import { repoRoot } from "./helpers/vectors.js";
+import type { RandomFill } from "../../firmware/core/bytes.js";
+import type { V2Primitives } from "../../firmware/core/v2/primitives.js";
+import type { EspruinoCryptoModule } from "../../firmware/crypto-v2.js";
+import { createEspruinoPrimitives } from "../../firmware/crypto-v2.js";
+import { nodePrimitives } from "../../server/crypto-v2.js";
+import { repoRoot } from "./vectors.js";
 
 export interface RecordVector {
   direction: "c2s" | "s2c";
@@ -119,28 +116,4 @@ export function recordedRandom(...chunks: Uint8Array[]): RandomFill {
 
 export const cryptoRandom: RandomFill = (buf, at, length) => void randomFillSync(buf, at, length);
 
-/** Two ConnectionV2s back to back with a hand-driven clock; `flush` moves bytes until both are quiet. */
-export function pairV2(overrides: Partial<ConnectionV2Options> = {}, clientOverrides: Partial<ConnectionV2Options> = {}) {
-  const clock = { now: 1000 };
-  const base: ConnectionV2Options = {
-    preSharedKey: hex(v2Vectors.psk),
-    primitives: nodePrimitives,
-    random: cryptoRandom,
-    clock: () => clock.now,
-    keepAliveIntervalMs: 100,
-    inactivityTimeoutMs: 1000,
-    handshakeTimeoutMs: 500,
-    ...overrides,
-  };
-  const serverSink = recorder();
-  const clientSink = recorder();
-  const server = new ConnectionV2(ROLE_SERVER, base, serverSink);
-  const client = new ConnectionV2(ROLE_CLIENT, { ...base, ...clientOverrides }, clientSink);
-  const flush = () => {
-    while (serverSink.wire.length || clientSink.wire.length) {
-      for (const chunk of serverSink.wire.splice(0)) client.receive(chunk);
-      for (const chunk of clientSink.wire.splice(0)) server.receive(chunk);
-    }
-  };
-  return { clock, server, client, serverSink, clientSink, flush };
-}
+export { pairV2 } from "./pair.js";

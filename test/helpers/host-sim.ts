@@ -1,7 +1,9 @@
 // Shared pieces of the host-sim fidelity tests: devices that are always stopped, free ports, and a
 // Node TCP peer that records what it receives.
+export { until } from "./until.js";
+
 import net from "node:net";
-import { createDevice, type Device, type DeviceOptions } from "../host-sim/device.js";
+import { createDevice, type Device, type DeviceOptions } from "../../host-sim/device.js";
 
 const liveDevices = new Set<Device>();
 
@@ -84,15 +86,6 @@ export async function startPeer(onConnection?: (socket: net.Socket, index: numbe
         server.close(() => resolve());
       }),
   };
-}
-
-/** Polls until `condition` holds (every 5 ms), failing after timeoutMs with `what`. */
-export async function until(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -2,12 +2,14 @@
 // servers on 127.0.0.1 port 0, bounded waits, and a raw client built from the core alone
 // for tests that must misbehave on the wire (garbage, silence).
 
+export { until } from "./until.js";
+
 import type { EventEmitter } from "node:events";
 import { connect, type Socket } from "node:net";
-import { Connection, type ConnectionSink, createKeySchedule, parseKey, ROLE_CLIENT } from "../firmware/core/index.js";
-import { type ClientOptions, LightweightSecureClient, LightweightSecureServer, type ServerOptions } from "../server/index.js";
-import { nodeRandom } from "../server/random.js";
-import { seededBytes } from "./helpers/seed.js";
+import { Connection, type ConnectionSink, createKeySchedule, parseKey, ROLE_CLIENT } from "../../firmware/core/index.js";
+import { type ClientOptions, LightweightSecureClient, LightweightSecureServer, type ServerOptions } from "../../server/index.js";
+import { nodeRandom } from "../../server/random.js";
+import { seededBytes } from "./seed.js";
 
 export const KEY_HEX = seededBytes("server-helpers KEY_HEX", 32).toString("hex");
 export const OTHER_KEY_HEX = seededBytes("server-helpers OTHER_KEY_HEX", 32).toString("hex");
@@ -38,15 +40,6 @@ export function within<T>(promise: Promise<T>, ms: number, what: string): Promis
 /** The arguments of the next `event` from `emitter`, within `ms`. */
 export function next<T extends unknown[] = unknown[]>(emitter: EventEmitter, event: string, ms = 3000): Promise<T> {
   return within(new Promise<T>((resolve) => emitter.once(event, (...args: unknown[]) => resolve(args as T))), ms, "event '" + event + "'");
-}
-
-/** Waits until `check()` is true, polling; bounded. */
-export async function until(check: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error("timed out after " + ms + " ms waiting until " + what);
-    await delay(5);
-  }
 }
 
 export function delay(ms: number): Promise<void> {

@@ -1,4 +1,4 @@
-// Shared pieces of the reliability tests (issue 6): a guard that fails a test on any uncaught
+// Shared pieces of the reliability tests: a guard that fails a test on any uncaught
 // exception or unhandled rejection in this process, hand-made packets under any key (to
 // misbehave on the wire precisely), a byte reader for raw sockets, a core Connection wired to
 // any socket (an honest or scripted peer built from the core alone), a fake server for the
@@ -23,12 +23,12 @@ import {
   ROLE_CLIENT,
   TYPE_HANDSHAKE_REQUEST,
   TYPE_HANDSHAKE_RESPONSE,
-} from "../firmware/core/index.js";
-import { nodeRandom } from "../server/random.js";
-import { testBytes } from "./helpers/seed.js";
-import { KEY_HEX } from "./server-helpers.js";
+} from "../../firmware/core/index.js";
+import { nodeRandom } from "../../server/random.js";
+import { testBytes } from "./seed.js";
+import { KEY_HEX } from "./server.js";
 
-export { delay, FAST, KEY_HEX, newClient, next, OTHER_KEY_HEX, startServer, until, within } from "./server-helpers.js";
+export { delay, FAST, KEY_HEX, newClient, next, OTHER_KEY_HEX, startServer, until, within } from "./server.js";
 
 // ---- process guard ----
 
