@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from "node:child_process";
 import { resolve } from "node:path";
 import { type SimulatedDevice, startDevice } from "lwstcp/sim";
-import { KEY_HEX } from "./server-helpers.js";
+import { KEY_HEX } from "./helpers/server.js";
 
 const APP = resolve("build", "examples", "sensor-node", "app.js");
 const DESKTOP = resolve("build", "examples", "sensor-node", "desktop", "server.js");

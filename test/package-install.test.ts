@@ -11,7 +11,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { KEY_HEX, startServer } from "./server-helpers.js";
+import { KEY_HEX, startServer } from "./helpers/server.js";
 
 function sh(command: string, args: string[], cwd: string, timeout = 120000): { status: number | null; out: string } {
   const r = spawnSync(command, args, { cwd, encoding: "utf8", timeout, env: { ...process.env, npm_config_audit: "false", npm_config_fund: "false" } });

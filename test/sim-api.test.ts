@@ -10,7 +10,7 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type SimulatedDevice, startDevice } from "lwstcp/sim";
 import type { Session } from "../server/index.js";
-import { KEY_HEX, startServer, within } from "./server-helpers.js";
+import { KEY_HEX, startServer, within } from "./helpers/server.js";
 
 const DIR = join("build", "test", "sim-api");
 const APP = `var cfg = require("Storage").readJSON("lwstcp-config.json", true);
