@@ -1,81 +1,28 @@
-// Firmware bundles for Espruino (docs/ESPRUINO.md §1.4 is why each step exists):
-//   TypeScript → ES5 without helpers → terser (ES5 output, mangled) → prototype aliases →
-//   hoisting pass → check.
+// Firmware bundles for Espruino, built through the project's Rollup plugin (scripts/rollup-plugin.mjs,
+// what `lwstcp/rollup` exports and `lwstcp-firmware build` runs): TypeScript → ES5 without helpers →
+// terser → prototype aliases → hoisting pass → static check. This file holds only the inputs
+// and their options.
 // dist/lwstcp.js is the library as an Espruino module body (it assigns to `exports`): what
 // espruino-tools uploads as the Storage file "lwstcp" and what Modules.addCached accepts.
 // dist/app-<board>.js is the demo app, one per board file in boards/ that has a `lwstcp` section.
 // The build fails when a bundle is not ES5, names something Espruino lacks, uses a name before
 // its declaration, or (the library) exceeds its size budget.
 
-import terser from "@rollup/plugin-terser";
-import typescript from "@rollup/plugin-typescript";
 import { LIBRARY_BUDGET_BYTES, readBoards } from "./scripts/boards.mjs";
-import { checkEspruinoSource } from "./scripts/espruino-check.mjs";
-import { espruinoHoist } from "./scripts/espruino-hoist.mjs";
-import { espruinoShrink } from "./scripts/espruino-shrink.mjs";
-import { FIRMWARE_COMPILER_OPTIONS } from "./scripts/firmware-typescript.mjs";
+import { ESPRUINO_OUTPUT, espruino } from "./scripts/rollup-plugin.mjs";
 
 const boards = readBoards();
 /** process.env.BOARD → the facts the library needs at run time (firmware/board-facts.ts). */
 const boardFacts = Object.fromEntries(boards.map((b) => [b.board, { rngRegister: b.rngRegister, jsVars: b.jsVars }]));
 
 /**
- * Replaces build-time names in the compiled firmware (there is no @rollup/plugin-replace here,
- * and these are the only two names).
- * @param {Record<string, string>} values name → JavaScript expression
- * @returns {import("rollup").Plugin}
- */
-function defines(values) {
-  return {
-    name: "lwstcp-defines",
-    transform(code, id) {
-      if (!id.includes("/firmware/")) return null;
-      let out = code;
-      for (const [name, value] of Object.entries(values)) out = out.split(name).join(`(${value})`);
-      return out === code ? null : { code: out, map: null };
-    },
-  };
-}
-
-/**
  * Swaps a core module for its device-tuned twin in the firmware bundles: the XTEA block
  * routines tuned for V8 (firmware/core/xtea-blocks.ts) become the Espruino form
  * (xtea-blocks-device.ts). Same output; test/core-xtea-device.test.ts holds both to the vectors.
- * @returns {import("rollup").Plugin}
  */
-function deviceForms() {
-  const twins = { "./xtea-blocks.js": "xtea-blocks-device.ts" };
-  return {
-    name: "lwstcp-device-forms",
-    resolveId(source, importer) {
-      const twin = twins[source];
-      if (!twin || !importer || !importer.includes("/firmware/core/")) return null;
-      return new URL(`./firmware/core/${twin}`, import.meta.url).pathname;
-    },
-  };
-}
-
-/**
- * The last renderChunk step: fail the build on anything Espruino cannot run, or over budget.
- * @param {{ module: boolean, budget?: number }} options
- * @returns {import("rollup").Plugin}
- */
-function espruinoCheck(options) {
-  return {
-    name: "espruino-check",
-    renderChunk(code, chunk) {
-      const { ok, problems } = checkEspruinoSource(code, { module: options.module });
-      if (!ok) {
-        this.error(`${chunk.fileName} would not run on Espruino:\n` + problems.map((p) => `  line ${p.line}: ${p.code}: ${p.message}`).join("\n"));
-      }
-      const size = Buffer.byteLength(code);
-      if (options.budget && size > options.budget) {
-        this.error(`${chunk.fileName} is ${size} bytes, over its ${options.budget}-byte budget`);
-      }
-      return null;
-    },
-  };
-}
+const deviceForms = [
+  { importer: "/firmware/core/", source: "./xtea-blocks.js", replacement: new URL("./firmware/core/xtea-blocks-device.ts", import.meta.url).pathname },
+];
 
 /**
  * Internal property names of the library (core and device layer) that terser may shorten.
@@ -234,75 +181,33 @@ const V2_INTERNAL_PROPERTIES = [
  */
 const nameCache = {};
 
-/**
- * Marks TypeScript's ES5 class IIFEs (`/** @class *\/ (function () {…}())`) as pure, so Rollup
- * drops the classes a bundle never uses: the v2 module imports constants from the v1
- * connection module and must not carry the v1 Connection, handshake and XTEA along.
- * @returns {import("rollup").Plugin}
- */
-function pureClasses() {
-  return {
-    name: "lwstcp-pure-classes",
-    transform(code, id) {
-      if (!id.includes("/firmware/") || !code.includes("/** @class */")) return null;
-      return { code: code.split("/** @class */").join("/*#__PURE__*/"), map: null };
-    },
-  };
-}
-
-/** @param {Record<string, string>} values @param {{ module: boolean, budget?: number, extraProperties?: string[], pure?: boolean }} check */
-function plugins(values, check) {
-  return [
-    deviceForms(),
-    typescript({
-      tsconfig: false,
-      include: ["firmware/**/*.ts"],
-      compilerOptions: FIRMWARE_COMPILER_OPTIONS,
-    }),
-    defines(values),
-    check.pure ? pureClasses() : null,
-    terser({
-      ecma: 5,
-      toplevel: true,
-      compress: { ecma: 5, passes: 3, pure_getters: true },
-      mangle: check.module
-        ? { toplevel: true, properties: { builtins: true, regex: new RegExp(`^(?:${INTERNAL_PROPERTIES.concat(check.extraProperties || []).join("|")})$`) } }
-        : { toplevel: true },
-      nameCache: check.module ? nameCache : undefined,
-      format: { ecma: 5, comments: false },
-    }),
-    espruinoShrink(),
-    espruinoHoist(),
-    espruinoCheck(check),
-  ];
-}
-
-/** The whole bundle runs inside one function, so its names never become device globals. */
-const output = {
-  format: "cjs",
-  exports: "named",
-  esModule: false,
-  strict: false,
-  generatedCode: "es5",
-  intro: "(function(){",
-  outro: "})();",
-};
+/** The options every firmware bundle shares. */
+const common = { include: ["firmware/**/*.ts"], deviceForms };
 
 export default [
   {
     input: "firmware/lwstcp.ts",
-    output: { ...output, file: "dist/lwstcp.js" },
-    plugins: plugins({ __LWSTCP_BOARD_FACTS__: JSON.stringify(boardFacts) }, { module: true, budget: LIBRARY_BUDGET_BYTES }),
+    output: { ...ESPRUINO_OUTPUT, file: "dist/lwstcp.js" },
+    plugins: espruino({
+      ...common,
+      module: true,
+      budget: LIBRARY_BUDGET_BYTES,
+      defines: { __LWSTCP_BOARD_FACTS__: JSON.stringify(boardFacts) },
+      mangleProperties: INTERNAL_PROPERTIES,
+      nameCache,
+    }),
   },
-  // After the library (the name cache): the v2 engine, the Storage module "lwstcp-v2".
+  // After the library (the name cache): the v2 engine, the Storage module "lwstcp-v2". Its classes
+  // are marked pure: it imports constants from the v1 connection module and must not carry the
+  // v1 Connection, handshake and XTEA along.
   {
     input: "firmware/lwstcp-v2.ts",
-    output: { ...output, file: "dist/lwstcp-v2.js" },
-    plugins: plugins({}, { module: true, extraProperties: V2_INTERNAL_PROPERTIES, pure: true }),
+    output: { ...ESPRUINO_OUTPUT, file: "dist/lwstcp-v2.js" },
+    plugins: espruino({ ...common, module: true, mangleProperties: INTERNAL_PROPERTIES.concat(V2_INTERNAL_PROPERTIES), nameCache, pure: true }),
   },
   ...boards.map((b) => ({
     input: "firmware/apps/demo.ts",
-    output: { ...output, file: `dist/${b.app}` },
-    plugins: plugins({ __LWSTCP_BOARD__: JSON.stringify(b.board) }, { module: false }),
+    output: { ...ESPRUINO_OUTPUT, file: `dist/${b.app}` },
+    plugins: espruino({ ...common, defines: { __LWSTCP_BOARD__: JSON.stringify(b.board) } }),
   })),
 ];

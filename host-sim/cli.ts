@@ -5,6 +5,7 @@
 // counted from the library's own events (host-sim/library-events.ts), so it is right for any app.
 // With no flags it pairs with `npm start`: one FizzBuzz client against 127.0.0.1:12345 with the
 // public demo key. It runs until Ctrl-C unless --count or --duration ends it.
+import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { DEMO_KEY_WORDS, keyToHex, parseKey } from "../firmware/core/index.js";
 import {
@@ -23,7 +24,7 @@ import {
 } from "../server/cli/args.js";
 import type { Device } from "./device.js";
 import { ensureFreshBundles, PACKAGE_ROOT } from "./fresh-bundles.js";
-import { bootFirmware, DEFAULT_APP_PATH, DEFAULT_LIBRARY_PATH, DEFAULT_V2_LIBRARY_PATH, type FirmwareConfig } from "./runner.js";
+import { type AppConfig, bootFirmware, DEFAULT_APP_PATH, DEFAULT_LIBRARY_PATH, DEFAULT_V2_LIBRARY_PATH, type FirmwareConfig } from "./runner.js";
 import { deviceSummary, runProblems, totalSummary } from "./summary.js";
 
 const PROGRAM = "lwstcp-sim";
@@ -60,11 +61,17 @@ export const SIM_SPEC: ToolSpec = {
     { name: "duration", value: "S", help: "end the run after S seconds (default: run until Ctrl-C)" },
     { name: "app", value: "FILE", help: "the app bundle each device runs (uploaded as the program)", default: DEFAULT_APP_PATH },
     { name: "library", value: "FILE", help: "the library bundle, stored as the Storage file lwstcp", default: DEFAULT_LIBRARY_PATH },
+    {
+      name: "config",
+      value: "FILE",
+      help: "your app's settings (JSON), stored as the Storage file lwstcp-config.json instead of the demo's; its ssid/password are the simulated Wi-Fi's",
+    },
   ],
   examples: [
     "npm run sim                     # next to `npm start`: one device plays FizzBuzz with the demo key",
     "npm run sim -- --devices 5 --count 10 --key-file my.key --host 127.0.0.1 --port 12345",
     "npm run sim -- --role server --port 0   # then run the lwstcp-client line it prints",
+    "lwstcp-sim --app dist/app.js --config config.json --duration 30   # your own app and its settings",
   ],
 };
 
@@ -110,14 +117,26 @@ async function main(flags: Flags): Promise<number> {
   const usesKey = ["key", "key-words", "key-file"].some((name) => flags.has(name)) || !!process.env.LWSTCP_KEY;
   const key = usesKey ? keyFromFlags(flags, process.env) : parseKey(DEMO_KEY_WORDS);
   const demoKey = isDemoKey(key);
-  if (demoKey) process.stderr.write(DEMO_KEY_WARNING + "\n");
+  // With --config the key is the config's, not the flags'.
+  if (demoKey && !flags.has("config")) process.stderr.write(DEMO_KEY_WARNING + "\n");
 
   const app = bundlePath(flags, "app", DEFAULT_APP_PATH);
   const library = bundlePath(flags, "library", DEFAULT_LIBRARY_PATH);
   const v2Library = resolve(PACKAGE_ROOT, DEFAULT_V2_LIBRARY_PATH);
   ensureFreshBundles(profile === "v2" ? [app, library, v2Library] : [app, library], note);
 
-  const config: FirmwareConfig = {
+  const configFile = flags.get("config");
+  let userConfig: AppConfig | undefined;
+  if (configFile !== undefined) {
+    if (!existsSync(configFile)) throw new UsageError(configFile + " not found");
+    try {
+      userConfig = JSON.parse(readFileSync(configFile, "utf8"));
+    } catch (error) {
+      throw new UsageError(configFile + " is not valid JSON: " + (error as Error).message);
+    }
+    if (!userConfig || typeof userConfig !== "object" || Array.isArray(userConfig)) throw new UsageError(configFile + " must hold a JSON object");
+  }
+  const demoConfig: FirmwareConfig = {
     ssid: "lwstcp-sim",
     password: "lwstcp-sim-password",
     host,
@@ -128,7 +147,8 @@ async function main(flags: Flags): Promise<number> {
     ...(rounds !== undefined ? { rounds } : {}),
     ...(count !== undefined ? { count } : {}),
   };
-  const target = `${host}:${port}`;
+  const config: FirmwareConfig | AppConfig = userConfig ?? demoConfig;
+  const target = userConfig ? `${String(userConfig.host ?? host)}:${String(userConfig.port ?? port)}` : `${host}:${port}`;
   const what = role === "client" ? `connecting to ${target}` : `listening on 127.0.0.1:${port || "(any free port)"}`;
   note(
     `${deviceCount} device${deviceCount === 1 ? "" : "s"} (${role}, profile ${profile}${profile === "v1" ? `, ${rounds ?? 32} rounds` : ""}) ${what}; ` +

@@ -13,6 +13,7 @@ import { EventLoop, type UncaughtRecord } from "./loop.js";
 import { MemoryEstimator, MemoryWatch } from "./memory.js";
 import { createModuleSystem } from "./modules.js";
 import { createNetModule, type NetHooks } from "./net.js";
+import { installPins, type PinHooks, type PinOptions } from "./pins.js";
 import { createStorageModule, FlashStorage } from "./storage.js";
 import { createWifiModule, type WifiHooks, type WifiScript } from "./wifi.js";
 
@@ -43,6 +44,9 @@ export interface DeviceOptions {
   prefix?: boolean;
   /** Minimum time between two memory walks during normal running (default 200 ms). */
   memoryCheckMs?: number;
+  /** What the app reads from pins (D2: 1, D36: () => 0.42) and E.getTemperature(); writes are recorded in Device.pins. */
+  pins?: PinOptions["pins"];
+  temperature?: PinOptions["temperature"];
   /** Longest a single run() of top-level code may take (default 10 s): a stuck loop fails the test, not CI. */
   runTimeoutMs?: number;
 }
@@ -63,6 +67,8 @@ export interface Device {
   readonly peakJsVars: number;
   /** What the lwstcp library (require("lwstcp")) did: handshakes, failures by reason, messages, reconnects… */
   readonly library: LibraryEvents;
+  /** The simulated GPIO: every write, what a read returns, and a way to change an input. */
+  readonly pins: PinHooks;
   readonly stopped: boolean;
   /** Runs top-level code as the console/upload would; an exception is printed as "Uncaught …" and returned as undefined. */
   run(source: string, filename?: string): unknown;
@@ -133,6 +139,7 @@ export function createDevice(options: DeviceOptions = {}): Device {
   watch = new MemoryWatch(memory, budget, memoryCheckMs, (usage) => fail("out-of-memory", `estimated ${usage} JsVars exceed the budget of ${budget}`));
   const api = installEspruinoApi(core, memory, () => budget, define);
   errorFlags = api.errorFlags;
+  const pins = installPins(core, define, intrinsics.global.E as Record<string, unknown>, { pins: options.pins, temperature: options.temperature });
 
   const AES = createAES(core);
   define("AES", AES);
@@ -192,6 +199,7 @@ export function createDevice(options: DeviceOptions = {}): Device {
       return watch ? watch.peak : 0;
     },
     library,
+    pins,
     get stopped() {
       return stopped;
     },

@@ -1,148 +1,31 @@
-// The global names Espruino 2v29 defines on the ESP32 board (from the symbol table Espruino generates
-// for boards/ESP32.py): the same list as scripts/espruino-globals.json "esp32Globals", which a test keeps equal.
-// The simulator deletes every other global V8 puts in a context, and the static check refuses others.
-export const ESP32_GLOBAL_NAMES: readonly string[] = [
-  "AES",
-  "Array",
-  "ArrayBuffer",
-  "ArrayBufferView",
-  "BTN",
-  "BTN1",
-  "Bluetooth",
-  "BluetoothDevice",
-  "BluetoothRemoteGATTCharacteristic",
-  "BluetoothRemoteGATTServer",
-  "BluetoothRemoteGATTService",
-  "Boolean",
-  "DataView",
-  "Date",
-  "E",
-  "ESP32",
-  "Error",
-  "File",
-  "Float32Array",
-  "Float64Array",
-  "Function",
-  "Graphics",
-  "HIGH",
-  "I2C",
-  "I2C1",
-  "I2C2",
-  "Infinity",
-  "Int16Array",
-  "Int32Array",
-  "Int8Array",
-  "InternalError",
-  "JSON",
-  "LED",
-  "LED1",
-  "LOW",
-  "LoopbackA",
-  "LoopbackB",
-  "Math",
-  "Modules",
-  "NRF",
-  "NaN",
-  "Number",
-  "Object",
-  "OneWire",
-  "Pin",
-  "Promise",
-  "ReferenceError",
-  "RegExp",
-  "SPI",
-  "SPI1",
-  "SPI2",
-  "Serial",
-  "Serial1",
-  "Serial2",
-  "Serial3",
-  "Server",
-  "Socket",
-  "StorageFile",
-  "String",
-  "SyntaxError",
-  "Telnet",
-  "TypeError",
-  "Uint16Array",
-  "Uint24Array",
-  "Uint32Array",
-  "Uint8Array",
-  "Uint8ClampedArray",
-  "Waveform",
-  "analogRead",
-  "analogWrite",
-  "arguments",
-  "atob",
-  "btoa",
-  "changeInterval",
-  "clearInterval",
-  "clearTimeout",
-  "clearWatch",
-  "console",
-  "decodeURIComponent",
-  "dgramSocket",
-  "digitalPulse",
-  "digitalRead",
-  "digitalWrite",
-  "dump",
-  "echo",
-  "edit",
-  "encodeURIComponent",
-  "eval",
-  "getPinMode",
-  "getSerial",
-  "getTime",
-  "global",
-  "globalThis",
-  "httpCRq",
-  "httpCRs",
-  "httpSRq",
-  "httpSRs",
-  "httpSrv",
-  "isFinite",
-  "isNaN",
-  "load",
-  "parseFloat",
-  "parseInt",
-  "peek16",
-  "peek32",
-  "peek8",
-  "pinMode",
-  "poke16",
-  "poke32",
-  "poke8",
-  "print",
-  "process",
-  "require",
-  "reset",
-  "save",
-  "setBusyIndicator",
-  "setInterval",
-  "setSleepIndicator",
-  "setTime",
-  "setTimeout",
-  "setWatch",
-  "shiftOut",
-  "trace",
-  "undefined",
-  "url",
-];
+// What Espruino 2v29 has on the ESP32 board, read from the one file the static checker reads too:
+// scripts/espruino-globals.json (its "_about" says where each list comes from). The simulator
+// deletes every other global V8 puts in a context and every absent member, and require()
+// answers the native modules. In an installed package the file sits at the same place relative
+// to build/host-sim/, so this works from node_modules as it does here.
+import { readFileSync } from "node:fs";
 
-/** Modules `require()` answers natively on ESP32 (scripts/espruino-globals.json "esp32Modules", docs/ESPRUINO.md §4). */
-export const ESP32_BUILTIN_MODULES: readonly string[] = [
-  "timer",
-  "Flash",
-  "Storage",
-  "heatshrink",
-  "fs",
-  "net",
-  "dgram",
-  "tls",
-  "http",
-  "NetworkJS",
-  "Wifi",
-  "TelnetServer",
-  "crypto",
-  "neopixel",
-];
+/** Where the facts live; the checker's GLOBALS_FILE is the same path (a test compares them). */
+export const GLOBALS_FILE = new URL("../../scripts/espruino-globals.json", import.meta.url).pathname;
+
+interface EspruinoFacts {
+  esp32Globals: string[];
+  esp32Modules: string[];
+  absent: string[];
+  absentMembers: Record<string, string[]>;
+  esp32E: string[];
+}
+
+const FACTS = JSON.parse(readFileSync(GLOBALS_FILE, "utf8")) as EspruinoFacts;
+
+/** The global names of the ESP32 build (the pins D0..D39 are added where pins are made). */
+export const ESP32_GLOBAL_NAMES: readonly string[] = FACTS.esp32Globals;
+
+/** Modules `require()` answers natively on ESP32 (docs/ESPRUINO.md §4). */
+export const ESP32_BUILTIN_MODULES: readonly string[] = FACTS.esp32Modules;
+
+/** Members Espruino lacks, by receiver ("Array.prototype"; "TypedArray" stands for every typed array). */
+export const ESP32_ABSENT_MEMBERS: Readonly<Record<string, readonly string[]>> = FACTS.absentMembers;
+
+/** The members of E the ESP32 build has that an application may use. */
+export const ESP32_E_MEMBERS: readonly string[] = FACTS.esp32E;

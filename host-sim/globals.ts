@@ -2,7 +2,7 @@
 // The shaping code runs *inside* the context (as source text), so every object it makes belongs to the
 // context's realm: `instanceof Array` and friends behave for the firmware exactly as for its own objects.
 import vm from "node:vm";
-import { ESP32_GLOBAL_NAMES } from "./espruino-globals.js";
+import { ESP32_ABSENT_MEMBERS, ESP32_GLOBAL_NAMES } from "./espruino-globals.js";
 
 /** Context-realm constructors the host needs to build values and errors the firmware can inspect. */
 export interface ContextIntrinsics {
@@ -22,69 +22,6 @@ export interface ContextIntrinsics {
   /** Real `Function.prototype.toString`, kept because the firmware-visible one may be hidden. */
   functionSource: (fn: Function) => string;
 }
-
-// Members Espruino lacks (ESPRUINO.md §2.2, §2.3, checklist §9). Deleted outright.
-const ABSENT_MEMBERS: Record<string, readonly string[]> = {
-  Object: ["freeze", "seal", "preventExtensions", "isFrozen", "isSealed", "isExtensible", "is", "getOwnPropertySymbols", "hasOwn", "groupBy"],
-  Array: ["from", "of"],
-  "Array.prototype": [
-    "lastIndexOf",
-    "reduceRight",
-    "findLast",
-    "findLastIndex",
-    "entries",
-    "keys",
-    "values",
-    "flat",
-    "flatMap",
-    "at",
-    "copyWithin",
-    "toSorted",
-    "toReversed",
-    "with",
-    "toSpliced",
-    "toLocaleString",
-  ],
-  String: ["fromCodePoint", "raw"],
-  "String.prototype": [
-    "trimStart",
-    "trimEnd",
-    "trimLeft",
-    "trimRight",
-    "codePointAt",
-    "normalize",
-    "localeCompare",
-    "matchAll",
-    "search",
-    "at",
-    "isWellFormed",
-    "toWellFormed",
-  ],
-  Number: ["isInteger", "isFinite", "isNaN", "isSafeInteger", "parseInt", "parseFloat", "MAX_SAFE_INTEGER", "MIN_SAFE_INTEGER", "EPSILON"],
-  "Number.prototype": ["toPrecision", "toExponential", "toLocaleString"],
-  Math: ["imul", "clz32", "trunc", "cbrt", "log2", "log10", "log1p", "expm1", "hypot", "fround", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh"],
-  Promise: ["race", "allSettled", "any", "withResolvers"],
-  "Promise.prototype": ["finally"],
-  ArrayBuffer: ["isView"],
-  "ArrayBuffer.prototype": ["slice", "resize", "transfer", "transferToFixedLength"],
-  TypedArray: ["from", "of"],
-  "TypedArray.prototype": [
-    "lastIndexOf",
-    "copyWithin",
-    "at",
-    "entries",
-    "keys",
-    "values",
-    "toSorted",
-    "toReversed",
-    "with",
-    "findLast",
-    "findLastIndex",
-    "toLocaleString",
-    "reduceRight",
-  ],
-  Date: ["UTC"],
-};
 
 const PRELUDE = `(function (allowedNames, absentMembers) {
   "use strict";
@@ -184,7 +121,7 @@ export function shapeBuiltins(context: vm.Context): ContextIntrinsics {
     names: readonly string[],
     absent: Record<string, readonly string[]>,
   ) => ContextIntrinsics;
-  return shape(ESP32_GLOBAL_NAMES, ABSENT_MEMBERS);
+  return shape(ESP32_GLOBAL_NAMES, ESP32_ABSENT_MEMBERS);
 }
 
 /** Defines a non-enumerable global, as Espruino's built-in functions are invisible to for..in. */

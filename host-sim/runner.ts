@@ -27,6 +27,14 @@ export interface FirmwareConfig {
   timeoutMs?: number;
 }
 
+/** Any app's settings: stored as lwstcp-config.json; ssid and password are the simulated Wi-Fi's. */
+export interface AppConfig {
+  ssid?: string;
+  password?: string;
+  profile?: string;
+  [name: string]: unknown;
+}
+
 /** A bundle given by path (read from disk) or by its text. */
 export type BundleInput = { path: string } | { source: string; filename: string };
 
@@ -38,7 +46,7 @@ export interface FirmwareOptions extends DeviceOptions {
   /** The program uploaded and run at top level. */
   app: BundleInput;
   /** Written to Storage "lwstcp-config.json"; the device's Wi-Fi accepts its ssid/password. */
-  config?: FirmwareConfig;
+  config?: FirmwareConfig | AppConfig;
   /** Refuse bundles the static checker rejects (default true). */
   staticCheck?: boolean;
 }
@@ -64,7 +72,10 @@ export async function bootFirmware(options: FirmwareOptions): Promise<Device> {
   if (library) storage[LIBRARY_STORAGE_NAME] = library.source;
   if (v2Library) storage[V2_LIBRARY_STORAGE_NAME] = v2Library.source;
   if (options.config) storage[CONFIG_STORAGE_NAME] = JSON.stringify(options.config);
-  const wifi = options.config ? { ssid: options.config.ssid, password: options.config.password, ...options.wifi } : options.wifi;
+  const wifi =
+    options.config && typeof options.config.ssid === "string"
+      ? { ssid: options.config.ssid, password: String(options.config.password ?? ""), ...options.wifi }
+      : options.wifi;
   const device = createDevice({ ...options, storage, wifi });
   device.run(app.source, app.filename);
   return device;

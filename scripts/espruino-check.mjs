@@ -14,7 +14,8 @@ import { fileURLToPath } from "node:url";
 import * as acorn from "acorn";
 
 /**
- * @typedef {{ code: ProblemCode, message: string, line: number }} Problem
+ * @typedef {{ code: ProblemCode, message: string, line: number, column: number }} Problem
+ *   column: 0-based, as in source maps (a minified bundle is one long line).
  * @typedef {"not-es5" | "unknown-global" | "ts-helper" | "use-before-declaration" |
  *   "missing-member" | "array-hole" | "label" | "clear-all-timers" | "math-random"} ProblemCode
  * @typedef {{
@@ -31,8 +32,8 @@ import * as acorn from "acorn";
 const here = dirname(fileURLToPath(import.meta.url));
 /**
  * The ESP32 globals, the modules require() answers natively, and names known to be absent: the
- * repository's own list (its `_about` says where the data came from), read by the checker here
- * and kept equal to host-sim/espruino-globals.ts by a test.
+ * repository's one list (its `_about` says where the data came from), read by the checker here,
+ * by the simulator (host-sim/espruino-globals.ts) and held to the device types by a test.
  */
 export const GLOBALS_FILE = join(here, "espruino-globals.json");
 
@@ -57,42 +58,25 @@ const TS_HELPERS = new Set([
   "__exportStar",
 ]);
 
-/** Static members ESPRUINO.md §2.2 lists as absent, by receiver. */
-const MISSING_STATICS = {
-  Math: ["imul", "clz32", "trunc", "cbrt", "log2", "log10", "log1p", "expm1", "hypot", "fround", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh"],
-  Number: ["isInteger", "isFinite", "isNaN", "isSafeInteger", "parseInt", "parseFloat", "MAX_SAFE_INTEGER", "MIN_SAFE_INTEGER", "EPSILON"],
-  Array: ["from", "of"],
-  Object: ["freeze", "seal", "preventExtensions", "isFrozen", "isSealed", "isExtensible", "is", "getOwnPropertySymbols"],
-  Promise: ["race", "allSettled", "any"],
-  String: ["fromCodePoint", "raw"],
-  Date: ["UTC"],
-  ArrayBuffer: ["isView"],
-  Uint8Array: ["from", "of"],
-};
+const FACTS = JSON.parse(readFileSync(GLOBALS_FILE, "utf8"));
+const TYPED_ARRAYS = ["Uint8Array", "Int8Array", "Uint16Array", "Int16Array", "Uint32Array", "Int32Array", "Float32Array", "Float64Array"];
+
+/**
+ * Static members Espruino lacks, by receiver: the file's absentMembers without the prototypes
+ * (those are refused by name below, or through PROTOTYPE_LOOKUP_BROKEN); TypedArray stands for each typed array.
+ * @type {Record<string, string[]>}
+ */
+export const MISSING_STATICS = {};
+for (const [where, names] of Object.entries(/** @type {Record<string, string[]>} */ (FACTS.absentMembers))) {
+  if (where.endsWith(".prototype")) continue;
+  for (const receiver of where === "TypedArray" ? TYPED_ARRAYS : [where]) MISSING_STATICS[receiver] = names;
+}
 
 /**
  * Method names absent on every built-in receiver that has them elsewhere, and unlikely as our
- * own method names (terser keeps property names, so these survive minification).
+ * own method names (terser keeps property names, so these survive minification): absentMethodNames.
  */
-const MISSING_METHODS = new Set([
-  "finally",
-  "trimStart",
-  "trimEnd",
-  "codePointAt",
-  "normalize",
-  "localeCompare",
-  "matchAll",
-  "reduceRight",
-  "findLast",
-  "findLastIndex",
-  "flatMap",
-  "copyWithin",
-  "toSorted",
-  "toReversed",
-  "toPrecision",
-  "toExponential",
-  "toLocaleString",
-]);
+export const MISSING_METHODS = new Set(/** @type {string[]} */ (FACTS.absentMethodNames));
 
 /** Built-in prototypes whose methods are undefined when read through the prototype (§2.1). */
 const PROTOTYPE_LOOKUP_BROKEN = new Set(["Array", "String", "Function", "Number"]);
@@ -101,7 +85,7 @@ const PROTOTYPE_LOOKUP_BROKEN = new Set(["Array", "String", "Function", "Number"
 let cachedGlobals;
 function loadGlobals() {
   if (!cachedGlobals) {
-    const list = JSON.parse(readFileSync(GLOBALS_FILE, "utf8"));
+    const list = FACTS;
     const globals = new Set(list.esp32Globals);
     for (let pin = 0; pin <= 39; pin++) globals.add("D" + pin);
     cachedGlobals = { globals, absent: new Set(list.absent) };
@@ -125,7 +109,7 @@ export function checkEspruinoSource(source, options = {}) {
     const e = /** @type {any} */ (err);
     return {
       ok: false,
-      problems: [{ code: "not-es5", message: `not ES5: ${e.message}`, line: e.loc ? e.loc.line : 0 }],
+      problems: [{ code: "not-es5", message: `not ES5: ${e.message}`, line: e.loc ? e.loc.line : 0, column: e.loc ? e.loc.column : 0 }],
     };
   }
   const { globals, absent } = loadGlobals();
@@ -137,7 +121,8 @@ export function checkEspruinoSource(source, options = {}) {
   for (const g of options.globals || []) known.add(g);
 
   /** @param {ProblemCode} code @param {string} message @param {any} node */
-  const report = (code, message, node) => problems.push({ code, message, line: node.loc ? node.loc.start.line : 0 });
+  const report = (code, message, node) =>
+    problems.push({ code, message, line: node.loc ? node.loc.start.line : 0, column: node.loc ? node.loc.start.column : 0 });
 
   const root = buildScopes(ast);
   walkReferences(ast, root, (ref) => {
@@ -172,11 +157,7 @@ export function checkEspruinoSource(source, options = {}) {
     } else if (node.type === "MemberExpression" && !node.computed) {
       const prop = node.property.name;
       const obj = node.object;
-      if (
-        obj.type === "Identifier" &&
-        Object.hasOwn(MISSING_STATICS, obj.name) &&
-        MISSING_STATICS[/** @type {keyof MISSING_STATICS} */ (obj.name)].includes(prop)
-      ) {
+      if (obj.type === "Identifier" && Object.hasOwn(MISSING_STATICS, obj.name) && MISSING_STATICS[obj.name].includes(prop)) {
         report("missing-member", `${obj.name}.${prop} does not exist on Espruino`, node);
       } else if (
         obj.type === "MemberExpression" &&

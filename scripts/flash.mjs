@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // npm run flash -- --port /dev/ttyUSB0 [--save] [--baud 115200] [--board ESP32] [--config FILE] [--no-build]
 // npm run flash -- --out upload.js [...]      (dry run: write the exact upload text, touch no board)
+// lwstcp-flash --app dist/app.js [--config settings.json] (--port DEVICE | --out FILE) [--save]
+//   (your own app, built with lwstcp-firmware build; the demo is the default)
 //
 // Checks the settings (boards/config.json) first, then builds the bundles (unless --no-build),
 // then drives espruino-tools (node_modules/espruino) with the project's offline board file. The
@@ -19,19 +21,20 @@
 
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseKey } from "../build/firmware/core/index.js";
 import { DEMO_KEY_WARNING, intFlag, isDemoKey, parseTool, runTool, UsageError } from "../build/server/cli/args.js";
 import { ROOT, readBoards } from "./boards.mjs";
 
-const PROGRAM = "npm run flash";
+let PROGRAM = "npm run flash";
 const DEFAULT_CONFIG = join("boards", "config.json");
 
 export const FLASH_SPEC = {
   program: PROGRAM,
-  summary: "Checks boards/config.json, builds, and uploads the lwstcp library, the settings and the board's app (only our code).",
-  usage: "-- (--port DEVICE | --out FILE) [--save] [--baud N] [--board NAME] [--config FILE] [--no-build]",
+  summary: "Checks the settings, builds, and uploads the lwstcp library, the settings and the app (the board's demo, or yours with --app) — only that code.",
+  usage: "-- (--port DEVICE | --out FILE) [--app FILE] [--save] [--baud N] [--board NAME] [--config FILE] [--no-build]",
   flags: [
     { name: "port", value: "DEVICE", help: "serial device of the board, e.g. /dev/ttyUSB0 (or COM3); one of --port or --out is required" },
     { name: "out", value: "FILE", help: "dry run: write the exact upload text to FILE and touch no board" },
@@ -40,8 +43,17 @@ export const FLASH_SPEC = {
     { name: "board", value: "NAME", help: "board description in boards/ (" + safeBoardNames() + ")", default: "ESP32" },
     { name: "config", value: "FILE", help: "the settings uploaded as lwstcp-config.json (start from boards/config.example.json)", default: DEFAULT_CONFIG },
     { name: "no-build", help: "upload dist/ as it is, without running the firmware build first" },
+    {
+      name: "app",
+      value: "FILE",
+      help: "your app bundle (lwstcp-firmware build) instead of the demo; its settings (--config, optional) are any JSON object, and nothing is rebuilt",
+    },
   ],
-  examples: ["npm run flash -- --port /dev/ttyUSB0 --save", "npm run flash -- --out upload.js --config boards/config.json"],
+  examples: [
+    "npm run flash -- --port /dev/ttyUSB0 --save",
+    "npm run flash -- --out upload.js --config boards/config.json",
+    "lwstcp-flash --app dist/app.js --config config.json --port /dev/ttyUSB0 --save",
+  ],
 };
 
 function safeBoardNames() {
@@ -58,7 +70,8 @@ function safeBoardNames() {
 export const STORAGE_MODULES = ["lwstcp", "lwstcp-v2"];
 
 /**
- * @typedef {{ port?: string, out?: string, save: boolean, baud: string, board: string, config: string, build: boolean }} FlashOptions
+ * @typedef {{ port?: string, out?: string, save: boolean, baud: string, board: string, config?: string, build: boolean, app?: string }} FlashOptions
+ *   app: the user's bundle (absolute); then config is theirs and optional, and nothing is built.
  * @param {string[]} argv
  * @returns {FlashOptions}
  */
@@ -71,14 +84,18 @@ export function parseFlashArgs(argv) {
  * @returns {FlashOptions}
  */
 function flashOptions(flags) {
+  const app = flags.get("app");
+  if (app === "") throw new UsageError("--app needs a non-empty value");
   const options = {
     port: flags.get("port"),
-    out: flags.get("out"),
+    // espruino-tools runs in the package's directory: the upload goes where you are.
+    out: flags.get("out") ? resolve(/** @type {string} */ (flags.get("out"))) : flags.get("out"),
     save: flags.has("save"),
     baud: String(intFlag(flags, "baud", 300, 5000000) ?? 115200),
     board: flags.get("board") ?? "ESP32",
-    config: flags.get("config") ?? DEFAULT_CONFIG,
-    build: !flags.has("no-build"),
+    config: flags.get("config") ?? (app === undefined ? DEFAULT_CONFIG : undefined),
+    build: !flags.has("no-build") && app === undefined,
+    app: app === undefined ? undefined : resolve(app),
   };
   if (options.port === "" || options.out === "" || options.config === "") throw new UsageError("--port, --out and --config need a non-empty value");
   if (!options.port === !options.out) throw new UsageError("give exactly one of --port DEVICE or --out FILE");
@@ -153,6 +170,32 @@ export function checkConfig(text) {
   return { problems, warnings, upload };
 }
 
+/**
+ * Checks the settings of the user's own app: any JSON object; "_" fields stay behind, and a key,
+ * when there is one, must be one the device accepts.
+ * @param {string} text
+ * @returns {{ problems: string[], warnings: string[], upload?: Record<string, unknown> }}
+ */
+export function checkAppConfig(text) {
+  let config;
+  try {
+    config = JSON.parse(text);
+  } catch (e) {
+    return { problems: ["not valid JSON: " + String(/** @type {Error} */ (e).message).split("\n")[0]], warnings: [] };
+  }
+  if (config === null || typeof config !== "object" || Array.isArray(config))
+    return { problems: ["must be a JSON object { ... }, got " + shown(config)], warnings: [] };
+  const problems = [];
+  if (config.key !== undefined) {
+    const bad = checkKey(config.key);
+    if (bad) problems.push(bad);
+  }
+  /** @type {Record<string, unknown>} */
+  const upload = {};
+  for (const [name, value] of Object.entries(config)) if (!name.startsWith("_")) upload[name] = value;
+  return { problems, warnings: [], upload };
+}
+
 /** Why `key` is not a key the device accepts (64 hex digits, or an array of 8 u32 numbers), or null. */
 function checkKey(key) {
   const shape = "key must be 64 hex digits or 8 u32 words (an array of numbers), got ";
@@ -176,7 +219,7 @@ export function requiredModules(code) {
  * The files the upload is made of, written into `dir`: a copy of the board description that
  * lists our Storage modules among the device's own, and the settings without "_" fields.
  * @param {FlashOptions} options
- * @param {Record<string, unknown>} upload the settings to upload
+ * @param {Record<string, unknown> | undefined} upload the settings to upload (none: no lwstcp-config.json)
  * @param {string} dir
  */
 export function prepareUpload(options, upload, dir) {
@@ -191,23 +234,23 @@ export function prepareUpload(options, upload, dir) {
   description.info.builtin_modules = [...description.info.builtin_modules, ...STORAGE_MODULES];
   const boardFile = join(dir, board.board + ".json");
   writeFileSync(boardFile, JSON.stringify(description, null, 2) + "\n");
-  const configFile = join(dir, "lwstcp-config.json");
-  writeFileSync(configFile, JSON.stringify(upload, null, 2) + "\n");
-  const app = join("dist", board.app);
+  const configFile = upload ? join(dir, "lwstcp-config.json") : undefined;
+  if (configFile) writeFileSync(configFile, JSON.stringify(upload, null, 2) + "\n");
+  const app = options.app ?? join("dist", board.app);
   const foreign = existsSync(resolve(ROOT, app))
     ? requiredModules(readFileSync(resolve(ROOT, app), "latin1")).filter((m) => !description.info.builtin_modules.includes(m))
     : [];
-  return { boardFile, configFile, app, profile: upload.profile === "v2" ? "v2" : "v1", foreign };
+  return { boardFile, configFile, app, profile: upload && upload.profile === "v2" ? "v2" : "v1", foreign };
 }
 
 /**
  * The espruino-tools arguments (paths relative to the repository root or absolute).
  * @param {FlashOptions} options
- * @param {{ boardFile: string, configFile: string, app: string, profile: string }} prepared
+ * @param {{ boardFile: string, configFile?: string, app: string, profile: string }} prepared
  */
 export function espruinoArgs(options, prepared) {
   const args = ["--board", prepared.boardFile, "--config", "MODULE_URL=", "--storage", `lwstcp:${join("dist", "lwstcp.js")}`];
-  args.push("--storage", `lwstcp-config.json:${prepared.configFile}`);
+  if (prepared.configFile) args.push("--storage", `lwstcp-config.json:${prepared.configFile}`);
   if (prepared.profile === "v2") args.push("--storage", `lwstcp-v2:${join("dist", "lwstcp-v2.js")}`);
   if (options.save) args.push("--storage", `.bootcde:${prepared.app}`, "-e", "load()");
   else args.push(prepared.app);
@@ -225,7 +268,7 @@ export function describeUpload(options, prepared) {
   const size = (/** @type {string} */ file) => readFileSync(resolve(ROOT, file)).length + " bytes";
   const files = [`lwstcp (dist/lwstcp.js, ${size(join("dist", "lwstcp.js"))})`];
   if (prepared.profile === "v2") files.push(`lwstcp-v2 (dist/lwstcp-v2.js, ${size(join("dist", "lwstcp-v2.js"))})`);
-  files.push(`lwstcp-config.json (${options.config} without its _ fields)`);
+  if (options.config) files.push(`lwstcp-config.json (${options.config} without its _ fields)`);
   const app = options.save ? `${prepared.app} as .bootcde (runs at every boot)` : `${prepared.app} as the program (runs until reset)`;
   const target = options.out ? `into ${options.out} (dry run, no board)` : `to ${options.port} at ${options.baud} baud`;
   return `${PROGRAM}: Storage files ${files.join(", ")}; app ${app}; ${target}`;
@@ -244,12 +287,20 @@ export function serialDevices() {
 }
 
 /** @param {import("../build/server/cli/args.js").Flags} flags @returns {Promise<number>} exit code */
-async function main(flags) {
+export async function main(flags) {
   const options = flashOptions(flags);
-  const configPath = resolve(ROOT, options.config);
-  if (!existsSync(configPath))
-    throw new UsageError(`${options.config} not found: copy boards/config.example.json to boards/config.json and fill in your Wi-Fi and server`);
-  const checked = checkConfig(readFileSync(configPath, "utf8"));
+  if (options.app && !existsSync(options.app)) throw new UsageError(`${flags.get("app")} not found: build it with lwstcp-firmware build`);
+  // The demo's settings live in the package (boards/); yours are where you say.
+  const configPath = options.config === undefined ? undefined : options.app ? resolve(options.config) : resolve(ROOT, options.config);
+  if (configPath && !existsSync(configPath))
+    throw new UsageError(
+      options.app
+        ? `${options.config} not found`
+        : `${options.config} not found: copy boards/config.example.json to boards/config.json and fill in your Wi-Fi and server`,
+    );
+  const checked = configPath
+    ? (options.app ? checkAppConfig : checkConfig)(readFileSync(configPath, "utf8"))
+    : { problems: [], warnings: [], upload: undefined };
   for (const warning of checked.warnings) console.error(`${PROGRAM}: warning: ${options.config}: ${warning}`);
   if (checked.problems.length) {
     for (const problem of checked.problems) console.error(`${PROGRAM}: ${options.config}: ${problem}`);
@@ -269,7 +320,7 @@ async function main(flags) {
   }
   const dir = mkdtempSync(join(tmpdir(), "lwstcp-flash-"));
   try {
-    const prepared = prepareUpload(options, /** @type {Record<string, unknown>} */ (checked.upload), dir);
+    const prepared = prepareUpload(options, checked.upload, dir);
     for (const file of [prepared.app, join("dist", "lwstcp.js"), ...(prepared.profile === "v2" ? [join("dist", "lwstcp-v2.js")] : [])]) {
       if (!existsSync(resolve(ROOT, file))) {
         console.error(`${PROGRAM}: ${file} is missing: run npm run build:firmware (or drop --no-build)`);
@@ -281,11 +332,18 @@ async function main(flags) {
       return 1;
     }
     console.log(describeUpload(options, prepared));
-    const cli = join(ROOT, "node_modules", "espruino", "bin", "espruino-cli.js");
+    // Where npm put espruino-tools: beside this package when it is installed, inside it in a checkout.
+    const cli = createRequire(import.meta.url).resolve("espruino/bin/espruino-cli.js");
     return run(process.execPath, [cli, ...espruinoArgs(options, prepared)]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-if (process.argv[1] && process.argv[1].endsWith("flash.mjs")) runTool(FLASH_SPEC, main);
+/** Runs the tool under its name: "npm run flash" here, "lwstcp-flash" as the package's bin (scripts/lwstcp-flash.mjs). */
+export function runFlash(program = PROGRAM) {
+  PROGRAM = program;
+  runTool({ ...FLASH_SPEC, program, usage: program === "npm run flash" ? FLASH_SPEC.usage : FLASH_SPEC.usage.replace(/^-- /, "") }, main);
+}
+
+if (process.argv[1] && /(^|[\\/])flash\.mjs$/.test(process.argv[1])) runFlash();

@@ -80,7 +80,7 @@ const TOOLS: Tool[] = [
   {
     program: "lwstcp-sim",
     script: "build/host-sim/cli.js",
-    flags: ["--port", ...KEY_FLAGS, "--devices", "--profile", "--rounds", "--count", "--duration", "--role"],
+    flags: ["--port", ...KEY_FLAGS, "--devices", "--profile", "--rounds", "--count", "--duration", "--role", "--app FILE", "--config FILE"],
     base: [],
     missingValue: ["--port"],
     // Role client (the default) connects out: 0 is no port to connect to.
@@ -110,10 +110,26 @@ const TOOLS: Tool[] = [
   {
     program: "npm run flash",
     script: "scripts/flash.mjs",
-    flags: ["--port DEVICE", "--out FILE", "--save", "--baud N", "--board NAME", "--config FILE", "--no-build"],
+    flags: ["--port DEVICE", "--out FILE", "--save", "--baud N", "--board NAME", "--config FILE", "--no-build", "--app FILE"],
     base: ["--out", "upload.js", "--no-build"],
     missingValue: ["--out"],
     missingFile: { args: ["--out", "upload.js", "--no-build", "--config", "/nonexistent/config.json"], message: /\/nonexistent\/config\.json not found/ },
+  },
+  {
+    program: "lwstcp-flash",
+    script: "scripts/lwstcp-flash.mjs",
+    flags: ["--port DEVICE", "--out FILE", "--save", "--baud N", "--board NAME", "--config FILE", "--no-build", "--app FILE"],
+    base: ["--out", "upload.js", "--no-build"],
+    missingValue: ["--out"],
+    missingFile: { args: ["--app", "/nonexistent/app.js", "--out", "upload.js"], message: /\/nonexistent\/app\.js not found/ },
+  },
+  {
+    program: "lwstcp-firmware",
+    script: "scripts/lwstcp-firmware.mjs",
+    flags: ["--board NAME", "--out FILE", "--module"],
+    base: ["check", "dist/app-esp32.js"],
+    missingValue: ["build", "firmware/apps/demo.ts", "--out"],
+    missingFile: { args: ["check", "/nonexistent/app.js"], message: /\/nonexistent\/app\.js not found/ },
   },
 ];
 

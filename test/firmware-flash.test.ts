@@ -80,6 +80,46 @@ describe("npm run flash", function () {
     assert.ok(!(files.get("lwstcp-config.json") || "").includes("_note"));
   });
 
+  it("lwstcp-flash --app uploads your bundle and your settings (any JSON object) with the library; no build", () => {
+    const dir = mkdtempSync(join(tmpdir(), "lwstcp-flash-"));
+    const app = join(dir, "app.js");
+    writeFileSync(app, 'var cfg=require("Storage").readJSON("lwstcp-config.json",1);setInterval(function(){digitalWrite(D2,1);print(cfg.every)},1e3);\n');
+    const settings = { ssid: "lab", password: "pw", every: 5, _note: "stays here" };
+    const out = join(dir, "upload.js");
+    const result = spawnSync(process.execPath, ["scripts/lwstcp-flash.mjs", "--app", app, "--config", configFile(settings), "--out", out], {
+      encoding: "utf8",
+      timeout: 50000,
+    });
+    assert.equal(result.status, 0, result.stdout + result.stderr);
+    assert.match(
+      result.stdout,
+      /^lwstcp-flash: Storage files lwstcp \(dist\/lwstcp\.js, \d+ bytes\), lwstcp-config\.json \(\S+ without its _ fields\); app \S+app\.js as the program/m,
+    );
+    const lines = readFileSync(out, "latin1")
+      .split("\n")
+      .filter((l) => l.trim() !== "");
+    const files = storageWrites(lines.filter((l) => STORAGE_WRITE.test(l)));
+    assert.deepEqual([...files.keys()].sort(), ["lwstcp", "lwstcp-config.json"]);
+    assert.equal(files.get("lwstcp"), readFileSync("dist/lwstcp.js", "latin1"));
+    assert.deepEqual(JSON.parse(files.get("lwstcp-config.json") || ""), { ssid: "lab", password: "pw", every: 5 });
+    assert.deepEqual(
+      lines.filter((l) => !STORAGE_WRITE.test(l)),
+      [readFileSync(app, "latin1").trim()],
+      "after the Storage writes: your app and nothing else",
+    );
+
+    // Without --config: the library and the app only; a missing app: one line, exit 2.
+    const bare = spawnSync(process.execPath, ["scripts/lwstcp-flash.mjs", "--app", app, "--out", out, "--save"], { encoding: "utf8", timeout: 50000 });
+    assert.equal(bare.status, 0, bare.stderr);
+    assert.deepEqual([...storageWrites(readFileSync(out, "latin1").split("\n")).keys()].sort(), [".bootcde", "lwstcp"]);
+    const missing = spawnSync(process.execPath, ["scripts/lwstcp-flash.mjs", "--app", join(dir, "nope.js"), "--out", out], {
+      encoding: "utf8",
+      timeout: 50000,
+    });
+    assert.equal(missing.status, 2);
+    assert.match(missing.stderr, /^lwstcp-flash: \S+nope\.js not found: build it with lwstcp-firmware build/);
+  });
+
   it("configures espruino-tools so that no require() reaches a lookup: our modules are the board's own, MODULE_URL is empty", () => {
     const dir = mkdtempSync(join(tmpdir(), "lwstcp-flash-"));
     const options = parseFlashArgs(["--out", join(dir, "u.js")]);

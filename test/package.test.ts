@@ -26,7 +26,13 @@ describe("the package as npm packs it", function () {
   it("holds build/ without tests or source maps, dist/, the types, README and package.json — nothing else", () => {
     const paths = files.map((f) => f.path);
     const stray = paths.filter(
-      (p) => !["package.json", "README.md", "LICENSE"].includes(p) && !/^build\/(server|firmware)\/.*\.(js|d\.ts)$/.test(p) && !/^dist\/[\w-]+\.js$/.test(p),
+      (p) =>
+        !["package.json", "README.md", "LICENSE"].includes(p) &&
+        !/^build\/(server|firmware|host-sim)\/.*\.(js|d\.ts)$/.test(p) &&
+        !/^scripts\/[\w-]+\.(mjs|json)$/.test(p) &&
+        !/^boards\/[\w-]+\.json$/.test(p) &&
+        !/^dist\/[\w-]+\.js$/.test(p) &&
+        !/^device\/[\w-]+\.d\.ts$/.test(p),
     );
     assert.deepEqual(stray, [], "files that are not the product");
     assert.ok(!paths.some((p) => p.startsWith("build/test/") || p.endsWith(".map") || (p.endsWith(".ts") && !p.endsWith(".d.ts"))));
