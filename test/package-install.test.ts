@@ -4,8 +4,8 @@
 // lwstcp-firmware, then its startDevice test against an lwstcp server), a type check with only the
 // device types, `lwstcp-sim` on the built app, and `lwstcp-flash --out` writing the upload text.
 // Nothing here reaches back into the repository: every command runs from the temporary directory.
-// The registry must be reachable; with a warm npm cache it takes about 45 s, so it runs as
-// `npm run test:package`, not in `npm test`.
+// The registry must be reachable (for the tarball's dependencies); with a warm npm cache it takes
+// about 35 s. Part of `npm test`; `npm run test:package` runs it alone.
 
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
