@@ -1,4 +1,4 @@
-// Device XTEA cost proxy (issue 7). CI has no Espruino, so instead of timing the interpreter we
+// Device XTEA cost proxy, for machines without an Espruino interpreter. CI has no Espruino, so instead of timing the interpreter we
 // count what it would do per 8-byte block: the bundle's own cipher functions (taken from
 // dist/lwstcp.js as built) and the straightforward baseline (bench/device/xtea-straightforward.js,
 // as written and minified by terser) are run by a small counting evaluator over their acorn AST:

@@ -1,4 +1,4 @@
-// Profile v2 against v1, per message (issue 8). Desktop: two in-memory connections (no sockets,
+// Profile v2 against v1, per message: what authentication costs. Desktop: two in-memory connections (no sockets,
 // so only the protocol and its crypto are timed) seal and open the same messages, v1 (XTEA,
 // 32 rounds, our core) and v2 (AES-256-CBC + HMAC-SHA256 on node:crypto), timed in process
 // CPU time, alternating, best of several trials. Device: the number of native `crypto` calls a

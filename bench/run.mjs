@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // npm run bench [-- --quick] [-- --only xtea,server] [-- --check]: every measurement beside its
-// baseline — from the same run where one can be made here, else an anchor figure from issue 7
+// baseline — from the same run where one can be made here, else a quoted C++ anchor figure
 // (labelled so) — as a table and in bench/results.json. A missed target is flagged, not
 // hidden: the run exits 0 when it ran (with met/missed per target), and --check makes a missed
 // target exit 1. Not part of npm test. --quick (what CI may run) finishes in under a minute.

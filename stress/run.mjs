@@ -1,4 +1,4 @@
-// npm run stress: the large counts of issue 6, against the built code (build/, dist/), only on
+// npm run stress: loads far larger than npm test's, against the built code (build/, dist/), only on
 // 127.0.0.1. Every scenario is bounded in count and in time; a scenario that runs out of time
 // fails. Prints a table and writes stress/results.json (git-ignored).
 //
