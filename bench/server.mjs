@@ -1,7 +1,7 @@
 // Desktop server benchmarks: real sockets on 127.0.0.1, the server in one process and
 // the load (lwstcp-bench, or the raw node:net client) in another, as on a real deployment.
 // Baselines: a raw node:net server/client pair doing the same exchange with no protocol and no
-// crypto (same run), and the C++ library's published figures (anchors: measured on
+// crypto (same run), and the C++ library's reference figures (anchors: measured on
 // another 2-core machine, NOT in this run — the C++ server does not build here).
 import { execFile, execSync, fork, spawn } from "node:child_process";
 import { cpus } from "node:os";
@@ -12,7 +12,7 @@ const KEY = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 const BENCH_CLI = here("../build/server/cli/lwstcp-bench.js");
 const SERVER_CLI = here("../build/server/cli/lwstcp-server.js");
 
-/** Anchors: the C++ implementation's figures as its project quotes them (another machine; not measured here). */
+/** Anchors: reference figures for the C++ implementation (another machine; not measured here). */
 const ANCHOR = {
   handshakesPerSecond: 3300,
   roundTripsPerSecond: 12800,
