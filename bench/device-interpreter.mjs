@@ -44,15 +44,63 @@ print("cipher " + JSON.stringify({ bundle: best.bundle * 1000 / BLOCKS, straight
 quit();`;
 }
 
+/**
+ * The stages of the device's send and receive, each timed alone inside the interpreter, no
+ * socket: the loops restate the bundle's own (dist/lwstcp.js, minified names kept short like
+ * terser's), the cipher is the bundle's exact text. Send: the packet buffer (a message larger
+ * than the 264-byte session buffer gets a new one), the per-byte copy of the message into it,
+ * the padding (the entropy pool's fill), encryption, E.toString of the packet for socket.write.
+ * Receive: the packet arrives as `chunk`-byte binary strings (what the data events deliver);
+ * the framer's per-byte charCodeAt copy into a buffer grown to the packet's size, decryption,
+ * E.toString of the message for onMessageReceived. Best of `trials` per stage.
+ */
+function stagesApp(sizes, chunk, trials) {
+  return `${bundleCipherScript(readFileSync(new URL("dist/lwstcp.js", root), "latin1"))}
+var key = new Uint32Array(${KEY_WORDS}), rounds = 32, words = new Uint32Array(rounds * 2), sum = 0;
+for (var i = 0; i < words.length; i += 2) { words[i] = sum + key[sum & 7]; sum = (sum + 0x9e3779b9) >>> 0; words[i + 1] = sum + key[(sum >>> 11) & 7]; }
+var pool = new Uint32Array(8), slot = 0;
+function word() { var p = pool[slot]; slot = (slot + 1) & 7; var x = (pool[slot] ^ (E.hwRand() ^ (E.hwRand() << 1))) >>> 0; x = (x + ((p << 13) | (p >>> 19))) >>> 0; x = (x ^ (x >>> 16)) >>> 0; pool[slot] = x; return x; }
+function fill(t, i, n) { for (var w = 0, s = 0; s < n; s++) { if ((s & 3) === 0) w = word(); t[i + s] = w; w >>>= 8; } }
+var sizes = ${JSON.stringify(sizes)}, CHUNK = ${chunk}, TRIALS = ${trials}, out = {};
+function best(f) { var b = 1e9; for (var k = 0; k < TRIALS; k++) { var t0 = getTime(); f(); var d = getTime() - t0; if (d < b) b = d; } return b * 1000; }
+sizes.forEach(function (n) {
+  var body = (n + 7) & ~7, size = 3 + body, t = new Uint8Array(n), r, e, i = 0, pk, chunks = [], h, txt;
+  for (e = 0; e < n; e++) t[e] = e & 255;
+  var st = {};
+  st.alloc = best(function () { r = new Uint8Array(size); });
+  st.copy = best(function () { for (e = 0; e < n; e++) r[3 + e] = t[i + e]; });
+  st.pad = best(function () { if (body > n) fill(r, 3 + n, body - n); });
+  st.encrypt = best(function () { xteaEncrypt(words, r, 3, body); });
+  st.toString = best(function () { txt = E.toString(r.subarray(0, size)); });
+  r[0] = 1; r[1] = n >> 8; r[2] = n;
+  var wire = E.toString(r);
+  for (e = 0; e < size; e += CHUNK) chunks.push(wire.slice(e, e + CHUNK));
+  st.grow = best(function () { pk = new Uint8Array(size); });
+  st.take = best(function () { for (var c = 0, s = 0; c < chunks.length; c++) { var src = chunks[c], f = 0, stop = src.length; while (f < stop) pk[s++] = src.charCodeAt(f++); } });
+  st.decrypt = best(function () { xteaDecrypt(words, pk, 3, body); });
+  st.deliver = best(function () { txt = E.toString(pk.subarray(3, 3 + n)); });
+  st.cipherBlocks = body / 8;
+  out[n] = st;
+});
+print("stages " + JSON.stringify(out));
+quit();`;
+}
+
 function pathApp(port, sizes, repeats) {
-  return `var net = require("net"), connect = net.connect, busy = 0, hs = 0, inHandshake = true;
+  return `var net = require("net"), connect = net.connect, busy = 0, hs = 0, inHandshake = true, events = 0, maxChunk = 0;
 // Times every socket callback the library registers (the CPU it spends on arriving bytes).
+// E.toString (the driver's packet → string for socket.write, and message → string for delivery)
+// and socket.write are timed apart, with whether the array handed to E.toString is a flat
+// (contiguous) buffer: typed-array access into a non-flat one walks its block chain.
+var toStringMs = 0, writeMs = 0, nonFlat = 0, toString = E.toString;
+E.toString = function (a) { if (a && a.buffer && !E.getAddressOf(a, true)) nonFlat++; var t0 = getTime(); var r = toString(a); toStringMs += getTime() - t0; return r; };
 net.connect = function (options, callback) {
   var socket = connect.call(net, options, function () { var t0 = getTime(); callback(); var dt = getTime() - t0; busy += dt; if (inHandshake) hs += dt; });
-  var on = socket.on;
+  var on = socket.on, write = socket.write;
+  socket.write = function (d) { var t0 = getTime(); var r = write.call(socket, d); writeMs += getTime() - t0; return r; };
   socket.on = function (event, listener) {
     if (event !== "data") return on.call(socket, event, listener);
-    return on.call(socket, event, function (d) { var t0 = getTime(); listener(d); var dt = getTime() - t0; busy += dt; if (inHandshake) hs += dt; });
+    return on.call(socket, event, function (d) { events++; if (d.length > maxChunk) maxChunk = d.length; var t0 = getTime(); listener(d); var dt = getTime() - t0; busy += dt; if (inHandshake) hs += dt; });
   };
   return socket;
 };
@@ -60,12 +108,14 @@ var lw = require("lwstcp"); lw.setHandshakeKey("${DEMO_KEY_HEX}");
 var c = new lw.LightweightSecureClient("127.0.0.1", ${port});
 var sizes = ${JSON.stringify(sizes)}, repeats = ${JSON.stringify(repeats)}, si = 0, n = 0, send = 0, recvStart = 0, results = {};
 function make(size) { var a = new Uint8Array(size); for (var k = 0; k < size; k++) a[k] = k & 255; return a; }
-var message;
+var message, recvToString = 0, recvNonFlat = 0;
 function next() {
-  if (si === sizes.length) { print("path " + JSON.stringify(results)); c.disconnect(); setTimeout(quit, 200); return; }
+  if (si === sizes.length) { print("chunks " + JSON.stringify({ events: events, max: maxChunk })); print("path " + JSON.stringify(results)); c.disconnect(); setTimeout(quit, 200); return; }
   if (n === 0) { message = make(sizes[si]); results[sizes[si]] = { send: 1e9, receive: 1e9 }; }
   recvStart = busy;
+  var s0 = toStringMs, w0 = writeMs, f0 = nonFlat;
   var t0 = getTime(); c.sendMessage(message); send = getTime() - t0;
+  var r = results[sizes[si]]; r.sendToString = toStringMs - s0; r.sendWrite = writeMs - w0; r.sendNonFlat = nonFlat - f0; recvToString = toStringMs; recvNonFlat = nonFlat;
 }
 c.setOnHandshakeSuccess(function () { inHandshake = false; print("handshake " + (hs * 1000)); setTimeout(next, 50); });
 c.setOnError(function (text) { print("error " + text); });
@@ -74,6 +124,7 @@ c.setOnMessageReceived(function (text) {
   setTimeout(function () {
     var r = results[sizes[si]];
     var receive = busy - recvStart;
+    r.receiveToString = toStringMs - recvToString; r.receiveNonFlat = nonFlat - recvNonFlat;
     if (send < r.send) r.send = send;
     if (receive < r.receive) r.receive = receive;
     if (++n >= repeats[si]) { n = 0; si++; }
@@ -100,24 +151,32 @@ async function runToEnd(app, storage, pattern, timeoutMs) {
   }
 }
 
+/** The whole send and receive per message size and the handshake, device client against the echo server. */
+export async function measurePath({ quick = false } = {}) {
+  const port = await freePort();
+  const server = await startLwstcpServer(port, ["--key", DEMO_KEY_HEX, "--mode", "echo", "--quiet"]);
+  try {
+    const repeats = quick ? [5, 3, 2, 1] : [20, 10, 5, 2];
+    const lines = await runToEnd(pathApp(port, MESSAGE_SIZES, repeats), { lwstcp: readFileSync(new URL("dist/lwstcp.js", root), "latin1") }, /^path /, 240000);
+    return { path: parse(lines, "path"), handshake: parse(lines, "handshake"), chunks: parse(lines, "chunks") };
+  } finally {
+    server.child.kill("SIGKILL");
+  }
+}
+
 /** Every figure of the suite, raw (ms per block, ms per handshake, JsVars). */
 export async function measureOnInterpreter({ quick = false } = {}) {
   const cipherLines = await runToEnd(await cipherApp(), {}, /^cipher /, 60000);
   const cipher = parse(cipherLines, "cipher");
-  const port = await freePort();
-  const server = await startLwstcpServer(port, ["--key", DEMO_KEY_HEX, "--mode", "echo", "--quiet"]);
-  let path;
-  let handshake;
-  try {
-    const repeats = quick ? [5, 3, 2, 1] : [20, 10, 5, 2];
-    const lines = await runToEnd(pathApp(port, MESSAGE_SIZES, repeats), { lwstcp: readFileSync(new URL("dist/lwstcp.js", root), "latin1") }, /^path /, 240000);
-    path = parse(lines, "path");
-    handshake = parse(lines, "handshake");
-  } finally {
-    server.child.kill("SIGKILL");
-  }
+  const { path, handshake, chunks } = await measurePath({ quick });
   const memory = await measureDeviceMemory();
-  return { cipher, path, handshake, memory };
+  return { cipher, path, handshake, chunks, memory };
+}
+
+/** Each stage's ms per message (stagesApp), for 512, 4,096 and 65,528 bytes. */
+export async function measureStages({ chunk = 536, trials = 3 } = {}) {
+  const lines = await runToEnd(stagesApp([512, 4096, 65528], chunk, trials), {}, /^stages /, 240000);
+  return parse(lines, "stages");
 }
 
 const f3 = (x) => +x.toFixed(3);
@@ -181,5 +240,7 @@ export async function benchDeviceInterpreter({ quick = false } = {}) {
 }
 
 if (process.argv[1] && process.argv[1].endsWith("device-interpreter.mjs")) {
-  console.log(JSON.stringify(await measureOnInterpreter({ quick: process.argv.includes("--quick") }), null, 1));
+  const chunkArg = process.argv.find((a) => a.startsWith("--chunk="));
+  if (process.argv.includes("--stages")) console.log(JSON.stringify(await measureStages({ chunk: chunkArg ? +chunkArg.slice(8) : 536 }), null, 1));
+  else console.log(JSON.stringify(await measureOnInterpreter({ quick: process.argv.includes("--quick") }), null, 1));
 }
