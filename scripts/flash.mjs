@@ -114,20 +114,42 @@ const shown = (v) => {
 };
 
 /**
+ * A settings file's text as an object, or the one problem that stops it being one.
+ * @param {string} text
+ * @returns {{ config: Record<string, any>, problem?: undefined } | { problem: string, config?: undefined }}
+ */
+function parseSettings(text) {
+  let config;
+  try {
+    config = JSON.parse(text);
+  } catch (e) {
+    return { problem: "not valid JSON: " + String(/** @type {Error} */ (e).message).split("\n")[0] };
+  }
+  if (config === null || typeof config !== "object" || Array.isArray(config)) return { problem: "must be a JSON object { ... }, got " + shown(config) };
+  return { config };
+}
+
+/**
+ * The settings as uploaded: fields starting with "_" are notes for the person and stay behind.
+ * @param {Record<string, unknown>} config
+ */
+function withoutNotes(config) {
+  /** @type {Record<string, unknown>} */
+  const upload = {};
+  for (const [name, value] of Object.entries(config)) if (!name.startsWith("_")) upload[name] = value;
+  return upload;
+}
+
+/**
  * Checks the settings text as the board demo will read it. Each problem and warning is one
  * line naming the field; `upload` is the object to upload (without "_" fields).
  * @param {string} text
  * @returns {{ problems: string[], warnings: string[], upload?: Record<string, unknown> }}
  */
 export function checkConfig(text) {
-  let config;
-  try {
-    config = JSON.parse(text);
-  } catch (e) {
-    return { problems: ["not valid JSON: " + String(/** @type {Error} */ (e).message).split("\n")[0]], warnings: [] };
-  }
-  if (config === null || typeof config !== "object" || Array.isArray(config))
-    return { problems: ["must be a JSON object { ... }, got " + shown(config)], warnings: [] };
+  const parsed = parseSettings(text);
+  if (parsed.problem) return { problems: [parsed.problem], warnings: [] };
+  const config = parsed.config;
   const problems = [];
   const warnings = [];
   const role = config.role;
@@ -160,13 +182,10 @@ export function checkConfig(text) {
   if (isWhole(keepAliveMs) && isWhole(timeoutMs) && timeoutMs !== -1 && keepAliveMs >= timeoutMs)
     problems.push(`keepAliveMs (${keepAliveMs}) must be shorter than timeoutMs (${timeoutMs})`);
   if (timeoutMs !== undefined && keepAliveMs === undefined) warnings.push("timeoutMs is used only together with keepAliveMs");
-  const upload = {};
-  for (const [name, value] of Object.entries(config)) {
-    if (name.startsWith("_")) continue;
+  const upload = withoutNotes(config);
+  for (const name of Object.keys(upload))
     if (!KNOWN_FIELDS.includes(name))
       warnings.push(`unknown field "${name}" (the demo reads ${KNOWN_FIELDS.join(", ")}; fields starting with _ are notes and stay here)`);
-    upload[name] = value;
-  }
   return { problems, warnings, upload };
 }
 
@@ -177,23 +196,15 @@ export function checkConfig(text) {
  * @returns {{ problems: string[], warnings: string[], upload?: Record<string, unknown> }}
  */
 export function checkAppConfig(text) {
-  let config;
-  try {
-    config = JSON.parse(text);
-  } catch (e) {
-    return { problems: ["not valid JSON: " + String(/** @type {Error} */ (e).message).split("\n")[0]], warnings: [] };
-  }
-  if (config === null || typeof config !== "object" || Array.isArray(config))
-    return { problems: ["must be a JSON object { ... }, got " + shown(config)], warnings: [] };
+  const parsed = parseSettings(text);
+  if (parsed.problem) return { problems: [parsed.problem], warnings: [] };
+  const config = parsed.config;
   const problems = [];
   if (config.key !== undefined) {
     const bad = checkKey(config.key);
     if (bad) problems.push(bad);
   }
-  /** @type {Record<string, unknown>} */
-  const upload = {};
-  for (const [name, value] of Object.entries(config)) if (!name.startsWith("_")) upload[name] = value;
-  return { problems, warnings: [], upload };
+  return { problems, warnings: [], upload: withoutNotes(config) };
 }
 
 /** Why `key` is not a key the device accepts (64 hex digits, or an array of 8 u32 numbers), or null. */

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { exited } from "./helpers/processes.js";
 import { KEY_HEX, OTHER_KEY_HEX, within } from "./helpers/server.js";
 
 const SERVER_CLI = fileURLToPath(new URL("../server/cli/lwstcp-server.js", import.meta.url));
@@ -26,7 +27,7 @@ function run(script: string, args: string[]): Run {
   let err = "";
   child.stdout?.on("data", (chunk) => (out += chunk));
   child.stderr?.on("data", (chunk) => (err += chunk));
-  const exit = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const exit = exited(child);
   const r = { child, stdout: () => out, stderr: () => err, exit };
   running.push(r);
   return r;

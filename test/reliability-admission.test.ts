@@ -9,6 +9,7 @@ import { fork } from "node:child_process";
 import { connect, type Socket } from "node:net";
 import { fileURLToPath } from "node:url";
 import type { LightweightSecureServer } from "../server/index.js";
+import { exited } from "./helpers/processes.js";
 import { delay, guardProcess, newClient, startServer, until, within } from "./helpers/reliability.js";
 
 const FLOOD = fileURLToPath(new URL("./helpers/silent-flood.js", import.meta.url));
@@ -24,7 +25,7 @@ function runFlood(port: number, count: number, seconds: number, maxOpens: number
   let out = "";
   child.stdout?.on("data", (d) => (out += d));
   const done = new Promise<{ opens: number; dropped: number; failed: number; peakOpen: number }>((resolve, reject) =>
-    child.once("exit", (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error("flood exited " + code + ": " + out)))),
+    exited(child).then((code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error("flood exited " + code + ": " + out)))),
   );
   return { child, done };
 }

@@ -7,6 +7,7 @@ import { writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { exited } from "./helpers/processes.js";
 import { KEY_HEX, OTHER_KEY_HEX, within } from "./helpers/server.js";
 import { until } from "./helpers/until.js";
 
@@ -26,7 +27,7 @@ function run(script: string, args: string[], env: NodeJS.ProcessEnv = {}): Run {
   let err = "";
   child.stdout?.on("data", (chunk) => (out += chunk));
   child.stderr?.on("data", (chunk) => (err += chunk));
-  const exit = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const exit = exited(child);
   return { child, stdout: () => out, stderr: () => err, exit };
 }
 

@@ -33,7 +33,19 @@ export function startNode(script: string, args: string[]): Proc {
       .split("\n")
       .filter((l) => l.startsWith("{"))
       .map((l) => JSON.parse(l));
-  return { child, out: () => out, exit: new Promise((resolve) => child.once("exit", (code) => resolve(code))), events };
+  return { child, out: () => out, exit: exited(child), events };
+}
+
+/**
+ * The exit code once the process has exited and what it wrote has been read: "exit" can come
+ * before the last stdout chunk, "close" only after the pipes end (or a second after "exit", for
+ * a process whose own children still hold the pipes).
+ */
+export function exited(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => {
+    child.once("close", (code) => resolve(code));
+    child.once("exit", (code) => setTimeout(() => resolve(code), 1000).unref());
+  });
 }
 
 /** lwstcp-server on 127.0.0.1:port with JSON log lines and the given flags; resolves once it listens. */
