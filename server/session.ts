@@ -16,6 +16,11 @@ export class Session extends Notifier {
   readonly peer: string;
   readonly remoteAddress: string;
   readonly remotePort: number;
+  /**
+   * The id the device named itself by in the v2 handshake; undefined for v1 (its wire format
+   * cannot carry one) and for a v2 peer that sent none.
+   */
+  deviceId: string | undefined = undefined;
   /** Why the session ended; "" while it is active. */
   endReason = "";
   private readonly driver: SocketDriver;
@@ -32,6 +37,11 @@ export class Session extends Notifier {
     this.peer = driver.peer;
     this.remoteAddress = driver.address;
     this.remotePort = driver.port;
+  }
+
+  /** What logs, metrics and bridges call this session's device: its id, else its peer address. */
+  get name(): string {
+    return this.deviceId ?? this.peer;
   }
 
   get isActive(): boolean {
