@@ -7,14 +7,20 @@
 //
 // A tool describes itself once (ToolSpec): that one table drives parsing, --help and the
 // messages, so a flag cannot be accepted without being documented or the other way round.
+// A tool that sets `config` also takes `--config FILE`: a JSON object whose keys are the same
+// long flag names, so every flag in the table (whoever added it) can live in the file, and the
+// values pass through the same checks as typed ones.
 
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { DEMO_KEY_WORDS, keyToHex, parseKey } from "../../firmware/core/index.js";
 
 export class UsageError extends Error {
-  constructor(message: string) {
+  /** The flag whose value is wrong, so a message can say where that value came from. */
+  readonly flag: string | undefined;
+  constructor(message: string, flag?: string) {
     super(message);
     this.name = "UsageError";
+    this.flag = flag;
   }
 }
 
@@ -29,6 +35,13 @@ export interface FlagSpec {
   help: string;
   /** Shown in help as "(default: …)". */
   default?: string | number;
+  /**
+   * Flags with the same group are alternatives (the key sources; --log-level and --quiet): one
+   * given on the command line replaces the config file's whole group, so a typed flag overrides.
+   */
+  group?: string;
+  /** The value is key material: a config file holding it should be readable by its owner only. */
+  secret?: boolean;
 }
 
 export interface ToolSpec {
@@ -42,6 +55,8 @@ export interface ToolSpec {
   flags: FlagSpec[];
   /** At least one full command line. */
   examples: string[];
+  /** Takes --config FILE: the flags as a JSON object; flags on the command line override it. */
+  config?: boolean;
 }
 
 /** Parses argv against the known flag names; `switches` take no value. */
@@ -66,14 +81,14 @@ export function parseFlags(argv: string[], valueFlags: string[], switches: strin
       }
       flags.set(name, value);
     } else {
-      throw new UsageError("unknown flag --" + name + suggestion(name, [...valueFlags, ...switches]));
+      throw new UsageError("unknown flag --" + name + suggestion(name, [...valueFlags, ...switches], (n) => "--" + n));
     }
   }
   return flags;
 }
 
 /** " (did you mean --port?)" when a known name is one or two edits away, else "". */
-function suggestion(name: string, known: string[]): string {
+function suggestion(name: string, known: string[], spell: (name: string) => string): string {
   let best = "";
   let bestDistance = 3;
   for (const candidate of known) {
@@ -83,7 +98,7 @@ function suggestion(name: string, known: string[]): string {
       bestDistance = d;
     }
   }
-  return best ? " (did you mean --" + best + "?)" : "";
+  return best ? " (did you mean " + spell(best) + "?)" : "";
 }
 
 function editDistance(a: string, b: string): number {
@@ -96,20 +111,143 @@ function editDistance(a: string, b: string): number {
   return previous[b.length];
 }
 
-/** Strict parsing against a tool's spec: unknown flag, missing value, repeated flag, stray argument → UsageError. */
-export function parseTool(spec: ToolSpec, argv: string[]): Flags {
-  const values = spec.flags.filter((f) => f.value !== undefined).map((f) => f.name);
-  const switches = spec.flags.filter((f) => f.value === undefined).map((f) => f.name);
-  return parseFlags(argv, values, switches);
+const CONFIG_FLAG: FlagSpec = {
+  name: "config",
+  value: "FILE",
+  help: 'read flags from a JSON file, long flag names as keys: {"port": 12345, "quiet": true}; flags given here override it',
+};
+
+/** The flags a tool takes: its table, and --config when it opts in. */
+function toolFlags(spec: ToolSpec): FlagSpec[] {
+  if (!spec.config) return spec.flags;
+  if (spec.flags.some((f) => f.name === CONFIG_FLAG.name)) throw new Error(spec.program + ": a flag named --config clashes with the config file flag");
+  return [...spec.flags, CONFIG_FLAG];
+}
+
+/** For parsed flags that took values from a config file: the file, and the names it set. */
+const fromConfig = new WeakMap<Flags, { file: string; names: Set<string> }>();
+
+/** The config file a flag's value came from, or undefined when it was typed (or is absent). */
+export function configFileOf(flags: Flags, name: string): string | undefined {
+  const origin = fromConfig.get(flags);
+  return origin && origin.names.has(name) ? origin.file : undefined;
+}
+
+/**
+ * Strict parsing against a tool's spec: unknown flag, missing value, repeated flag, stray
+ * argument → UsageError. With --config FILE (tools with `config`), the file's flags are added
+ * where the command line did not give the same flag, or another of its group. `warn` gets the
+ * one-line warnings (a config file holding key material that others can read).
+ */
+export function parseTool(spec: ToolSpec, argv: string[], warn: (line: string) => void = (line) => writeError(spec.program + ": warning: " + line)): Flags {
+  const all = toolFlags(spec);
+  const values = all.filter((f) => f.value !== undefined).map((f) => f.name);
+  const switches = all.filter((f) => f.value === undefined).map((f) => f.name);
+  const flags = parseFlags(argv, values, switches);
+  const file = spec.config ? flags.get(CONFIG_FLAG.name) : undefined;
+  if (file === undefined) return flags;
+  const typedGroups = new Set(spec.flags.filter((f) => f.group !== undefined && flags.has(f.name)).map((f) => f.group));
+  const names = new Set<string>();
+  for (const [name, value] of readConfigFile(spec, file, warn)) {
+    const group = spec.flags.find((f) => f.name === name)?.group;
+    if (flags.has(name) || (group !== undefined && typedGroups.has(group))) continue;
+    flags.set(name, value);
+    names.add(name);
+  }
+  fromConfig.set(flags, { file, names });
+  return flags;
+}
+
+/** A JSON value as a message quotes it: as JSON, short enough for one line. */
+function jsonValue(value: unknown): string {
+  const text = JSON.stringify(value);
+  return text.length > 72 ? text.slice(0, 72) + "…" : text;
+}
+
+/**
+ * A config file's flags as [name, value text] pairs: a JSON object whose keys are the tool's
+ * long flag names; a value flag takes a string or a number, a switch true or false (false:
+ * as if absent). Unreadable, not JSON, not an object, an unknown key or a value of the wrong
+ * type → a UsageError naming the file (and the key).
+ */
+function readConfigFile(spec: ToolSpec, file: string, warn: (line: string) => void): Array<[string, string]> {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    throw new UsageError("--config: cannot read " + file + ": " + ((err as NodeJS.ErrnoException).code || (err as Error).message));
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(file + ": not valid JSON: " + oneLine(err));
+  }
+  if (data === null || typeof data !== "object" || Array.isArray(data))
+    throw new UsageError(file + ': must hold one JSON object of flags, like {"port": 12345}, got ' + jsonValue(data));
+  const pairs: Array<[string, string]> = [];
+  let secret: string | undefined;
+  for (const [key, value] of Object.entries(data)) {
+    const flag = spec.flags.find((f) => f.name === key);
+    if (key === CONFIG_FLAG.name) throw new UsageError(file + ': "config": a config file cannot name another one');
+    if (!flag)
+      throw new UsageError(
+        file +
+          ': unknown key "' +
+          key +
+          '"' +
+          (suggestion(
+            key,
+            spec.flags.map((f) => f.name),
+            (n) => '"' + n + '"',
+          ) || " (keys are the long flag names, as in --help)"),
+      );
+    if (flag.value === undefined) {
+      if (typeof value !== "boolean") throw new UsageError(file + ': "' + key + '" must be true or false (--' + key + " is a switch), got " + jsonValue(value));
+      if (value) pairs.push([key, ""]);
+      continue;
+    }
+    if (typeof value === "string") pairs.push([key, value]);
+    else if (typeof value === "number" && Number.isFinite(value)) pairs.push([key, String(value)]);
+    else throw new UsageError(file + ': "' + key + '" must be a string or a number (as --' + key + " " + flag.value + "), got " + jsonValue(value));
+    if (flag.secret && secret === undefined) secret = key;
+  }
+  if (secret !== undefined) warnIfOthersCanRead(file, 'holds "' + secret + '"', warn);
+  return pairs;
+}
+
+/**
+ * Warns (one line) when a file holding key material can be read by its group or by everyone:
+ * what `chmod 600` fixes. Nothing on Windows, where the mode bits do not say that.
+ */
+export function warnIfOthersCanRead(file: string, what: string, warn: (line: string) => void): void {
+  if (process.platform === "win32") return;
+  let mode: number;
+  try {
+    mode = statSync(file).mode & 0o777;
+  } catch {
+    return;
+  }
+  if ((mode & 0o044) === 0) return;
+  warn(
+    file +
+      " " +
+      what +
+      " and other users can read it (mode " +
+      mode.toString(8).padStart(3, "0") +
+      "): chmod 600 " +
+      file +
+      ', or keep the key in a file named by "key-file"',
+  );
 }
 
 /** A whole number in [min, max]. */
 export function intFlag(flags: Flags, name: string, min: number, max: number): number | undefined {
   const text = flags.get(name);
   if (text === undefined) return undefined;
-  if (!/^-?\d+$/.test(text.trim())) throw new UsageError("--" + name + " must be a whole number, got '" + text + "'");
+  if (!/^-?\d+$/.test(text.trim())) throw new UsageError("--" + name + " must be a whole number, got '" + text + "'", name);
   const value = Number(text.trim());
-  if (value < min || value > max) throw new UsageError("--" + name + " must be from " + min + " to " + max + ", got " + value);
+  if (value < min || value > max) throw new UsageError("--" + name + " must be from " + min + " to " + max + ", got " + value, name);
   return value;
 }
 
@@ -119,7 +257,7 @@ export function numberFlag(flags: Flags, name: string, min: number, max: number)
   if (text === undefined) return undefined;
   const value = Number(text.trim());
   if (!/^-?\d+(\.\d+)?$/.test(text.trim()) || value < min || value > max)
-    throw new UsageError("--" + name + " must be a number from " + min + " to " + max + ", got '" + text + "'");
+    throw new UsageError("--" + name + " must be a number from " + min + " to " + max + ", got '" + text + "'", name);
   return value;
 }
 
@@ -130,13 +268,16 @@ export function portFlag(flags: Flags, name: string, opts: { allowZero?: boolean
   const min = opts.allowZero ? 0 : 1;
   const value = Number(text.trim());
   if (!/^\d+$/.test(text.trim()) || value < min || value > 65535)
-    throw new UsageError("--" + name + " must be a port from " + min + " to 65535" + (opts.allowZero ? " (0: any free port)" : "") + ", got '" + text + "'");
+    throw new UsageError(
+      "--" + name + " must be a port from " + min + " to 65535" + (opts.allowZero ? " (0: any free port)" : "") + ", got '" + text + "'",
+      name,
+    );
   return value;
 }
 
 export function requireFlag(flags: Flags, name: string, what: string): string {
   const value = flags.get(name);
-  if (value === undefined || value === "") throw new UsageError("--" + name + " " + what + " is required");
+  if (value === undefined || value === "") throw new UsageError("--" + name + " " + what + " is required", name);
   return value;
 }
 
@@ -146,7 +287,8 @@ export function choiceFlag<T extends string>(flags: Flags, name: string, choices
     if (fallback === undefined) throw new UsageError("--" + name + " is required (" + choices.join(" | ") + ")");
     return fallback;
   }
-  if (!(choices as readonly string[]).includes(value)) throw new UsageError("--" + name + " must be one of " + choices.join(", ") + ", got '" + value + "'");
+  if (!(choices as readonly string[]).includes(value))
+    throw new UsageError("--" + name + " must be one of " + choices.join(", ") + ", got '" + value + "'", name);
   return value as T;
 }
 
@@ -163,6 +305,7 @@ export function listFlag(flags: Flags, name: string, known: readonly string[], w
     if (!known.includes(n))
       throw new UsageError(
         "--" + name + ": " + (n === "" ? "empty " + what + " name" : "unknown " + what + " '" + n + "'") + " (known: " + known.join(", ") + ")",
+        name,
       );
   }
   return names.filter((n, i) => names.indexOf(n) === i);
@@ -171,9 +314,21 @@ export function listFlag(flags: Flags, name: string, known: readonly string[], w
 export const KEY_FLAGS = ["key", "key-words", "key-file"];
 
 export const KEY_FLAG_SPECS: FlagSpec[] = [
-  { name: "key", value: "HEX64", help: "handshake key as 64 hex digits, each u32 word little-endian (wire order); or set env LWSTCP_KEY" },
-  { name: "key-words", value: "W0,...,W7", help: "handshake key as 8 u32 words, as C++ code writes them: 0x12345678,0x9ABCDEF0,..." },
-  { name: "key-file", value: "FILE", help: "file holding the key: 64 hex digits, 8 words, or 32 raw bytes" },
+  {
+    name: "key",
+    value: "HEX64",
+    help: "handshake key as 64 hex digits, each u32 word little-endian (wire order); or set env LWSTCP_KEY",
+    group: "key",
+    secret: true,
+  },
+  {
+    name: "key-words",
+    value: "W0,...,W7",
+    help: "handshake key as 8 u32 words, as C++ code writes them: 0x12345678,0x9ABCDEF0,...",
+    group: "key",
+    secret: true,
+  },
+  { name: "key-file", value: "FILE", help: "file holding the key: 64 hex digits, 8 words, or 32 raw bytes", group: "key" },
 ];
 
 const KEY_SHAPE = "must be 64 hex digits or 8 u32 words (0x… or decimal)";
@@ -206,23 +361,35 @@ function keyFromText(text: string, source: string): Uint32Array {
 export function keyFromFlags(flags: Flags, env: NodeJS.ProcessEnv): Uint32Array {
   const given = KEY_FLAGS.filter((name) => flags.has(name));
   if (given.length > 1) throw new UsageError("give only one of --key, --key-words, --key-file (got " + given.map((n) => "--" + n).join(", ") + ")");
-  if (flags.has("key")) return keyFromText(flags.get("key") as string, "--key");
-  if (flags.has("key-words")) return keyFromText(flags.get("key-words") as string, "--key-words");
-  if (flags.has("key-file")) {
-    const file = flags.get("key-file") as string;
-    let raw: Buffer;
-    try {
-      raw = readFileSync(file);
-    } catch (err) {
-      throw new UsageError("--key-file: cannot read " + file + ": " + ((err as NodeJS.ErrnoException).code || (err as Error).message));
-    }
-    const text = raw.toString("latin1");
-    if (raw.length === 32 && !/^[\x20-\x7e\s]*$/.test(text)) return parseKey(new Uint8Array(raw));
-    if (!/^[\x20-\x7e\s]*$/.test(text)) throw new UsageError("--key-file " + file + " " + KEY_SHAPE + " or 32 raw bytes, got " + raw.length + " bytes");
-    return keyFromText(text, "--key-file " + file);
-  }
+  if (flags.has("key")) return about("key", () => keyFromText(flags.get("key") as string, "--key"));
+  if (flags.has("key-words")) return about("key-words", () => keyFromText(flags.get("key-words") as string, "--key-words"));
+  if (flags.has("key-file")) return about("key-file", () => keyFromFile(flags.get("key-file") as string));
   if (env.LWSTCP_KEY !== undefined && env.LWSTCP_KEY !== "") return keyFromText(env.LWSTCP_KEY, "LWSTCP_KEY");
   throw new UsageError("no handshake key: pass --key HEX64, --key-words W0,...,W7 or --key-file F, or set LWSTCP_KEY");
+}
+
+/** Runs `read`, marking a UsageError it throws as being about `flag`. */
+function about<T>(flag: string, read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    if (err instanceof UsageError && err.flag === undefined) throw new UsageError(err.message, flag);
+    throw err;
+  }
+}
+
+/** The key from a --key-file: 64 hex digits, 8 words, or 32 raw bytes. */
+function keyFromFile(file: string): Uint32Array {
+  let raw: Buffer;
+  try {
+    raw = readFileSync(file);
+  } catch (err) {
+    throw new UsageError("--key-file: cannot read " + file + ": " + ((err as NodeJS.ErrnoException).code || (err as Error).message));
+  }
+  const text = raw.toString("latin1");
+  if (raw.length === 32 && !/^[\x20-\x7e\s]*$/.test(text)) return parseKey(new Uint8Array(raw));
+  if (!/^[\x20-\x7e\s]*$/.test(text)) throw new UsageError("--key-file " + file + " " + KEY_SHAPE + " or 32 raw bytes, got " + raw.length + " bytes");
+  return keyFromText(text, "--key-file " + file);
 }
 
 export function isDemoKey(key: Uint32Array): boolean {
@@ -242,7 +409,7 @@ const BUILT_IN_FLAGS: FlagSpec[] = [
 
 /** Usage, summary, every flag with its default, and the examples. */
 export function helpText(spec: ToolSpec): string {
-  const flags = [...spec.flags, ...BUILT_IN_FLAGS];
+  const flags = [...toolFlags(spec), ...BUILT_IN_FLAGS];
   const left = flags.map((f) => "  --" + f.name + (f.value ? " " + f.value : ""));
   const width = Math.max(...left.map((l) => l.length)) + 2;
   const lines = ["usage: " + spec.program + " " + spec.usage, "", spec.summary, "", "flags:"];
@@ -317,8 +484,9 @@ export function runTool(spec: ToolSpec, main: (flags: Flags) => Promise<number>)
     return;
   }
   let started: Promise<number>;
+  let flags: Flags | undefined;
   try {
-    const flags = parseTool(spec, argv);
+    flags = parseTool(spec, argv);
     started = main(flags);
   } catch (err) {
     started = Promise.reject(err);
@@ -330,7 +498,9 @@ export function runTool(spec: ToolSpec, main: (flags: Flags) => Promise<number>)
     },
     (err) => {
       if (err instanceof UsageError) {
-        writeError(spec.program + ": " + err.message + " (see --help)");
+        // A bad value from the config file: say which file and key, then the flag's own message.
+        const file = flags && err.flag !== undefined ? configFileOf(flags, err.flag) : undefined;
+        writeError(spec.program + ": " + (file !== undefined ? file + ': "' + err.flag + '": ' : "") + err.message + " (see --help)");
         process.exit(2);
       }
       writeError(spec.program + ": " + oneLine(err));
