@@ -63,7 +63,7 @@ describe("lwstcp-server and lwstcp-client as processes", function () {
   });
 
   it("plays FizzBuzz: the client verifies 50 replies and exits 0; the server logs JSON events", async () => {
-    const { server, port, events } = await startServerCli(["--key", KEY_HEX, "--mode", "fizzbuzz"]);
+    const { server, port, events } = await startServerCli(["--key", KEY_HEX, "--mode", "fizzbuzz", "--log-level", "debug"]);
     running.push(server);
     const client = run(CLIENT_CLI, ["--host", "127.0.0.1", "--port", String(port), "--key", KEY_HEX, "--mode", "fizzbuzz", "--count", "50"]);
     assert.equal(await finished(client), 0, client.stderr());

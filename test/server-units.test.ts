@@ -37,7 +37,13 @@ describe("server building blocks", () => {
     const clock = () => new Date(Date.UTC(2026, 0, 2, 3, 4, 5, 6));
     createLogger("json", (l) => lines.push(l), clock)("handshake-failed", { peer: "1.2.3.4:5", reason: "verify-failed", bytes: undefined });
     createLogger("text", (l) => lines.push(l), clock)("message", { peer: "1.2.3.4:5", bytes: 3, text: "a b" });
-    assert.deepEqual(JSON.parse(lines[0]), { t: "2026-01-02T03:04:05.006Z", event: "handshake-failed", peer: "1.2.3.4:5", reason: "verify-failed" });
+    assert.deepEqual(JSON.parse(lines[0]), {
+      t: "2026-01-02T03:04:05.006Z",
+      level: "info",
+      event: "handshake-failed",
+      peer: "1.2.3.4:5",
+      reason: "verify-failed",
+    });
     assert.equal(lines[1], '2026-01-02T03:04:05.006Z message peer=1.2.3.4:5 bytes=3 text="a b"');
   });
 

@@ -13,7 +13,7 @@
 import cluster, { type Worker } from "node:cluster";
 import { ERR_SEND_QUEUE_FULL, type LwstcpError } from "../errors.js";
 import { fizzBuzzReply } from "../fizzbuzz.js";
-import { createLogger, type LogFormat, type LogFunction } from "../log.js";
+import { createLogger, eventLevel, LOG_LEVEL_FLAG_SPECS, type LogFormat, type LogFunction, type LogLevel, logLevelFromFlags, stdoutIsJournal } from "../log.js";
 import { LightweightSecureServer } from "../server.js";
 import type { Session } from "../session.js";
 import {
@@ -65,12 +65,14 @@ const SERVER_SPEC: ToolSpec = {
     { name: "stall-timeout", value: "MS", help: 'end a session ("send-stalled") whose queue has not moved for this long (-1 disables)', default: 20000 },
     { name: "max-per-address", value: "N", help: "most pending handshakes from one address (IPv6 per /64); more are refused", default: 1024 },
     { name: "silent-timeout", value: "MS", help: "drop a handshake whose peer has sent nothing for this long", default: 2000 },
-    { name: "quiet", help: "log only started/stopping/stopped and errors, not every handshake and message (for load)" },
+    ...LOG_LEVEL_FLAG_SPECS,
   ],
   examples: [
     "lwstcp-server --port 12345 --mode fizzbuzz --key-words 0x12345678,0x9ABCDEF0,0x13572468,0xACEBDF01,0x11223344,0x55667788,0x99AABBCC,0xDDEEFF00",
     "LWSTCP_KEY=$(cat my.key) lwstcp-server --port 12345 --mode echo --log json",
+    "lwstcp-server --config /etc/lwstcp/server.json --log-level debug",
   ],
+  config: true,
 };
 
 async function main(flags: Flags): Promise<number> {
@@ -82,16 +84,11 @@ async function main(flags: Flags): Promise<number> {
   const profile = choiceFlag(flags, "profile", PROFILES, "v1");
   const host = flags.get("host");
   const workers = intFlag(flags, "workers", 1, 1024) ?? 1;
-  const quiet = flags.has("quiet");
+  const level = logLevelFromFlags(flags);
   const workerId = cluster.isWorker ? cluster.worker?.id : undefined;
   if (workers > 1 && cluster.isPrimary) {
     if (isDemoKey(key)) process.stderr.write(DEMO_KEY_WARNING + "\n");
-    return runPrimary(
-      workers,
-      createLogger(format, (line) => process.stdout.write(line + "\n")),
-      host || "0.0.0.0",
-      mode,
-    );
+    return runPrimary(workers, serverLogger(format, level, mode), host || "0.0.0.0", mode);
   }
   let server: LightweightSecureServer;
   try {
@@ -114,9 +111,10 @@ async function main(flags: Flags): Promise<number> {
   }
   if (isDemoKey(key) && workerId === undefined) process.stderr.write(DEMO_KEY_WARNING + "\n");
 
-  const write = createLogger(format, (line) => process.stdout.write(line + "\n"));
+  const write = serverLogger(format, level, mode);
   const log: typeof write = workerId === undefined ? write : (event, fields = {}) => write(event, { worker: workerId, ...fields });
-  const chatty: typeof write = quiet ? () => {} : log;
+  // The per-session events: whether they are written is their level's business (server/log.ts).
+  const chatty: typeof write = log;
   server.on("handshakeStarted", (peer: string) => chatty("handshake-started", { peer }));
   server.on("handshakeFailed", (result) => chatty("handshake-failed", { peer: result.peer, reason: result.reason }));
   server.on("refused", (refused) => log("refused", { peer: refused.peer, reason: refused.reason }));
@@ -174,6 +172,12 @@ async function main(flags: Flags): Promise<number> {
   process.on("SIGTERM", () => shutdown("SIGTERM"));
   process.on("SIGHUP", () => (cluster.isWorker ? undefined : shutdown("SIGHUP")));
   return 0;
+}
+
+/** The log on stdout; in print mode the messages are what the server is for, so they are info, not debug. */
+function serverLogger(format: LogFormat, level: LogLevel, mode: string): LogFunction {
+  const levelOf = (event: string): LogLevel => (event === "message" && mode === "print" ? "info" : eventLevel(event));
+  return createLogger(format, (line) => process.stdout.write(line + "\n"), undefined, { level, levelOf, journal: stdoutIsJournal() });
 }
 
 /**

@@ -48,9 +48,13 @@ export function exited(child: ChildProcess): Promise<number | null> {
   });
 }
 
-/** lwstcp-server on 127.0.0.1:port with JSON log lines and the given flags; resolves once it listens. */
+/**
+ * lwstcp-server on 127.0.0.1:port with JSON log lines and the given flags; resolves once it
+ * listens. The log has every event (--log-level debug) unless the flags choose a level.
+ */
 export async function startLwstcpServer(port: number, args: string[]): Promise<Proc> {
-  const proc = startNode(SERVER_CLI, ["--port", String(port), "--host", "127.0.0.1", "--log", "json", ...args]);
+  const level = args.some((a) => a === "--quiet" || a.startsWith("--log-level")) ? [] : ["--log-level", "debug"];
+  const proc = startNode(SERVER_CLI, ["--port", String(port), "--host", "127.0.0.1", "--log", "json", ...level, ...args]);
   await until(() => proc.events().some((e) => e.event === "started"), {
     timeoutMs: 10000,
     what: () => "server did not start: " + proc.out(),
