@@ -7,7 +7,7 @@
 // (npm run flash uploads them).
 // Everything the board does is printed on the serial console with an "lwstcp:" prefix.
 
-import { fizzBuzzLine, fizzBuzzNumber } from "./fizzbuzz.js";
+import { fizzBuzzLine, fizzBuzzNumber, fizzBuzzReply } from "./fizzbuzz.js";
 
 // The board this bundle was built for; Rollup replaces the name (see rollup.config.mjs).
 declare const __LWSTCP_BOARD__: string;
@@ -137,9 +137,9 @@ function runClient(lw: any, config: DemoConfig): void {
       client.disconnect();
       return;
     }
-    if (isNaN(n)) return; // nothing to answer; the C++ peer would fail here too
+    const reply = fizzBuzzReply(text);
+    if (reply === null) return; // nothing to answer; the C++ peer would fail here too
     expected = n + 2;
-    const reply = fizzBuzzLine(n + 1);
     log("-> " + reply);
     client.sendMessage(reply);
   });

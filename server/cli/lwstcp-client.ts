@@ -11,7 +11,7 @@ import { randomBytes } from "node:crypto";
 import { createInterface } from "node:readline";
 import { MAX_MESSAGE_LENGTH } from "../../firmware/core/index.js";
 import { LightweightSecureClient } from "../client.js";
-import { fizzBuzzLine } from "../fizzbuzz.js";
+import { fizzBuzzReply } from "../fizzbuzz.js";
 import { createLogger, type LogFormat, type LogFunction } from "../log.js";
 import {
   choiceFlag,
@@ -162,7 +162,8 @@ async function runFizzBuzz(
 ): Promise<number> {
   let line = "1";
   for (let replies = 0; replies < count && !isDone(); ) {
-    const expected = fizzBuzzLine(Number.parseInt(line, 10) + 1);
+    // `line` is "1", then a reply that matched its expected line: it starts with a number.
+    const expected = fizzBuzzReply(line) as string;
     const reply = nextMessage(client, ended);
     client.sendMessage(line);
     let text: string;
@@ -177,7 +178,7 @@ async function runFizzBuzz(
       log("error", { peer, reason: "wrong reply " + JSON.stringify(text) + ", expected " + JSON.stringify(expected), replies });
       return finish(1);
     }
-    line = fizzBuzzLine(Number.parseInt(text, 10) + 1);
+    line = fizzBuzzReply(text) as string;
   }
   process.stdout.write("fizzbuzz: " + count + " replies verified\n");
   return finish(0);
