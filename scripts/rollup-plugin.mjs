@@ -32,40 +32,9 @@ export const ESPRUINO_OUTPUT = {
   outro: "})();",
 };
 
-/**
- * @typedef {{
- *   module?: boolean,
- *   budget?: number,
- *   defines?: Record<string, string>,
- *   mangleProperties?: string[],
- *   nameCache?: object,
- *   pure?: boolean,
- *   include?: string[],
- *   compilerOptions?: Record<string, unknown>,
- *   deviceForms?: Array<{ importer: string, source: string, replacement: string }>,
- *   jsVars?: number,
- *   report?: (report: BundleReport) => void,
- *   check?: { globals?: string[] },
- * }} EspruinoOptions
- *   module: the bundle is a module body (a Storage file such as "lwstcp", or Modules.addCached):
- *     `exports` exists, and properties on mangleProperties are shortened. Default false: an app.
- *   budget: fail the build when the bundle is larger (bytes).
- *   defines: build-time names replaced in the compiled code by JavaScript expressions.
- *   mangleProperties: property names terser may shorten (only in a module; a name on it must never
- *     cross to code built separately, unless both builds share nameCache).
- *   nameCache: one terser name cache shared by builds that must agree on shortened names.
- *   pure: mark TypeScript's ES5 class IIFEs pure, so classes a bundle never uses are dropped.
- *   include: the TypeScript files to compile (Rollup globs); default every .ts file.
- *   compilerOptions: overrides of FIRMWARE_COMPILER_OPTIONS (target ES5 and no helpers stay).
- *   deviceForms: an import `source` made from a file whose path contains `importer` resolves to
- *     `replacement` instead (a module's device-tuned twin).
- *   jsVars: the board's JsVar count, for the report.
- *   report: called with each bundle's size and estimate (default: none; the CLI prints it).
- *   check: extra options for the static check (e.g. globals a test harness adds).
- * @typedef {{ fileName: string, bytes: number, jsVars: number, boardJsVars?: number }} BundleReport
- *   jsVars: the estimated JsVars the bundle's text takes when the device parses it into RAM
- *     (a flat string: ⌈bytes/14⌉+1); code run from a Storage file stays in flash instead.
- */
+// The options (EspruinoOptions) and the report (BundleReport) are described once, with the
+// exported names' types, in rollup-plugin.d.mts (what `lwstcp/rollup` users' editors read).
+/** @typedef {import("./rollup-plugin.mjs").EspruinoOptions} EspruinoOptions */
 
 /**
  * Replaces build-time names in the compiled code.

@@ -8,7 +8,6 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-// @ts-expect-error: plain ESM JavaScript with JSDoc types
 import { ESPRUINO_OUTPUT, espruino } from "lwstcp/rollup";
 import { rollup } from "rollup";
 // @ts-expect-error: plain ESM JavaScript with JSDoc types

@@ -29,7 +29,7 @@ describe("the package as npm packs it", function () {
       (p) =>
         !["package.json", "README.md", "LICENSE"].includes(p) &&
         !/^build\/(server|firmware|host-sim)\/.*\.(js|d\.ts)$/.test(p) &&
-        !/^scripts\/[\w-]+\.(mjs|json)$/.test(p) &&
+        !/^scripts\/[\w-]+\.(mjs|d\.mts|json)$/.test(p) &&
         !/^boards\/[\w-]+\.json$/.test(p) &&
         !/^dist\/[\w-]+\.js$/.test(p) &&
         !/^device\/[\w-]+\.d\.ts$/.test(p),
@@ -109,6 +109,60 @@ describe("the README's library example", function () {
     assert.match(out, /^you said hello$/m, out);
     assert.match(out, /^1 session\(s\) open; stats \{/m, out);
     assert.ok(!/no session/.test(out), out);
+  });
+});
+
+describe("the types of lwstcp/rollup", () => {
+  const dir = join("build", "test", "rollup-types");
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  // No @types and no skipLibCheck: lwstcp/rollup's declarations are checked too, and it is fast.
+  const options: ts.CompilerOptions = {
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    target: ts.ScriptTarget.ES2022,
+    strict: true,
+    types: [],
+    noEmit: true,
+  };
+  /** Each source's problems, from one program over all of them (file name → source). */
+  function problems(sources: Record<string, string>): Record<string, string[]> {
+    mkdirSync(dir, { recursive: true });
+    const files = Object.keys(sources).map((name) => join(dir, name));
+    for (const [i, source] of Object.values(sources).entries()) writeFileSync(files[i], source);
+    const program = ts.createProgram(files, options);
+    const found: Record<string, string[]> = {};
+    // Rollup's own declarations want a newer lib than a plain ES2022 project has: theirs, not ours.
+    for (const d of ts.getPreEmitDiagnostics(program).filter((d) => !d.file?.fileName.includes("/node_modules/"))) {
+      const where = d.file ? d.file.fileName.slice(d.file.fileName.lastIndexOf("/") + 1) : "(global)";
+      (found[where] ??= []).push(ts.flattenDiagnosticMessageText(d.messageText, "\n"));
+    }
+    return found;
+  }
+
+  it("resolve through package.json exports to the declarations shipped with the plugin, which name its exports", async () => {
+    const resolved = ts.resolveModuleName("lwstcp/rollup", join(process.cwd(), dir, "rollup.config.ts"), options, ts.sys).resolvedModule;
+    assert.equal(resolved?.resolvedFileName, join(process.cwd(), PKG.exports["./rollup"].types));
+    assert.ok(PKG.files.includes(PKG.exports["./rollup"].types.replace(/^\.\//, "")), "shipped");
+    const runtime = Object.keys(await import(join(process.cwd(), PKG.exports["./rollup"].default))).sort();
+    const declared = [...readFileSync(PKG.exports["./rollup"].types, "utf8").matchAll(/^export declare (?:const|class|function) (\w+)/gm)]
+      .map((m) => m[1])
+      .sort();
+    assert.deepEqual(declared, runtime);
+  });
+
+  it("type-check a user's rollup.config.ts, and catch a wrong option", () => {
+    const found = problems({
+      "rollup.config.ts": `import type { OutputOptions, Plugin } from "rollup";
+import { type BundleReport, ESPRUINO_OUTPUT, EspruinoCheckError, espruino } from "lwstcp/rollup";
+const sizes: number[] = [];
+const plugins: Plugin[] = espruino({ budget: 16384, report: (r: BundleReport) => sizes.push(r.bytes, r.jsVars) });
+const output: OutputOptions = { ...ESPRUINO_OUTPUT, file: "dist/app.js" };
+const failure: Error = new EspruinoCheckError("app.js", [{ code: "no-map", message: "Map", line: 1 }]);
+export default { input: "src/app.ts", plugins, output, failure };
+`,
+      "wrong.ts": `import { espruino } from "lwstcp/rollup";\nexport default espruino({ budget: "16 KB" });\n`,
+    });
+    assert.deepEqual(found, { "wrong.ts": ["Type 'string' is not assignable to type 'number'."] });
   });
 });
 
