@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { configFileOf, KEY_FLAG_SPECS, parseTool, type ToolSpec, UsageError } from "../server/cli/args.js";
 import { LightweightSecureClient } from "../server/index.js";
-import { SERVER_CLI, startLwstcpServer, stopAfterEach } from "./helpers/processes.js";
+import { SERVER_CLI, startLwstcpServer, startNode, stopAfterEach, until } from "./helpers/processes.js";
 import { KEY_HEX, within } from "./helpers/server.js";
 
 const SPEC: ToolSpec = {
@@ -138,6 +138,29 @@ describe("--config FILE", () => {
       client.sendMessage("from the example config");
       assert.equal(await within(echoed, 5000, "the echo"), "from the example config");
       client.disconnect();
+    });
+
+    it("warns once about a key in a readable config, also with --workers (the workers parse it again)", async () => {
+      const file = configFile({ port: 0, host: "127.0.0.1", key: KEY_HEX, workers: 2, log: "json" }, 0o644);
+      const proc = startNode(SERVER_CLI, ["--config", file]);
+      procs.push(proc);
+      await until(() => proc.events().some((e) => e.event === "started"), { timeoutMs: 15000, what: proc.out, abort: () => proc.child.exitCode !== null });
+      assert.equal(proc.events().find((e) => e.event === "started")?.workers, 2);
+      proc.child.kill("SIGTERM");
+      assert.equal(await within(proc.exit, 10000, "the server to stop"), 0, proc.out());
+      assert.deepEqual(
+        proc
+          .out()
+          .split("\n")
+          .filter((l) => l.includes("warning")),
+        [
+          "lwstcp-server: warning: " +
+            file +
+            ' holds "key" and other users can read it (mode 644): chmod 600 ' +
+            file +
+            ', or keep the key in a file named by "key-file"',
+        ],
+      );
     });
 
     it('fails "port": "abc" exactly as --port abc, naming the file and the key', () => {

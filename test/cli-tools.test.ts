@@ -6,7 +6,9 @@
 
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { KEY_HEX } from "./helpers/server.js";
 
 const VERSION = JSON.parse(readFileSync("package.json", "utf8")).version;
@@ -30,6 +32,8 @@ interface Tool {
   only?: { what: string; results: string };
   /** Its own missing file: the arguments and the message. */
   missingFile?: { args: string[]; message: RegExp };
+  /** Takes its flags from `--config FILE` too (ToolSpec.config). */
+  flagsFile?: boolean;
   /** When the tool is not on the shared layer yet (another branch), why its cases are pending. */
   pending?: () => string | undefined;
 }
@@ -60,6 +64,7 @@ const TOOLS: Tool[] = [
     missingValue: [...KEY, "--port"],
     port: { rest: KEY, allowZero: true },
     keyless: ["--port", "0"],
+    flagsFile: true,
   },
   {
     program: "lwstcp-client",
@@ -273,6 +278,24 @@ const CASES: Case[] = [
       assertUsageError(tool, await runTool(tool, ["--only", "nope"]), new RegExp(`--only: unknown ${only.what} 'nope' \\(known: `));
       assertUsageError(tool, await runTool(tool, ["--only=nope,"]), new RegExp(`--only: unknown ${only.what} 'nope'`));
       assert.equal(contents(only.results), before, only.results + " untouched");
+    },
+  },
+  {
+    name: "--config: an unreadable file, and a key that is no flag",
+    applies: (tool) => tool.flagsFile === true,
+    check: async (tool) => {
+      assertUsageError(
+        tool,
+        await runTool(tool, [...tool.base, "--config", "/nonexistent/config.json"]),
+        /--config: cannot read \/nonexistent\/config\.json: ENOENT/,
+      );
+      const file = join(tmpdir(), "lwstcp-cli-tools-" + process.pid + ".json");
+      writeFileSync(file, JSON.stringify({ colour: "red" }));
+      try {
+        assertUsageError(tool, await runTool(tool, [...tool.base, "--config", file]), new RegExp(file + ': unknown key "colour"'));
+      } finally {
+        rmSync(file, { force: true });
+      }
     },
   },
   {

@@ -11,6 +11,7 @@
 // long flag names, so every flag in the table (whoever added it) can live in the file, and the
 // values pass through the same checks as typed ones.
 
+import cluster from "node:cluster";
 import { readFileSync, statSync } from "node:fs";
 import { DEMO_KEY_WORDS, keyToHex, parseKey } from "../../firmware/core/index.js";
 
@@ -139,7 +140,7 @@ export function configFileOf(flags: Flags, name: string): string | undefined {
  * where the command line did not give the same flag, or another of its group. `warn` gets the
  * one-line warnings (a config file holding key material that others can read).
  */
-export function parseTool(spec: ToolSpec, argv: string[], warn: (line: string) => void = (line) => writeError(spec.program + ": warning: " + line)): Flags {
+export function parseTool(spec: ToolSpec, argv: string[], warn: (line: string) => void = warnOnce(spec.program)): Flags {
   const all = toolFlags(spec);
   const values = all.filter((f) => f.value !== undefined).map((f) => f.name);
   const switches = all.filter((f) => f.value === undefined).map((f) => f.name);
@@ -156,6 +157,13 @@ export function parseTool(spec: ToolSpec, argv: string[], warn: (line: string) =
   }
   fromConfig.set(flags, { file, names });
   return flags;
+}
+
+/** "<program>: warning: …" on stderr, from the process a user started: a cluster worker parses the same flags again. */
+function warnOnce(program: string): (line: string) => void {
+  return (line) => {
+    if (!cluster.isWorker) writeError(program + ": warning: " + line);
+  };
 }
 
 /** A JSON value as a message quotes it: as JSON, short enough for one line. */
