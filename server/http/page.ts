@@ -57,7 +57,7 @@ function render(data) {
     tr.className = "device";
     cell(tr, COLUMNS[0], d.name);
     cell(tr, COLUMNS[1], d.profile);
-    cell(tr, COLUMNS[2], d.remoteAddress);
+    cell(tr, COLUMNS[2], d.peer);
     cell(tr, COLUMNS[3], ago(now - Date.parse(d.connectedSince)));
     cell(tr, COLUMNS[4], ago(now - Date.parse(d.lastSeen)));
     cell(tr, COLUMNS[5], d.messagesIn + " / " + d.messagesOut);
