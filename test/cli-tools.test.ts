@@ -52,6 +52,8 @@ const TOOLS: Tool[] = [
       "--log",
       "--workers",
       "--max-sessions",
+      "--http [HOST:]PORT",
+      "--stats-interval",
       "--quiet",
     ],
     base: ["--port", "0", "--host", "127.0.0.1", ...KEY],
