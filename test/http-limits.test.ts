@@ -112,6 +112,32 @@ describe("lwstcp-server --http limits: HTTP floods and slow clients cost the pro
     assert.equal(proc.child.exitCode, null);
   });
 
+  it("lists 300 sessions, more than one slice of /devices, as one JSON document with every session once", async () => {
+    const server = await startServer();
+    const monitor = await startMonitor(server);
+    try {
+      for (let i = 0; i < 300; i += 50) {
+        await Promise.all(
+          Array.from({ length: 50 }, async () => {
+            const client = new LightweightSecureClient("127.0.0.1", server.port, { key: KEY_HEX });
+            clients.push(client);
+            assert.equal((await client.connectToServer()).success, true);
+          }),
+        );
+      }
+      await until(() => server.sessionCount === 300, { what: "300 sessions" });
+      const { status, json } = await getJson(monitor.url + "devices");
+      assert.equal(status, 200);
+      assert.equal(json.count, 300);
+      assert.equal(new Set(json.devices.map((d: { peer: string }) => d.peer)).size, 300);
+      assert.deepEqual(new Set(json.devices.map((d: { peer: string }) => d.peer)), new Set(server.sessions.map((s) => s.peer)));
+    } finally {
+      await monitor.close();
+      await Promise.all(clients.splice(0).map((c) => c.disconnect()));
+      await server.stop();
+    }
+  });
+
   it("two servers in one process: each monitor counts only its own server, on a registry of its own", async () => {
     const servers: LightweightSecureServer[] = [await startServer(), await startServer()];
     const monitors: Monitor[] = [];
