@@ -10,22 +10,11 @@ import { connect, type Socket } from "node:net";
 import { join } from "node:path";
 import { type SimulatedDevice, startDevice } from "lwstcp/sim";
 import { LightweightSecureClient, type LightweightSecureServer, type Monitor, startMonitor } from "../server/index.js";
-import { getJson, sample, scrape, startMonitoredServer } from "./helpers/http.js";
+import { getJson, HELLO_APP, helloConfig, sample, scrape, startMonitoredServer } from "./helpers/http.js";
 import type { Proc } from "./helpers/processes.js";
 import { KEY_HEX, startServer, until } from "./helpers/server.js";
 
 const DIR = join("build", "test", "http-limits");
-const APP = `var cfg = require("Storage").readJSON("lwstcp-config.json", true);
-var lw = require("lwstcp");
-lw.setHandshakeKey(cfg.key);
-require("Wifi").connect(cfg.ssid, { password: cfg.password }, function (err) {
-  if (err) { print("wifi failed " + err); return; }
-  var client = new lw.LightweightSecureClient(cfg.host, cfg.port);
-  client.setOnHandshakeSuccess(function () { client.sendMessage("board"); });
-  client.setOnMessageReceived(function (message) { print("got " + message); });
-  client.connectToServer();
-});
-`;
 
 /** A connection that sends a request head one byte every `dripMs` and never finishes it. */
 function slowloris(port: number, dripMs: number): { socket: Socket; closed: () => boolean } {
@@ -52,7 +41,7 @@ describe("lwstcp-server --http limits: HTTP floods and slow clients cost the pro
   const devices: SimulatedDevice[] = [];
   before(() => {
     mkdirSync(DIR, { recursive: true });
-    writeFileSync(join(DIR, "app.js"), APP);
+    writeFileSync(join(DIR, "app.js"), HELLO_APP);
   });
   afterEach(async () => {
     for (const s of sockets.splice(0)) s.destroy();
@@ -91,7 +80,7 @@ describe("lwstcp-server --http limits: HTTP floods and slow clients cost the pro
       client.sendMessage("client " + i);
     }
     await until(() => echoes.length === 5, { what: () => "5 echoes, got " + JSON.stringify(echoes) });
-    const board = await startDevice({ app: join(DIR, "app.js"), config: { ssid: "lab", password: "secret", host: "127.0.0.1", port, key: KEY_HEX } });
+    const board = await startDevice({ app: join(DIR, "app.js"), config: helloConfig(port, KEY_HEX, "board") });
     devices.push(board);
     await board.waitForConsole("got board");
     const heldOpen = [...slow, ...refills].filter((s) => !s.closed()).length;

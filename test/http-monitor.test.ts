@@ -10,28 +10,11 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { type SimulatedDevice, startDevice } from "lwstcp/sim";
 import { LightweightSecureClient } from "../server/index.js";
-import { getJson, httpRequest, rawExchange, type Sample, sample, scrape, startMonitoredServer } from "./helpers/http.js";
+import { getJson, HELLO_APP, helloConfig, httpRequest, rawExchange, type Sample, sample, scrape, startMonitoredServer } from "./helpers/http.js";
 import { exited, type Proc, SERVER_CLI, startNode, until } from "./helpers/processes.js";
 import { KEY_HEX, OTHER_KEY_HEX } from "./helpers/server.js";
 
 const DIR = join("build", "test", "http-monitor");
-/** A board that says hello once its session is open, and prints what comes back. */
-const APP = `var cfg = require("Storage").readJSON("lwstcp-config.json", true);
-var lw = require("lwstcp");
-lw.setHandshakeKey(cfg.key);
-require("Wifi").connect(cfg.ssid, { password: cfg.password }, function (err) {
-  if (err) { print("wifi failed " + err); return; }
-  var client = new lw.LightweightSecureClient(cfg.host, cfg.port);
-  client.setOnHandshakeSuccess(function () { client.sendMessage("hello"); });
-  client.setOnMessageReceived(function (message) { print("got " + message); });
-  client.connectToServer();
-});
-`;
-
-function deviceConfig(port: number) {
-  return { ssid: "lab", password: "secret", host: "127.0.0.1", port, key: KEY_HEX };
-}
-
 async function connectedClient(port: number, options: { key?: string; profile?: "v1" | "v2"; keepAliveIntervalMs?: number } = {}) {
   const client = new LightweightSecureClient("127.0.0.1", port, { key: KEY_HEX, ...options });
   const result = await client.connectToServer();
@@ -65,7 +48,7 @@ describe("lwstcp-server --http: /metrics, /devices and /devices/<name> of a live
   const devices: SimulatedDevice[] = [];
   before(() => {
     mkdirSync(DIR, { recursive: true });
-    writeFileSync(join(DIR, "app.js"), APP);
+    writeFileSync(join(DIR, "app.js"), HELLO_APP);
   });
   afterEach(async () => {
     for (const d of devices.splice(0)) d.stop();
@@ -83,7 +66,7 @@ describe("lwstcp-server --http: /metrics, /devices and /devices/<name> of a live
     assert.equal(a.result.success, true);
     await exchange(a.client, ["one", "two", "three"]);
     await exchange(b.client, ["four"]);
-    const board = await startDevice({ app: join(DIR, "app.js"), config: deviceConfig(port), name: "board" });
+    const board = await startDevice({ app: join(DIR, "app.js"), config: helloConfig(port, KEY_HEX, "hello"), name: "board" });
     devices.push(board);
     await board.waitForConsole("got hello");
 

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { type SimulatedDevice, startDevice } from "lwstcp/sim";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { type LightweightSecureServer, type Monitor, type Session, startMonitor } from "../server/index.js";
+import { HELLO_APP, helloConfig } from "./helpers/http.js";
 import { KEY_HEX, startServer } from "./helpers/server.js";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -25,16 +26,6 @@ const CHROMIUM_ARGS = [
   "--disable-sync",
 ];
 const DIR = join("build", "test", "http-page");
-const APP = `var cfg = require("Storage").readJSON("lwstcp-config.json", true);
-var lw = require("lwstcp");
-lw.setHandshakeKey(cfg.key);
-require("Wifi").connect(cfg.ssid, { password: cfg.password }, function (err) {
-  if (err) { print("wifi failed " + err); return; }
-  var client = new lw.LightweightSecureClient(cfg.host, cfg.port);
-  client.setOnHandshakeSuccess(function () { client.sendMessage("name " + cfg.deviceName); });
-  client.connectToServer();
-});
-`;
 const HOSTILE = '<img src=x onerror="window.__injected=1"><b>bold</b> & "quotes"';
 
 /** The page's device names and count, as a person sees them. */
@@ -69,7 +60,7 @@ describe("the live page in headless Chromium", function () {
       this.skip();
     }
     mkdirSync(DIR, { recursive: true });
-    writeFileSync(join(DIR, "app.js"), APP);
+    writeFileSync(join(DIR, "app.js"), HELLO_APP);
   });
   after(async () => {
     for (const d of devices.splice(0)) d.stop();
@@ -108,7 +99,7 @@ describe("the live page in headless Chromium", function () {
 
     const names = ["kitchen-1", "garage", HOSTILE];
     for (const [i, name] of names.entries()) {
-      const config = { ssid: "lab", password: "secret", host: "127.0.0.1", port: server.port, key: KEY_HEX, deviceName: name };
+      const config = helloConfig(server.port, KEY_HEX, "name " + name);
       devices.push(await startDevice({ app: join(DIR, "app.js"), config, name: "board" + i }));
     }
     await untilShown(page, names, "three boards");

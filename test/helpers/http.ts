@@ -90,3 +90,24 @@ export async function startMonitoredServer(args: string[]): Promise<{ proc: Proc
   const listening = proc.events().find((e) => e.event === "http-listening") as Record<string, any>;
   return { proc, port: started.port, base: listening.url, httpPort: listening.port };
 }
+
+/**
+ * A board app (run by host-sim's startDevice, on the firmware library bundle) that sends its
+ * settings' `hello` once its session is open and prints "got <message>" for each one that arrives.
+ */
+export const HELLO_APP = `var cfg = require("Storage").readJSON("lwstcp-config.json", true);
+var lw = require("lwstcp");
+lw.setHandshakeKey(cfg.key);
+require("Wifi").connect(cfg.ssid, { password: cfg.password }, function (err) {
+  if (err) { print("wifi failed " + err); return; }
+  var client = new lw.LightweightSecureClient(cfg.host, cfg.port);
+  client.setOnHandshakeSuccess(function () { client.sendMessage(cfg.hello); });
+  client.setOnMessageReceived(function (message) { print("got " + message); });
+  client.connectToServer();
+});
+`;
+
+/** HELLO_APP's settings for a board on the simulated Wi-Fi that connects to 127.0.0.1:port. */
+export function helloConfig(port: number, keyHex: string, hello: string) {
+  return { ssid: "lab", password: "secret", host: "127.0.0.1", port, key: keyHex, hello };
+}
