@@ -51,7 +51,18 @@ export {
   LwstcpError,
 } from "./errors.js";
 export { fizzBuzzLine, fizzBuzzNumber, fizzBuzzReply, fizzBuzzText } from "./fizzbuzz.js";
+export {
+  everyInterval,
+  type FleetSnapshot,
+  FleetStats,
+  fleetStats,
+  type StatsSummary,
+  statsLine,
+  summarize,
+  type Traffic,
+} from "./fleet-stats.js";
 export type { HandshakeResult } from "./handshake-result.js";
+export { type DeviceEntry, deviceEntry, type Monitor, type MonitorOptions, parseHttpAddress, startMonitor } from "./http/monitor.js";
 export type { Message } from "./message.js";
 export {
   describeReason,

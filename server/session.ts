@@ -4,8 +4,11 @@
 // outcomes are Node events: 'message' (text, bytes), 'ended' (reason), 'dataSent'
 // (message), 'drain', 'error' (error).
 
+import type { Lifecycle } from "../firmware/core/lifecycle.js";
+import { ConnectionV2 } from "../firmware/core/v2/connection.js";
+import type { Profile } from "./config.js";
 import type { Message } from "./message.js";
-import { sendMessageOn } from "./message.js";
+import { messageBytes, sendMessageOn } from "./message.js";
 import { Notifier } from "./notifier.js";
 import type { SocketDriver } from "./socket-driver.js";
 
@@ -23,6 +26,16 @@ export class Session extends Notifier {
   deviceId: string | undefined = undefined;
   /** Why the session ended; "" while it is active. */
   endReason = "";
+  /** When the handshake succeeded (ms since the epoch). */
+  readonly connectedAt = Date.now();
+  /**
+   * Messages and their payload bytes each way ("in": from the peer). Plain fields a monitor
+   * reads when asked, so counting costs two additions per message and nothing else.
+   */
+  messagesIn = 0;
+  bytesIn = 0;
+  messagesOut = 0;
+  bytesOut = 0;
   private readonly driver: SocketDriver;
   private readonly maxQueuedBytes: number;
   private onMessageCallback: MessageCallback | null = null;
@@ -42,6 +55,20 @@ export class Session extends Notifier {
   /** What logs, metrics and bridges call this session's device: its id, else its peer address. */
   get name(): string {
     return this.deviceId ?? this.peer;
+  }
+
+  get profile(): Profile {
+    return this.driver.connection instanceof ConnectionV2 ? "v2" : "v1";
+  }
+
+  /** When the peer last sent a packet, KeepAlive included (ms since the epoch): the core's own inactivity clock. */
+  get lastSeenAt(): number {
+    return (this.driver.connection as Lifecycle).lastReceived;
+  }
+
+  /** When the connection was accepted, i.e. when its handshake began (ms since the epoch). */
+  get acceptedAt(): number {
+    return (this.driver.connection as Lifecycle).startedAt;
   }
 
   get isActive(): boolean {
@@ -66,7 +93,16 @@ export class Session extends Notifier {
   sendMessage(message: Message): boolean {
     const callback = this.onDataSentCallback;
     const wantSent = callback !== null || this.listenerCount("dataSent") > 0;
-    return sendMessageOn(this.driver, message, this.maxQueuedBytes, wantSent ? () => this.notify(this.onDataSentCallback, "dataSent", message) : undefined);
+    const bytes = messageBytes(message);
+    const accepted = sendMessageOn(
+      this.driver,
+      bytes,
+      this.maxQueuedBytes,
+      wantSent ? () => this.notify(this.onDataSentCallback, "dataSent", message) : undefined,
+    );
+    this.messagesOut++;
+    this.bytesOut += bytes.length;
+    return accepted;
   }
 
   /** Sends Disconnect and closes; 'ended' follows with reason "local-disconnect". Harmless when already ended. */
@@ -88,6 +124,8 @@ export class Session extends Notifier {
 
   /** @internal Called by the server. */
   _message(bytes: Buffer): void {
+    this.messagesIn++;
+    this.bytesIn += bytes.length;
     this.notify(this.onMessageCallback, "message", bytes.toString("utf8"), bytes);
   }
 

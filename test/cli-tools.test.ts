@@ -56,6 +56,8 @@ const TOOLS: Tool[] = [
       "--log",
       "--workers",
       "--max-sessions",
+      "--http [HOST:]PORT",
+      "--stats-interval",
       "--log-level error|warn|info|debug",
       "--quiet",
       "--config FILE",

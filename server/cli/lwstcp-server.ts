@@ -3,6 +3,8 @@
 // with the line for n + 1, as the C++ example), echo (send each message back), print
 // (log each message's text). One log line per event; SIGINT/SIGTERM/SIGHUP sends Disconnect to
 // every session and exits 0 (SIGHUP too: there is no configuration to reload yet).
+// --http serves the live view (server/http/monitor.ts); --stats-interval logs a one-line
+// summary from the same counters (server/fleet-stats.ts).
 //
 // --workers N (node:cluster): the primary forks N worker processes that each run this server
 // on the same port; the primary hands each new connection to the next worker (round-robin),
@@ -13,6 +15,8 @@
 import cluster, { type Worker } from "node:cluster";
 import { ERR_SEND_QUEUE_FULL, type LwstcpError } from "../errors.js";
 import { fizzBuzzReply } from "../fizzbuzz.js";
+import { everyInterval, fleetStats, statsLine } from "../fleet-stats.js";
+import { type Monitor, parseHttpAddress, startMonitor } from "../http/monitor.js";
 import { createLogger, eventLevel, LOG_LEVEL_FLAG_SPECS, type LogFormat, type LogFunction, type LogLevel, logLevelFromFlags, stdoutIsJournal } from "../log.js";
 import { LightweightSecureServer } from "../server.js";
 import type { Session } from "../session.js";
@@ -65,6 +69,12 @@ const SERVER_SPEC: ToolSpec = {
     { name: "stall-timeout", value: "MS", help: 'end a session ("send-stalled") whose queue has not moved for this long (-1 disables)', default: 20000 },
     { name: "max-per-address", value: "N", help: "most pending handshakes from one address (IPv6 per /64); more are refused", default: 1024 },
     { name: "silent-timeout", value: "MS", help: "drop a handshake whose peer has sent nothing for this long", default: 2000 },
+    {
+      name: "http",
+      value: "[HOST:]PORT",
+      help: 'serve /metrics, /devices and a live page over HTTP (host 127.0.0.1 unless given; port 0: any free port, printed in the "http-listening" line); not with --workers',
+    },
+    { name: "stats-interval", value: "SECONDS", help: "log a one-line stats summary this often (0: never)", default: 60 },
     ...LOG_LEVEL_FLAG_SPECS,
   ],
   examples: [
@@ -85,6 +95,8 @@ async function main(flags: Flags): Promise<number> {
   const host = flags.get("host");
   const workers = intFlag(flags, "workers", 1, 1024) ?? 1;
   const level = logLevelFromFlags(flags);
+  const httpAddress = httpFlag(flags, workers);
+  const statsIntervalS = intFlag(flags, "stats-interval", 0, 86400) ?? 60;
   const workerId = cluster.isWorker ? cluster.worker?.id : undefined;
   if (workers > 1 && cluster.isPrimary) {
     if (isDemoKey(key)) process.stderr.write(DEMO_KEY_WARNING + "\n");
@@ -154,6 +166,23 @@ async function main(flags: Flags): Promise<number> {
   }
   if (cluster.isWorker && process.send) process.send({ lwstcp: "listening", port: server.port });
   else log("started", { host: host || "0.0.0.0", port: server.port, mode, profile });
+  let monitor: Monitor | null = null;
+  if (httpAddress) {
+    try {
+      monitor = await startMonitor(server, httpAddress);
+    } catch (err) {
+      log("error", { reason: "cannot serve HTTP on " + httpAddress.host + ":" + httpAddress.port + ": " + (err as Error).message });
+      await server.stop();
+      return 1;
+    }
+    log("http-listening", { host: monitor.host, port: monitor.port, url: monitor.url });
+  }
+  if (statsIntervalS > 0) {
+    everyInterval(fleetStats(server), statsIntervalS * 1000, (summary) => {
+      if (format === "json") log("stats", { ...summary });
+      else log("stats " + statsLine(summary));
+    });
+  }
 
   let stopping = false;
   const shutdown = (signal: string) => {
@@ -161,7 +190,7 @@ async function main(flags: Flags): Promise<number> {
     if (stopping) process.exit(0);
     stopping = true;
     log("stopping", { reason: signal, sessions: server.sessionCount });
-    server.stop().then(() => {
+    Promise.all([server.stop(), monitor?.close()]).then(() => {
       log("stopped");
       process.exit(0);
     });
@@ -178,6 +207,18 @@ async function main(flags: Flags): Promise<number> {
 function serverLogger(format: LogFormat, level: LogLevel, mode: string): LogFunction {
   const levelOf = (event: string): LogLevel => (event === "message" && mode === "print" ? "info" : eventLevel(event));
   return createLogger(format, (line) => process.stdout.write(line + "\n"), undefined, { level, levelOf, journal: stdoutIsJournal() });
+}
+
+/** --http's address; refused with --workers, where each worker would show only its own sessions. */
+function httpFlag(flags: Flags, workers: number): { host: string; port: number } | undefined {
+  const text = flags.get("http");
+  if (text === undefined) return undefined;
+  if (workers > 1) throw new UsageError("--http cannot be combined with --workers: each worker holds only its own sessions (run one process per port instead)");
+  try {
+    return parseHttpAddress(text);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
 }
 
 /**
