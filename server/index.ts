@@ -54,6 +54,16 @@ export { fizzBuzzLine, fizzBuzzNumber, fizzBuzzReply, fizzBuzzText } from "./fiz
 export type { HandshakeResult } from "./handshake-result.js";
 export type { Message } from "./message.js";
 export {
+  checkMqttBridgeOptions,
+  DEFAULT_MQTT_PREFIX,
+  DEFAULT_MQTT_RECONNECT,
+  type MqttBridge,
+  type MqttBridgeOptions,
+  type MqttBridgeStats,
+  startMqttBridge,
+} from "./mqtt/bridge.js";
+export { deviceTopicLevel } from "./mqtt/topics.js";
+export {
   describeReason,
   REASON_INTERNAL_ERROR,
   REASON_SEND_STALLED,

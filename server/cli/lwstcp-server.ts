@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // lwstcp-server: a LightweightSecureTCP server for the desktop. Modes: fizzbuzz (answer n
 // with the line for n + 1, as the C++ example), echo (send each message back), print
-// (log each message's text). One log line per event; SIGINT/SIGTERM/SIGHUP sends Disconnect to
+// (log each message's text), none (no reply; with --mqtt the server only bridges to MQTT,
+// server/mqtt/). One log line per event; SIGINT/SIGTERM/SIGHUP sends Disconnect to
 // every session and exits 0 (SIGHUP too: there is no configuration to reload yet).
 //
 // --workers N (node:cluster): the primary forks N worker processes that each run this server
@@ -14,6 +15,8 @@ import cluster, { type Worker } from "node:cluster";
 import { ERR_SEND_QUEUE_FULL, type LwstcpError } from "../errors.js";
 import { fizzBuzzReply } from "../fizzbuzz.js";
 import { createLogger, type LogFormat, type LogFunction } from "../log.js";
+import { type MqttBridge, startMqttBridge } from "../mqtt/bridge.js";
+import { MQTT_FLAG_SPECS, mqttOptionsFromFlags } from "../mqtt/flags.js";
 import { LightweightSecureServer } from "../server.js";
 import type { Session } from "../session.js";
 import {
@@ -30,7 +33,7 @@ import {
   UsageError,
 } from "./args.js";
 
-const MODES = ["fizzbuzz", "echo", "print"] as const;
+const MODES = ["fizzbuzz", "echo", "print", "none"] as const;
 const PROFILES = ["v1", "v2"] as const;
 
 /** Every flag lwstcp-server takes: parsing, --help and the messages all come from this table. */
@@ -53,8 +56,8 @@ const SERVER_SPEC: ToolSpec = {
     { name: "timeout", value: "MS", help: "close a session after this many ms without receiving (-1 disables)", default: 30000 },
     {
       name: "mode",
-      value: "fizzbuzz|echo|print",
-      help: "fizzbuzz: reply to n with the line for n+1; echo: send messages back; print: print them",
+      value: "fizzbuzz|echo|print|none",
+      help: "fizzbuzz: reply to n with the line for n+1; echo: send messages back; print: print them; none: no reply (with --mqtt: only bridge)",
       default: "fizzbuzz",
     },
     { name: "log", value: "text|json", help: "log format: text, or json (one JSON object per line)", default: "text" },
@@ -65,11 +68,13 @@ const SERVER_SPEC: ToolSpec = {
     { name: "stall-timeout", value: "MS", help: 'end a session ("send-stalled") whose queue has not moved for this long (-1 disables)', default: 20000 },
     { name: "max-per-address", value: "N", help: "most pending handshakes from one address (IPv6 per /64); more are refused", default: 1024 },
     { name: "silent-timeout", value: "MS", help: "drop a handshake whose peer has sent nothing for this long", default: 2000 },
+    ...MQTT_FLAG_SPECS,
     { name: "quiet", help: "log only started/stopping/stopped and errors, not every handshake and message (for load)" },
   ],
   examples: [
     "lwstcp-server --port 12345 --mode fizzbuzz --key-words 0x12345678,0x9ABCDEF0,0x13572468,0xACEBDF01,0x11223344,0x55667788,0x99AABBCC,0xDDEEFF00",
     "LWSTCP_KEY=$(cat my.key) lwstcp-server --port 12345 --mode echo --log json",
+    "lwstcp-server --port 12345 --key-file my.key --mode none --mqtt mqtt://127.0.0.1:1883 --mqtt-name hall",
   ],
 };
 
@@ -83,6 +88,9 @@ async function main(flags: Flags): Promise<number> {
   const host = flags.get("host");
   const workers = intFlag(flags, "workers", 1, 1024) ?? 1;
   const quiet = flags.has("quiet");
+  const mqtt = mqttOptionsFromFlags(flags);
+  // Each worker would be a bridge of its own under one name; several servers on one broker do that properly.
+  if (mqtt && workers > 1) throw new UsageError("--mqtt does not combine with --workers: run several servers on one broker instead (docs/MQTT.md)");
   const workerId = cluster.isWorker ? cluster.worker?.id : undefined;
   if (workers > 1 && cluster.isPrimary) {
     if (isDemoKey(key)) process.stderr.write(DEMO_KEY_WARNING + "\n");
@@ -156,6 +164,7 @@ async function main(flags: Flags): Promise<number> {
   }
   if (cluster.isWorker && process.send) process.send({ lwstcp: "listening", port: server.port });
   else log("started", { host: host || "0.0.0.0", port: server.port, mode, profile });
+  const bridge: MqttBridge | undefined = mqtt && startMqttBridge(server, { ...mqtt, log });
 
   let stopping = false;
   const shutdown = (signal: string) => {
@@ -163,10 +172,13 @@ async function main(flags: Flags): Promise<number> {
     if (stopping) process.exit(0);
     stopping = true;
     log("stopping", { reason: signal, sessions: server.sessionCount });
-    server.stop().then(() => {
-      log("stopped");
-      process.exit(0);
-    });
+    server
+      .stop()
+      .then(() => bridge?.stop())
+      .then(() => {
+        log("stopped");
+        process.exit(0);
+      });
   };
   // A worker stops when its primary says so (SIGTERM); a Ctrl-C reaches the whole process
   // group, and the primary answers it for everyone.
