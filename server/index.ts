@@ -56,7 +56,6 @@ export type { Message } from "./message.js";
 export {
   checkMqttBridgeOptions,
   DEFAULT_MQTT_PREFIX,
-  DEFAULT_MQTT_RECONNECT,
   type MqttBridge,
   type MqttBridgeOptions,
   type MqttBridgeStats,

@@ -20,8 +20,6 @@ import type { Session } from "../session.js";
 import { deviceTopicLevel, prefixProblem, serverNameProblem, type TopicTree, topicTree } from "./topics.js";
 
 export const DEFAULT_MQTT_PREFIX = "lwstcp";
-/** Reconnect delays to the broker: 1 s doubling to 30 s, jittered (the client's defaults). */
-export const DEFAULT_MQTT_RECONNECT: BackoffOptions = { initialDelayMs: 1000, maxDelayMs: 30000 };
 /** Past this many bytes waiting for the broker's socket, up-messages are dropped (a slow broker must not eat memory). */
 export const MAX_MQTT_BUFFERED_BYTES = 8 * 1024 * 1024;
 /** Devices whose "offline" the broker has not confirmed, kept for republishing after an outage; the oldest go first past this. */
@@ -38,7 +36,7 @@ export interface MqttBridgeOptions {
   name?: string;
   username?: string;
   password?: string;
-  /** Delays between reconnect attempts (default 1 s doubling to 30 s). */
+  /** Delays between reconnect attempts (default, as the client's autoReconnect: 1 s doubling to 30 s, jittered). */
   reconnect?: BackoffOptions;
   /** Where the bridge's log lines go (mqtt-connected, mqtt-disconnected, mqtt-down-dropped, …). */
   log?: LogFunction;
@@ -107,7 +105,7 @@ export function startMqttBridge(server: LightweightSecureServer, options: MqttBr
   const url = brokerUrl(options.url);
   const prefix = options.prefix ?? DEFAULT_MQTT_PREFIX;
   const name = options.name ?? (deviceTopicLevel(hostname() + ":" + server.port) as string);
-  const backoff = readBackoff(options.reconnect ?? DEFAULT_MQTT_RECONNECT);
+  const backoff = readBackoff(options.reconnect ?? {});
   const log: LogFunction = options.log ?? (() => {});
   const topics: TopicTree = topicTree(prefix, name);
   const broker = url.host;

@@ -22,6 +22,11 @@ export function mosquittoPath(): string | undefined {
   return which.status === 0 && which.stdout.trim() !== "" ? which.stdout.trim() : undefined;
 }
 
+/** Whether mosquitto_passwd (which makes the password file for BrokerOptions.users) is installed. */
+export function hasMosquittoPasswd(): boolean {
+  return spawnSync("mosquitto_passwd", ["-h"]).error === undefined;
+}
+
 let skipNoted = false;
 
 /** Call in before(): skips the suite (one line, once per run) when mosquitto is absent. */
