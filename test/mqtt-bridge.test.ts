@@ -255,6 +255,23 @@ require("Wifi").connect(cfg.ssid, { password: cfg.password }, function (err) {
     assert.ok(sub.messages.every((m) => !m.topic.startsWith(prefix + "/$server/") || m.topic === prefix + "/$server/test-server"));
   });
 
+  it("bridges the sessions already open when it starts, and on stop() marks them and the server offline", async () => {
+    const server = await startServer();
+    servers.push(server);
+    const { client, session } = await device(server);
+    const sub = await watch();
+    const bridge = startMqttBridge(server, { url: broker.url, prefix, name: "late-bridge", reconnect: FAST_RECONNECT });
+    bridges.push(bridge);
+    const status = prefix + "/" + session.peer + "/status";
+    await sub.waitFor(status, (m) => m.payload.toString() === "online");
+    client.sendMessage("already here");
+    await sub.waitFor(prefix + "/" + session.peer + "/up", (m) => m.payload.toString() === "already here");
+    await bridge.stop();
+    await sub.waitFor(status, (m) => m.payload.toString() === "offline");
+    await sub.waitFor(prefix + "/$server/late-bridge", (m) => m.payload.toString() === "offline");
+    assert.equal(session.isActive, true, "the session goes on without the bridge");
+  });
+
   it("drops empty and oversized down messages with a log line, ignores other servers' devices, and keeps the session", async () => {
     const { server, bridge } = await bridged();
     const sub = await watch();
@@ -298,6 +315,39 @@ require("Wifi").connect(cfg.ssid, { password: cfg.password }, function (err) {
     assert.deepEqual([refused?.device, refused?.reason], [session.peer, "retained down messages are not delivered"]);
     await sub.client.publishAsync(down, Buffer.alloc(0), { qos: 1, retain: true });
     assert.equal(bridge.stats.delivered, 1);
+  });
+
+  it("drops up-messages instead of buffering without bound when the broker stops reading, and carries on when it reads again", async () => {
+    const own = await startMosquitto();
+    try {
+      const { server, bridge } = await bridged({}, own.url);
+      const heavy = await device(server);
+      const marker = await device(server);
+      const markerUp = prefix + "/" + marker.session.peer + "/up";
+      const sub = await subscriber(own.url, [markerUp]);
+      subscribers.push(sub);
+      own.pause();
+      const large = Buffer.alloc(MAX_MESSAGE_LENGTH, 1);
+      for (let sent = 0; bridge.stats.dropped === 0 && sent < 2000; sent++) {
+        if (!heavy.client.sendMessage(large)) await next(heavy.client, "drain", 10000);
+      }
+      await until(() => bridge.stats.dropped > 0, { timeoutMs: 10000, what: () => "drops while the broker is frozen: " + JSON.stringify(bridge.stats) });
+      assert.ok(bridge.connected, "a frozen broker is still connected (keep-alive has not run out)");
+      assert.equal(heavy.session.isActive, true);
+      own.resume();
+      // Once the backlog drains below the bound, messages go up again: the marker device keeps
+      // sending until one of its messages arrives.
+      const sender = setInterval(() => marker.client.sendMessage("still bridged"), 50);
+      try {
+        await until(() => sub.messages.length > 0, { timeoutMs: 20000, what: "a message up after the broker reads again" });
+      } finally {
+        clearInterval(sender);
+      }
+    } finally {
+      for (const s of subscribers.splice(0)) await s.end();
+      own.resume();
+      await own.stop();
+    }
   });
 
   it("rides out a broker restart: sessions keep running, up-messages meanwhile are counted as dropped, both ways resume", async () => {

@@ -96,9 +96,9 @@ export function checkMqttBridgeOptions(options: MqttBridgeOptions): void {
 }
 
 /**
- * Bridges `server`'s sessions to an MQTT broker until stop(). Call it after server.start() when
- * relying on the default name (it includes the listening port). Returns at once; the broker
- * connection comes up (and comes back) in the background.
+ * Bridges `server`'s sessions (those open now and those to come) to an MQTT broker until stop().
+ * Call it after server.start() when relying on the default name (it includes the listening port).
+ * Returns at once; the broker connection comes up (and comes back) in the background.
  */
 export function startMqttBridge(server: LightweightSecureServer, options: MqttBridgeOptions): MqttBridge {
   checkMqttBridgeOptions(options);
@@ -230,6 +230,7 @@ export function startMqttBridge(server: LightweightSecureServer, options: MqttBr
     });
   };
   server.on("session", onSession);
+  for (const session of server.sessions) onSession(session);
 
   return {
     name,

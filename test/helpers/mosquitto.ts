@@ -44,6 +44,10 @@ export interface Broker {
   out(): string;
   /** Kills the broker (SIGKILL: it goes away as a crashed broker would) and waits for its exit. */
   kill(): Promise<void>;
+  /** Freezes the broker (SIGSTOP): connections stay open but nothing is read, as with a broker that hangs. */
+  pause(): void;
+  /** Lets a paused broker run again (SIGCONT). */
+  resume(): void;
   /** Starts it again on the same port and waits until it accepts. */
   restart(): Promise<void>;
   /** Kills it and removes its directory. */
@@ -124,6 +128,8 @@ export async function startMosquitto(options: BrokerOptions = {}): Promise<Broke
     port,
     url: `mqtt://127.0.0.1:${port}`,
     out: () => out,
+    pause: () => child?.kill("SIGSTOP"),
+    resume: () => child?.kill("SIGCONT"),
     kill,
     restart: launch,
     stop: async () => {
