@@ -95,7 +95,7 @@ describe("MQTT bridge (startMqttBridge) with a real Mosquitto", function () {
   async function bridged(options: Partial<MqttBridgeOptions> = {}, url = broker.url): Promise<{ server: LightweightSecureServer; bridge: MqttBridge }> {
     const server = await startServer();
     servers.push(server);
-    const bridge = startMqttBridge(server, {
+    const bridge = await startMqttBridge(server, {
       url,
       prefix,
       name: "test-server",
@@ -260,7 +260,7 @@ require("Wifi").connect(cfg.ssid, { password: cfg.password }, function (err) {
     servers.push(server);
     const { client, session } = await device(server);
     const sub = await watch();
-    const bridge = startMqttBridge(server, { url: broker.url, prefix, name: "late-bridge", reconnect: FAST_RECONNECT });
+    const bridge = await startMqttBridge(server, { url: broker.url, prefix, name: "late-bridge", reconnect: FAST_RECONNECT });
     bridges.push(bridge);
     const status = prefix + "/" + session.peer + "/status";
     await sub.waitFor(status, (m) => m.payload.toString() === "online");

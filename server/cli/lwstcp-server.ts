@@ -164,7 +164,7 @@ async function main(flags: Flags): Promise<number> {
   }
   if (cluster.isWorker && process.send) process.send({ lwstcp: "listening", port: server.port });
   else log("started", { host: host || "0.0.0.0", port: server.port, mode, profile });
-  const bridge: MqttBridge | undefined = mqtt && startMqttBridge(server, { ...mqtt, log });
+  const bridge: MqttBridge | undefined = mqtt && (await startMqttBridge(server, { ...mqtt, log }));
 
   let stopping = false;
   const shutdown = (signal: string) => {

@@ -10,7 +10,7 @@
 // "online"); what must be true after an outage is republished from the bridge's own state.
 
 import { hostname } from "node:os";
-import { connect, type IClientOptions, type IPublishPacket, type MqttClient } from "mqtt";
+import type { IClientOptions, IPublishPacket, MqttClient } from "mqtt";
 import { MAX_MESSAGE_LENGTH } from "../../firmware/core/index.js";
 import { type BackoffOptions, backoffDelay, readBackoff } from "../backoff.js";
 import { ERR_INVALID_OPTION, LwstcpError } from "../errors.js";
@@ -98,10 +98,13 @@ export function checkMqttBridgeOptions(options: MqttBridgeOptions): void {
 /**
  * Bridges `server`'s sessions (those open now and those to come) to an MQTT broker until stop().
  * Call it after server.start() when relying on the default name (it includes the listening port).
- * Returns at once; the broker connection comes up (and comes back) in the background.
+ * Resolves once the bridge is set up, without waiting for the broker: the connection comes up (and
+ * comes back) in the background. Rejects with ERR_LWSTCP_INVALID_OPTION for bad options.
  */
-export function startMqttBridge(server: LightweightSecureServer, options: MqttBridgeOptions): MqttBridge {
+export async function startMqttBridge(server: LightweightSecureServer, options: MqttBridgeOptions): Promise<MqttBridge> {
   checkMqttBridgeOptions(options);
+  // MQTT.js takes longer to load than the rest of the server together: only bridges pay for it.
+  const { connect } = await import("mqtt");
   const url = brokerUrl(options.url);
   const prefix = options.prefix ?? DEFAULT_MQTT_PREFIX;
   const name = options.name ?? (deviceTopicLevel(hostname() + ":" + server.port) as string);
