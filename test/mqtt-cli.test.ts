@@ -150,36 +150,16 @@ describe("lwstcp-server --mqtt with a real Mosquitto", function () {
       const watcher = await subscriber(secure.url, ["auth/#"], { username: "bridge", password: "s3cret-pass" });
       subscribers.push(watcher);
 
-      const proc = await startLwstcpServer(0, [
-        ...KEY,
-        "--mqtt",
-        secure.url,
-        "--mqtt-prefix",
-        "auth",
-        "--mqtt-name",
-        "ok",
-        "--mqtt-username",
-        "bridge",
-        "--mqtt-password-file",
-        good,
-      ]);
-      procs.push(proc);
+      const loggingIn = async (name: string, passwordFile: string) => {
+        const args = ["--mqtt", secure.url, "--mqtt-prefix", "auth", "--mqtt-name", name, "--mqtt-username", "bridge", "--mqtt-password-file", passwordFile];
+        const proc = await startLwstcpServer(0, [...KEY, ...args]);
+        procs.push(proc);
+        return proc;
+      };
+      const proc = await loggingIn("ok", good);
       await watcher.waitFor("auth/$server/ok", (m) => m.payload.toString() === "online");
 
-      const refused = await startLwstcpServer(0, [
-        ...KEY,
-        "--mqtt",
-        secure.url,
-        "--mqtt-prefix",
-        "auth",
-        "--mqtt-name",
-        "no",
-        "--mqtt-username",
-        "bridge",
-        "--mqtt-password-file",
-        bad,
-      ]);
-      procs.push(refused);
+      const refused = await loggingIn("no", bad);
       await until(() => refused.events().some((e) => e.event === "mqtt-disconnected"), {
         timeoutMs: 10000,
         what: () => "the refusal is logged: " + refused.out(),
