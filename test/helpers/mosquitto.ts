@@ -14,8 +14,10 @@ import { until } from "./until.js";
 
 const CANDIDATES = ["/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto", "/usr/bin/mosquitto", "/opt/homebrew/sbin/mosquitto"];
 
-/** The mosquitto executable, or undefined when it is not installed. */
+/** The mosquitto executable (env MOSQUITTO overrides the search), or undefined when it is not installed. */
 export function mosquittoPath(): string | undefined {
+  const chosen = process.env.MOSQUITTO;
+  if (chosen !== undefined && chosen !== "") return existsSync(chosen) ? chosen : undefined;
   const found = CANDIDATES.find((path) => existsSync(path));
   if (found) return found;
   const which = spawnSync("sh", ["-c", "command -v mosquitto"], { encoding: "utf8" });
@@ -32,7 +34,10 @@ let skipNoted = false;
 /** Call in before(): skips the suite (one line, once per run) when mosquitto is absent. */
 export function requireMosquitto(context: Mocha.Context): void {
   if (mosquittoPath()) return;
-  if (!skipNoted) console.log("    MQTT tests skipped: mosquitto is not installed (apt-get install mosquitto; .ci/run does this)");
+  const why = process.env.MOSQUITTO
+    ? "MOSQUITTO=" + process.env.MOSQUITTO + " does not exist"
+    : "mosquitto is not installed (apt-get install mosquitto; .ci/run does this)";
+  if (!skipNoted) console.log("    MQTT tests skipped: " + why);
   skipNoted = true;
   context.skip();
 }
