@@ -172,13 +172,11 @@ async function main(flags: Flags): Promise<number> {
     if (stopping) process.exit(0);
     stopping = true;
     log("stopping", { reason: signal, sessions: server.sessionCount });
-    server
-      .stop()
-      .then(() => bridge?.stop())
-      .then(() => {
-        log("stopped");
-        process.exit(0);
-      });
+    server.stop().then(async () => {
+      await bridge?.stop();
+      log("stopped");
+      process.exit(0);
+    });
   };
   // A worker stops when its primary says so (SIGTERM); a Ctrl-C reaches the whole process
   // group, and the primary answers it for everyone.
