@@ -65,6 +65,15 @@ export type { HandshakeResult } from "./handshake-result.js";
 export { type DeviceEntry, deviceEntry, type Monitor, type MonitorOptions, parseHttpAddress, startMonitor } from "./http/monitor.js";
 export type { Message } from "./message.js";
 export {
+  checkMqttBridgeOptions,
+  DEFAULT_MQTT_PREFIX,
+  type MqttBridge,
+  type MqttBridgeOptions,
+  type MqttBridgeStats,
+  startMqttBridge,
+} from "./mqtt/bridge.js";
+export { deviceTopicLevel } from "./mqtt/topics.js";
+export {
   describeReason,
   REASON_INTERNAL_ERROR,
   REASON_SEND_STALLED,

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // lwstcp-server: a LightweightSecureTCP server for the desktop. Modes: fizzbuzz (answer n
 // with the line for n + 1, as the C++ example), echo (send each message back), print
-// (log each message's text). One log line per event; SIGINT/SIGTERM/SIGHUP sends Disconnect to
+// (log each message's text), none (no reply; with --mqtt the server only bridges to MQTT,
+// server/mqtt/). One log line per event; SIGINT/SIGTERM/SIGHUP sends Disconnect to
 // every session and exits 0 (SIGHUP too: there is no configuration to reload yet).
 // --http serves the live view (server/http/monitor.ts); --stats-interval logs a one-line
 // summary from the same counters (server/fleet-stats.ts).
@@ -18,6 +19,8 @@ import { fizzBuzzReply } from "../fizzbuzz.js";
 import { everyInterval, fleetStats, statsLine } from "../fleet-stats.js";
 import { type Monitor, parseHttpAddress, startMonitor } from "../http/monitor.js";
 import { createLogger, eventLevel, LOG_LEVEL_FLAG_SPECS, type LogFormat, type LogFunction, type LogLevel, logLevelFromFlags, stdoutIsJournal } from "../log.js";
+import { type MqttBridge, startMqttBridge } from "../mqtt/bridge.js";
+import { MQTT_FLAG_SPECS, mqttOptionsFromFlags } from "../mqtt/flags.js";
 import { LightweightSecureServer } from "../server.js";
 import type { Session } from "../session.js";
 import {
@@ -34,7 +37,7 @@ import {
   UsageError,
 } from "./args.js";
 
-const MODES = ["fizzbuzz", "echo", "print"] as const;
+const MODES = ["fizzbuzz", "echo", "print", "none"] as const;
 const PROFILES = ["v1", "v2"] as const;
 
 /** Every flag lwstcp-server takes: parsing, --help and the messages all come from this table. */
@@ -57,8 +60,8 @@ const SERVER_SPEC: ToolSpec = {
     { name: "timeout", value: "MS", help: "close a session after this many ms without receiving (-1 disables)", default: 30000 },
     {
       name: "mode",
-      value: "fizzbuzz|echo|print",
-      help: "fizzbuzz: reply to n with the line for n+1; echo: send messages back; print: print them",
+      value: "fizzbuzz|echo|print|none",
+      help: "fizzbuzz: reply to n with the line for n+1; echo: send messages back; print: print them; none: no reply (with --mqtt: only bridge)",
       default: "fizzbuzz",
     },
     { name: "log", value: "text|json", help: "log format: text, or json (one JSON object per line)", default: "text" },
@@ -75,12 +78,14 @@ const SERVER_SPEC: ToolSpec = {
       help: 'serve /metrics, /devices and a live page over HTTP (host 127.0.0.1 unless given; port 0: any free port, printed in the "http-listening" line); not with --workers',
     },
     { name: "stats-interval", value: "SECONDS", help: "log a one-line stats summary this often (0: never)", default: 60 },
+    ...MQTT_FLAG_SPECS,
     ...LOG_LEVEL_FLAG_SPECS,
   ],
   examples: [
     "lwstcp-server --port 12345 --mode fizzbuzz --key-words 0x12345678,0x9ABCDEF0,0x13572468,0xACEBDF01,0x11223344,0x55667788,0x99AABBCC,0xDDEEFF00",
     "LWSTCP_KEY=$(cat my.key) lwstcp-server --port 12345 --mode echo --log json",
     "lwstcp-server --config /etc/lwstcp/server.json --log-level debug",
+    "lwstcp-server --port 12345 --key-file my.key --mode none --mqtt mqtt://127.0.0.1:1883 --mqtt-name hall",
   ],
   config: true,
 };
@@ -97,6 +102,9 @@ async function main(flags: Flags): Promise<number> {
   const level = logLevelFromFlags(flags);
   const httpAddress = httpFlag(flags, workers);
   const statsIntervalS = intFlag(flags, "stats-interval", 0, 86400) ?? 60;
+  const mqtt = mqttOptionsFromFlags(flags);
+  // Each worker would be a bridge of its own under one name; several servers on one broker do that properly.
+  if (mqtt && workers > 1) throw new UsageError("--mqtt does not combine with --workers: run several servers on one broker instead (docs/MQTT.md)");
   const workerId = cluster.isWorker ? cluster.worker?.id : undefined;
   if (workers > 1 && cluster.isPrimary) {
     if (isDemoKey(key)) process.stderr.write(DEMO_KEY_WARNING + "\n");
@@ -183,6 +191,7 @@ async function main(flags: Flags): Promise<number> {
       else log("stats " + statsLine(summary));
     });
   }
+  const bridge: MqttBridge | undefined = mqtt && (await startMqttBridge(server, { ...mqtt, log }));
 
   let stopping = false;
   const shutdown = (signal: string) => {
@@ -190,7 +199,8 @@ async function main(flags: Flags): Promise<number> {
     if (stopping) process.exit(0);
     stopping = true;
     log("stopping", { reason: signal, sessions: server.sessionCount });
-    Promise.all([server.stop(), monitor?.close()]).then(() => {
+    Promise.all([server.stop(), monitor?.close()]).then(async () => {
+      await bridge?.stop();
       log("stopped");
       process.exit(0);
     });
