@@ -207,6 +207,7 @@ describe("lwstcp-server --http: /metrics, /devices and /devices/<name> of a live
       "event",
       "handshakesFailed",
       "handshakesPerMin",
+      "level",
       "msgsPerSecDown",
       "msgsPerSecUp",
       "refused",

@@ -172,27 +172,10 @@ async function main(flags: Flags): Promise<number> {
     log("error", { reason: "cannot listen on port " + port + ": " + (err as Error).message });
     return 1;
   }
-  if (cluster.isWorker && process.send) process.send({ lwstcp: "listening", port: server.port });
-  else log("started", { host: host || "0.0.0.0", port: server.port, mode, profile });
+  // The signal handlers come first and "started" last: a supervisor (or a test) that signals the
+  // moment it reads "started" must find the handlers in place and everything up.
   let monitor: Monitor | null = null;
-  if (httpAddress) {
-    try {
-      monitor = await startMonitor(server, httpAddress);
-    } catch (err) {
-      log("error", { reason: "cannot serve HTTP on " + httpAddress.host + ":" + httpAddress.port + ": " + (err as Error).message });
-      await server.stop();
-      return 1;
-    }
-    log("http-listening", { host: monitor.host, port: monitor.port, url: monitor.url });
-  }
-  if (statsIntervalS > 0) {
-    everyInterval(fleetStats(server), statsIntervalS * 1000, (summary) => {
-      if (format === "json") log("stats", { ...summary });
-      else log("stats " + statsLine(summary));
-    });
-  }
-  const bridge: MqttBridge | undefined = mqtt && (await startMqttBridge(server, { ...mqtt, log }));
-
+  let bridge: MqttBridge | undefined;
   let stopping = false;
   const shutdown = (signal: string) => {
     // A second signal while Disconnects are flushing: stop waiting.
@@ -210,6 +193,26 @@ async function main(flags: Flags): Promise<number> {
   process.on("SIGINT", () => (cluster.isWorker ? undefined : shutdown("SIGINT")));
   process.on("SIGTERM", () => shutdown("SIGTERM"));
   process.on("SIGHUP", () => (cluster.isWorker ? undefined : shutdown("SIGHUP")));
+  if (httpAddress) {
+    try {
+      monitor = await startMonitor(server, httpAddress);
+    } catch (err) {
+      log("error", { reason: "cannot serve HTTP on " + httpAddress.host + ":" + httpAddress.port + ": " + (err as Error).message });
+      await server.stop();
+      return 1;
+    }
+    log("http-listening", { host: monitor.host, port: monitor.port, url: monitor.url });
+  }
+  if (statsIntervalS > 0) {
+    everyInterval(fleetStats(server), statsIntervalS * 1000, (summary) => {
+      if (format === "json") log("stats", { ...summary });
+      else log("stats " + statsLine(summary));
+    });
+  }
+  bridge = mqtt && (await startMqttBridge(server, { ...mqtt, log }));
+
+  if (cluster.isWorker && process.send) process.send({ lwstcp: "listening", port: server.port });
+  else log("started", { host: host || "0.0.0.0", port: server.port, mode, profile });
   return 0;
 }
 
