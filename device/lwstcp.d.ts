@@ -29,7 +29,9 @@ export type Reason =
   | "socket-error"
   | "profile-mismatch"
   | "proof-failed"
-  | "mac-failed";
+  | "mac-failed"
+  | "unknown-device"
+  | "bad-device-id";
 
 /** Settings a client or server takes for itself; unset ones come from the module-wide setters. */
 export interface SettingsMethods {
