@@ -113,6 +113,24 @@ describe("lwstcp-server --keys (real processes on 127.0.0.1)", function () {
     assert.equal((await client(port, "garage", GARAGE).connectToServer()).success, true, "the old keys still serve");
   });
 
+  it("--workers 2: the primary passes SIGHUP on, and each worker reloads the file and logs it", async () => {
+    const file = keysFile({ garage: GARAGE });
+    const { proc, port } = await server(file, ["--workers", "2"]);
+    const garage = client(port, "garage", GARAGE);
+    assert.equal((await garage.connectToServer()).success, true);
+    keysFile({ garage: GARAGE, "kitchen-1": KITCHEN });
+    proc.child.kill("SIGHUP");
+    await until(() => proc.events().filter((e) => e.event === "keys-reloaded").length === 2, { what: () => "two keys-reloaded lines: " + proc.out() });
+    const reloaded = proc.events().filter((e) => e.event === "keys-reloaded");
+    assert.deepEqual(
+      reloaded.map((e) => e.devices),
+      [2, 2],
+    );
+    assert.equal(new Set(reloaded.map((e) => e.worker)).size, 2, "one line from each worker");
+    assert.equal(await echo(garage, "kept"), "kept");
+    assert.equal((await client(port, "kitchen-1", KITCHEN).connectToServer()).success, true, "the new device is known to the workers");
+  });
+
   it("without --keys, SIGHUP logs that there is nothing to reload and the server keeps its sessions", async () => {
     const proc = await startLwstcpServer(0, ["--profile", "v2", "--key", KITCHEN, "--mode", "echo"]);
     procs.push(proc);
