@@ -11,7 +11,8 @@
 
 import { type KeyInput, parseKey } from "../firmware/core/index.js";
 import { pskBytes } from "../firmware/core/v2/connection.js";
-import { deviceIdProblem } from "../firmware/core/v2/constants.js";
+import { deviceIdProblem, PSK_SIZE } from "../firmware/core/v2/constants.js";
+import { equalConstantTime } from "../firmware/core/v2/hmac.js";
 import { ERR_INVALID_OPTION, LwstcpError } from "./errors.js";
 
 /** Per-device keys: id → key (64 hex digits, 8 u32 words or 32 bytes). */
@@ -34,12 +35,6 @@ export function parseKeyTable(table: DeviceKeyTable): Map<string, Uint8Array> {
     }
   }
   return parsed;
-}
-
-function sameKey(a: Uint8Array, b: Uint8Array): boolean {
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a[i] ^ b[i];
-  return diff === 0 && a.length === b.length;
 }
 
 export class DeviceKeys {
@@ -114,7 +109,7 @@ export class DeviceKeys {
     if (had === undefined) return true;
     if (this.lookup && id !== null) return true;
     const now = id === null || !this.perDevice ? this.shared : (this.table as Map<string, Uint8Array>).get(id);
-    return had !== null && now !== null && now !== undefined && sameKey(had, now);
+    return had !== null && now !== null && now !== undefined && equalConstantTime(had, 0, now, 0, PSK_SIZE);
   }
 
   wipe(): void {

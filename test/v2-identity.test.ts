@@ -7,12 +7,16 @@
 
 import assert from "node:assert/strict";
 import { connect } from "node:net";
+import { STATE_CLOSED } from "../firmware/core/lifecycle.js";
 import { HandshakeV2 } from "../firmware/core/v2/handshake.js";
 import { nodePrimitives } from "../server/crypto-v2.js";
 import type { HandshakeResult, LightweightSecureClient, LightweightSecureServer, LwstcpError, ServerOptions, Session } from "../server/index.js";
 import { nodeRandom } from "../server/random.js";
+import { internals } from "./helpers/internals.js";
+import { pairV2 } from "./helpers/pair.js";
 import { seededBytes } from "./helpers/seed.js";
 import { FAST, KEY_HEX, newClient, OTHER_KEY_HEX, startServer, until } from "./helpers/server.js";
+import { hex, v2Vectors } from "./helpers/v2.js";
 
 const KITCHEN = seededBytes("identity kitchen-1", 32).toString("hex");
 const GARAGE = seededBytes("identity garage", 32).toString("hex");
@@ -45,6 +49,53 @@ function observeRefusal(port: number, keyHex: string, deviceId: string | null): 
     socket.on("close", () => resolve({ afterHello: received.subarray(17).toString("hex"), ending }));
   });
 }
+
+describe("v2 device identity: a key that comes later (the core, no sockets)", () => {
+  /** A pair whose server asks for the key and keeps each `done` for the test to call. */
+  function deferred() {
+    const asked: Array<{ id: string | null; done: (key: Uint8Array | null) => void }> = [];
+    // keyForDevice is a server option (a client ignores it); the client names itself.
+    const p = pairV2({ keyForDevice: (id, done) => asked.push({ id, done }) }, { deviceId: "kitchen-1" });
+    return { ...p, asked, psk: hex(v2Vectors.psk) };
+  }
+
+  it("waits for the key holding only the handshake's buffers, then opens", () => {
+    const p = deferred();
+    p.server.start();
+    p.flush();
+    assert.deepEqual(
+      p.asked.map((a) => a.id),
+      ["kitchen-1"],
+    );
+    assert.ok(!p.server.isOpen && !p.client.isOpen);
+    assert.ok(internals(p.server).framer.packet.length <= 66 && internals(p.server).out.length <= 33, "nothing beyond a handshake packet is held");
+    p.asked[0].done(p.psk);
+    p.flush();
+    assert.ok(p.server.isOpen && p.client.isOpen);
+    assert.equal(p.server.deviceId, "kitchen-1");
+  });
+
+  it("the handshake timeout ends a lookup that never answers; an answer after that is ignored", () => {
+    const p = deferred();
+    p.server.start();
+    p.flush();
+    p.clock.now += 600;
+    p.server.tick();
+    assert.equal(p.server.state, STATE_CLOSED);
+    assert.deepEqual(p.serverSink.events, ["handshake-failed:handshake-timeout"]);
+    p.asked[0].done(p.psk);
+    assert.deepEqual(p.serverSink.events, ["handshake-failed:handshake-timeout"]);
+    assert.deepEqual(p.serverSink.wire, []);
+  });
+
+  it("bytes from the client while the key is looked up fail the handshake (wrong-type)", () => {
+    const p = deferred();
+    p.server.start();
+    p.flush();
+    p.server.receive(Uint8Array.of(0x15, 0, 0));
+    assert.deepEqual(p.serverSink.events, ["handshake-failed:wrong-type"]);
+  });
+});
 
 describe("v2 device identity: per-device keys over real sockets", () => {
   let server: LightweightSecureServer | null = null;
