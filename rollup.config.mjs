@@ -173,6 +173,10 @@ const V2_INTERNAL_PROPERTIES = [
   "aes256EcbEncryptBlock",
   "aes256CbcEncrypt",
   "aes256CbcDecrypt",
+  "resume",
+  "keyFound",
+  "handshakeReply",
+  "keyForDevice",
 ];
 
 /**

@@ -29,7 +29,9 @@ export type Reason =
   | "socket-error"
   | "profile-mismatch"
   | "proof-failed"
-  | "mac-failed";
+  | "mac-failed"
+  | "unknown-device"
+  | "bad-device-id";
 
 /** Settings a client or server takes for itself; unset ones come from the module-wide setters. */
 export interface SettingsMethods {
@@ -37,6 +39,11 @@ export interface SettingsMethods {
   /** XTEA rounds, 1..128 (default 32). */
   setNumberOfRounds(rounds: number): void;
   setProfile(profile: Profile): void;
+  /**
+   * Profile v2, clients: the id sent in the handshake (1-32 printable ASCII characters, no
+   * spaces), so a server with per-device keys picks this device's key. A server ignores it.
+   */
+  setDeviceId(id: string): void;
   /** Keep-alive interval and inactivity timeout in ms (timeout -1 disables the check). */
   setKeepAliveConfig(intervalMs: number, timeoutMs: number): void;
   setHandshakeTimeout(ms: number): void;
@@ -107,6 +114,8 @@ export interface Module {
   setNumberOfRounds(rounds: number): void;
   /** "v2" loads the Storage module lwstcp-v2 (require throws when it is missing). */
   setProfile(profile: Profile): void;
+  /** Profile v2: the device id of every client that was not given its own (1-32 printable ASCII characters, no spaces). */
+  setDeviceId(id: string): void;
   LightweightSecureClient: new (host: string, port: number) => LightweightSecureClient;
   LightweightSecureServer: new (port: number) => LightweightSecureServer;
   /** Sessions are made by the server; the class is exported for instanceof. */

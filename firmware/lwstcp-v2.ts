@@ -24,6 +24,7 @@ export function createConnectionV2(role: number, options: DeviceOptions, sink: C
     {
       preSharedKey: options.preSharedKey as Uint32Array,
       primitives: primitives,
+      deviceId: options.deviceId,
       random: options.random,
       clock: options.clock,
       keepAliveIntervalMs: options.keepAliveIntervalMs,

@@ -22,4 +22,4 @@
 
 export { LightweightSecureClient } from "./device/client.js";
 export { type HandshakeResult, LightweightSecureServer, Session } from "./device/server.js";
-export { setHandshakeKey, setNumberOfRounds, setProfile } from "./device/settings.js";
+export { setDeviceId, setHandshakeKey, setNumberOfRounds, setProfile } from "./device/settings.js";

@@ -18,7 +18,7 @@ import { type ConnectionSink, type ProtocolConnection, pollIntervalMs, ROLE_CLIE
 export type ConnectionFactory = (role: number, options: DeviceOptions, sink: ConnectionSink) => ProtocolConnection;
 
 /** A connection's options as lwstcp.ts makes them: v1's, plus the key itself for v2. */
-export type DeviceOptions = ConnectionOptions & { preSharedKey?: Uint32Array };
+export type DeviceOptions = ConnectionOptions & { preSharedKey?: Uint32Array; deviceId?: string };
 
 /** The part of an Espruino Socket this driver uses. */
 export interface EspruinoSocket {

@@ -8,9 +8,12 @@
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { DEMO_KEY_WORDS, keyToHex, parseKey } from "../firmware/core/index.js";
+import { deviceIdProblem } from "../firmware/core/v2/constants.js";
 import {
   choiceFlag,
   DEMO_KEY_WARNING,
+  DEVICE_ID_FLAG_SPEC,
+  deviceIdFlag,
   type Flags,
   intFlag,
   isDemoKey,
@@ -55,6 +58,7 @@ export const SIM_SPEC: ToolSpec = {
       default: "client",
     },
     { name: "profile", value: "v1|v2", help: "v1: the C++ library's wire format; v2: authenticated; must match the peer", default: "v1" },
+    { ...DEVICE_ID_FLAG_SPEC, help: DEVICE_ID_FLAG_SPEC.help + "; with --devices N they are ID-1 … ID-N" },
     { name: "rounds", value: "R", help: "XTEA rounds, 1..128; must match the peer (profile v1 only)", default: 32 },
     { name: "devices", value: "N", help: "how many devices to boot (role client)", default: 1 },
     { name: "count", value: "N", help: "the demo client stops after N correct replies; the run ends when every device has finished" },
@@ -106,6 +110,7 @@ async function listeningPort(device: Device, port: number, until: Promise<void>)
 async function main(flags: Flags): Promise<number> {
   const role = choiceFlag(flags, "role", ROLES, "client");
   const profile = choiceFlag(flags, "profile", PROFILES, "v1");
+  const deviceId = deviceIdFlag(flags, profile);
   const host = flags.get("host") ?? "127.0.0.1";
   if (host === "") throw new UsageError("--host needs a value");
   const port = portFlag(flags, "port", { allowZero: role === "server", fallback: DEFAULT_PORT }) as number;
@@ -114,6 +119,12 @@ async function main(flags: Flags): Promise<number> {
   const count = intFlag(flags, "count", 1, 1_000_000_000);
   const duration = numberFlag(flags, "duration", 0.001, 31 * 24 * 3600);
   if (role === "server" && deviceCount > 1) throw new UsageError("--role server listens on --port: run one device");
+  if (deviceId !== undefined && role === "server") throw new UsageError("--device-id is for --role client: a device names itself to the server it connects to");
+  if (deviceId !== undefined && flags.has("config")) throw new UsageError('--device-id with --config: put "deviceId" in your settings instead');
+  if (deviceId !== undefined && deviceCount > 1) {
+    const problem = deviceIdProblem(deviceId + "-" + deviceCount);
+    if (problem) throw new UsageError("--device-id with --devices " + deviceCount + ": " + problem + " (the ids are ID-1 … ID-N)");
+  }
   const usesKey = ["key", "key-words", "key-file"].some((name) => flags.has(name)) || !!process.env.LWSTCP_KEY;
   const key = usesKey ? keyFromFlags(flags, process.env) : parseKey(DEMO_KEY_WORDS);
   const demoKey = isDemoKey(key);
@@ -148,6 +159,9 @@ async function main(flags: Flags): Promise<number> {
     ...(count !== undefined ? { count } : {}),
   };
   const config: FirmwareConfig | AppConfig = userConfig ?? demoConfig;
+  /** Each device's settings: with --device-id, its own id. */
+  const configFor = (i: number): FirmwareConfig | AppConfig =>
+    deviceId === undefined ? config : { ...demoConfig, deviceId: deviceCount === 1 ? deviceId : deviceId + "-" + i };
   const target = userConfig ? `${String(userConfig.host ?? host)}:${String(userConfig.port ?? port)}` : `${host}:${port}`;
   const what = role === "client" ? `connecting to ${target}` : `listening on 127.0.0.1:${port || "(any free port)"}`;
   note(
@@ -167,7 +181,7 @@ async function main(flags: Flags): Promise<number> {
           app: { path: app },
           library: { path: library },
           ...(profile === "v2" ? { v2Library: { path: v2Library } } : {}),
-          config,
+          config: configFor(i),
         }),
       );
     } catch (error) {

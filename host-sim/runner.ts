@@ -21,6 +21,8 @@ export interface FirmwareConfig {
   key: string | number[];
   rounds?: number;
   profile?: "v1" | "v2";
+  /** v2 client: the id the demo names itself by (setDeviceId). */
+  deviceId?: string;
   role: "client" | "server";
   count?: number;
   keepAliveMs?: number;

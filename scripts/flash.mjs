@@ -25,6 +25,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseKey } from "../build/firmware/core/index.js";
+import { deviceIdProblem } from "../build/firmware/core/v2/constants.js";
 import { DEMO_KEY_WARNING, intFlag, isDemoKey, parseTool, runTool, UsageError } from "../build/server/cli/args.js";
 import { ROOT, readBoards } from "./boards.mjs";
 
@@ -103,7 +104,7 @@ function flashOptions(flags) {
 }
 
 /** The fields the board demo (firmware/apps/demo.ts) reads. */
-const KNOWN_FIELDS = ["ssid", "password", "host", "port", "key", "rounds", "profile", "role", "count", "keepAliveMs", "timeoutMs"];
+const KNOWN_FIELDS = ["ssid", "password", "host", "port", "key", "rounds", "profile", "deviceId", "role", "count", "keepAliveMs", "timeoutMs"];
 /** Values copied from boards/config.example.json that cannot be anyone's network. */
 const PLACEHOLDERS = { ssid: "your-wifi-name", password: "your-wifi-password" };
 
@@ -171,6 +172,12 @@ export function checkConfig(text) {
   if (config.rounds !== undefined && (!isWhole(config.rounds) || config.rounds < 1 || config.rounds > 128))
     problems.push(`rounds must be a whole number from 1 to 128, got ${shown(config.rounds)}`);
   if (config.profile === "v2" && config.rounds !== undefined && config.rounds !== 32) warnings.push("rounds is ignored with profile v2");
+  if (config.deviceId !== undefined) {
+    const problem = deviceIdProblem(config.deviceId);
+    if (problem) problems.push(`deviceId: ${problem}, got ${shown(config.deviceId)}`);
+    else if (config.profile !== "v2") problems.push(`deviceId needs "profile": "v2" (the v1 wire format cannot carry a device id)`);
+    else if (role === "server") warnings.push("deviceId is used only by role client");
+  }
   if (config.count !== undefined && (!isWhole(config.count) || config.count < 0))
     problems.push(`count must be a whole number, 0 or more (0: never stop), got ${shown(config.count)}`);
   if (config.count !== undefined && role === "server") warnings.push("count is used only by role client");

@@ -42,24 +42,37 @@ const LABELS = {
   exporter: "lwstcp v2 exporter",
 };
 
-const salt = Buffer.concat([ns, nc]);
-const prk = createHmac("sha256", salt).update(psk).digest();
-const keys = {};
-for (const [name, label] of Object.entries(LABELS)) keys[name] = Buffer.from(hkdfSync("sha256", psk, salt, label, 32));
+/**
+ * The handshake for an optional device id: salt Ns ‖ Nc [‖ n ‖ id], transcript
+ * ServerHello ‖ ClientHello (0x13 ‖ Nc, or 0x17 ‖ n ‖ id ‖ Nc) without the proof.
+ */
+function handshake(deviceId) {
+  const idPart = deviceId ? Buffer.concat([Buffer.from([deviceId.length]), Buffer.from(deviceId, "ascii")]) : Buffer.alloc(0);
+  const salt = Buffer.concat([ns, nc, idPart]);
+  const prk = createHmac("sha256", salt).update(psk).digest();
+  const keys = {};
+  for (const [name, label] of Object.entries(LABELS)) keys[name] = Buffer.from(hkdfSync("sha256", psk, salt, label, 32));
+  const serverHello = Buffer.concat([Buffer.from([0x12]), ns]);
+  const helloHead = deviceId ? Buffer.concat([Buffer.from([0x17]), idPart]) : Buffer.from([0x13]);
+  const clientTranscript = Buffer.concat([serverHello, helloHead, nc]);
+  const clientProof = createHmac("sha256", keys.clientProof)
+    .update(Buffer.concat([Buffer.from("lwstcp v2 client finished"), clientTranscript]))
+    .digest()
+    .subarray(0, 16);
+  const clientHello = Buffer.concat([helloHead, nc, clientProof]);
+  const serverTranscript = Buffer.concat([clientTranscript, clientProof]);
+  const serverProof = createHmac("sha256", keys.serverProof)
+    .update(Buffer.concat([Buffer.from("lwstcp v2 server finished"), serverTranscript]))
+    .digest()
+    .subarray(0, 16);
+  const serverFinished = Buffer.concat([Buffer.from([0x14]), serverProof]);
+  return { salt, prk, keys, serverHello, clientProof, clientHello, serverProof, serverFinished };
+}
 
-const serverHello = Buffer.concat([Buffer.from([0x12]), ns]);
-const clientTranscript = Buffer.concat([serverHello, Buffer.from([0x13]), nc]);
-const clientProof = createHmac("sha256", keys.clientProof)
-  .update(Buffer.concat([Buffer.from("lwstcp v2 client finished"), clientTranscript]))
-  .digest()
-  .subarray(0, 16);
-const clientHello = Buffer.concat([Buffer.from([0x13]), nc, clientProof]);
-const serverTranscript = Buffer.concat([clientTranscript, clientProof]);
-const serverProof = createHmac("sha256", keys.serverProof)
-  .update(Buffer.concat([Buffer.from("lwstcp v2 server finished"), serverTranscript]))
-  .digest()
-  .subarray(0, 16);
-const serverFinished = Buffer.concat([Buffer.from([0x14]), serverProof]);
+const plain = handshake(null);
+const { salt, prk } = plain;
+let keys = plain.keys;
+const { serverHello, clientProof, clientHello, serverProof, serverFinished } = plain;
 
 function record(direction, sequence, type, plaintext) {
   const encKey = direction === "c2s" ? keys.c2sEncryption : keys.s2cEncryption;
@@ -125,6 +138,27 @@ const vectors = {
   records,
   highSequence,
 };
+
+// The same nonces and PSK with a device id: every key and both proofs change. Records use the
+// identified session's keys (record() reads `keys`).
+const DEVICE_ID = "kitchen-1";
+const named = handshake(DEVICE_ID);
+keys = named.keys;
+const identified = {
+  deviceId: DEVICE_ID,
+  salt: hex(named.salt),
+  prk: hex(named.prk),
+  keys: Object.fromEntries(Object.entries(named.keys).map(([k, v]) => [k, hex(v)])),
+  handshake: {
+    serverHello: hex(named.serverHello),
+    clientProof: hex(named.clientProof),
+    clientHello: hex(named.clientHello),
+    serverProof: hex(named.serverProof),
+    serverFinished: hex(named.serverFinished),
+  },
+  records: [record("c2s", 0, 0x11, Buffer.from("hello from kitchen-1", "utf8")), record("s2c", 0, 0x11, Buffer.from("hello, kitchen-1", "utf8"))],
+};
+vectors.identified = identified;
 
 mkdirSync(dirname(output), { recursive: true });
 writeFileSync(output, JSON.stringify(vectors, null, 2) + "\n");

@@ -16,6 +16,7 @@
 
 import { connect } from "node:net";
 import { pollIntervalMs, REASON_LOCAL_DISCONNECT, ROLE_CLIENT, validateKeepAlive } from "../firmware/core/index.js";
+import { deviceIdProblem } from "../firmware/core/v2/constants.js";
 import { type Backoff, type BackoffOptions, backoffDelay, readBackoff } from "./backoff.js";
 import {
   type Credentials,
@@ -40,6 +41,11 @@ export interface ClientOptions extends SecureOptions {
   autoReconnect?: boolean | BackoffOptions;
   /** Local address to connect from (default: the OS's choice), e.g. one of several on a multi-homed host. */
   localAddress?: string;
+  /**
+   * Profile v2: the id this client names itself by in the handshake (1..32 characters
+   * 0x21..0x7E, sent in the clear), so a server with per-device keys picks its key. Not with v1.
+   */
+  deviceId?: string;
 }
 
 export interface ReconnectInfo {
@@ -61,6 +67,8 @@ export class LightweightSecureClient extends Notifier implements DriverOwner {
   private readonly settings: Settings;
   private readonly backoff: Backoff | null;
   private readonly localAddress: string | undefined;
+  /** The id sent in the v2 ClientHello (undefined: none). */
+  readonly deviceId: string | undefined;
   private driver: SocketDriver | null = null;
   /** The profile and key material of the current connection. */
   private credentials: Credentials | null = null;
@@ -91,6 +99,12 @@ export class LightweightSecureClient extends Notifier implements DriverOwner {
     if (options.localAddress !== undefined && (typeof options.localAddress !== "string" || options.localAddress === ""))
       throw new LwstcpError(ERR_INVALID_OPTION, "localAddress must be a non-empty string (an IP address of this host)");
     this.localAddress = options.localAddress;
+    if (options.deviceId !== undefined) {
+      const problem = deviceIdProblem(options.deviceId);
+      if (problem) throw new LwstcpError(ERR_INVALID_OPTION, "deviceId: " + problem);
+      if (this.settings.profile === "v1") throw new LwstcpError(ERR_INVALID_OPTION, "deviceId needs profile v2: the v1 wire format cannot carry a device id");
+    }
+    this.deviceId = options.deviceId;
   }
 
   /** True while the session is open (handshake done, not ended). */
@@ -128,7 +142,7 @@ export class LightweightSecureClient extends Notifier implements DriverOwner {
     if (this.isConnected) return Promise.resolve(handshakeSuccess(this.driver as SocketDriver));
     if (this.pending) return this.pending.promise;
     try {
-      wipeCredentials(startCredentials(this.settings, "LightweightSecureClient"));
+      wipeCredentials(this.startCredentials());
     } catch (err) {
       return Promise.reject(err);
     }
@@ -167,10 +181,19 @@ export class LightweightSecureClient extends Notifier implements DriverOwner {
     return closed;
   }
 
+  private startCredentials(): Credentials {
+    const credentials = startCredentials(this.settings, "LightweightSecureClient", { deviceId: this.deviceId });
+    if (this.deviceId !== undefined && credentials.profile !== "v2") {
+      wipeCredentials(credentials);
+      throw new LwstcpError(ERR_INVALID_OPTION, "deviceId needs profile v2: the v1 wire format cannot carry a device id");
+    }
+    return credentials;
+  }
+
   private open(): void {
     let credentials: Credentials;
     try {
-      credentials = startCredentials(this.settings, "LightweightSecureClient");
+      credentials = this.startCredentials();
     } catch (err) {
       // The key was cleared between attempts: stop, and say why.
       this.wanted = false;

@@ -25,8 +25,9 @@ import {
 } from "../firmware/core/index.js";
 import type { ConnectionSink, LifecycleOptions, ProtocolConnection } from "../firmware/core/lifecycle.js";
 import { DEFAULT_PROFILE, type Profile, parseProfile } from "../firmware/core/profile.js";
-import { ConnectionV2 } from "../firmware/core/v2/connection.js";
+import { ConnectionV2, pskBytes } from "../firmware/core/v2/connection.js";
 import { nodePrimitives } from "./crypto-v2.js";
+import type { DeviceKeys } from "./device-keys.js";
 import { ERR_INVALID_OPTION, ERR_NO_HANDSHAKE_KEY, LwstcpError } from "./errors.js";
 import { nodeRandom } from "./random.js";
 
@@ -170,9 +171,10 @@ export function handshakeSchedule(settings: Settings, who: string): KeySchedule 
   return createKeySchedule(instanceKey(settings, who), settings.rounds ?? defaultRounds);
 }
 
-function instanceKey(settings: Settings, who: string): Uint32Array {
+function instanceKey(settings: Settings, who: string, optional?: boolean): Uint32Array {
   const key = settings.key || defaultKey;
   if (!key) {
+    if (optional) return new Uint32Array(0);
     throw new LwstcpError(
       ERR_NO_HANDSHAKE_KEY,
       who + " has no handshake key: pass { key } in its options or call setHandshakeKey(key) first (8 u32 words, 64 hex digits or 32 bytes)",
@@ -214,18 +216,36 @@ function lifecycleOptions(settings: Settings): LifecycleOptions {
  * module-level ones. Throws ERR_LWSTCP_NO_HANDSHAKE_KEY without a key, and
  * ERR_LWSTCP_INVALID_OPTION for v2 with a non-default rounds option.
  */
-export function startCredentials(settings: Settings, who: string): Credentials {
+export function startCredentials(settings: Settings, who: string, identity: { deviceKeys?: DeviceKeys; deviceId?: string } = {}): Credentials {
   const profile = settings.profile ?? defaultProfile;
+  const deviceKeys = identity.deviceKeys;
   if (profile === "v2") {
     checkRoundsForProfile(profile, settings.rounds);
-    const psk = Uint32Array.from(instanceKey(settings, who));
+    // With per-device keys a server may have no single key: then only clients with an id get in.
+    const words = Uint32Array.from(instanceKey(settings, who, deviceKeys && deviceKeys.perDevice));
+    const psk = words.length ? words : null;
+    if (deviceKeys) deviceKeys.shared = psk && pskBytes(psk);
+    const deviceId = identity.deviceId;
     return {
       profile,
       schedule: null,
       psk,
-      create: (role, s, sink) => new ConnectionV2(role, { ...lifecycleOptions(s), preSharedKey: psk, primitives: nodePrimitives }, sink),
+      create: (role, s, sink) =>
+        new ConnectionV2(
+          role,
+          {
+            ...lifecycleOptions(s),
+            preSharedKey: psk ?? undefined,
+            primitives: nodePrimitives,
+            deviceId,
+            keyForDevice: deviceKeys ? (id, done) => deviceKeys.keyFor(sink, id, done) : undefined,
+          },
+          sink,
+        ),
     };
   }
+  if (deviceKeys && deviceKeys.perDevice)
+    throw new LwstcpError(ERR_INVALID_OPTION, "keys and keyForDevice need profile v2: the v1 wire format cannot carry a device id");
   const schedule = handshakeSchedule(settings, who);
   return { profile, schedule, psk: null, create: (role, s, sink) => new Connection(role, { ...lifecycleOptions(s), handshakeKey: schedule }, sink) };
 }

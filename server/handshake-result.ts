@@ -15,6 +15,8 @@ export interface HandshakeResult {
   peer: string;
   ipAddress: string;
   port: number;
+  /** Profile v2: the device id the client named (on the server) or sent (on the client); undefined without one. */
+  deviceId?: string;
 }
 
 export function makeResult(peer: string, ipAddress: string, port: number, reason: string, detail?: string): HandshakeResult {
@@ -28,8 +30,14 @@ export function makeResult(peer: string, ipAddress: string, port: number, reason
   };
 }
 
+function withDeviceId(result: HandshakeResult, driver: SocketDriver): HandshakeResult {
+  const id = (driver.connection as { deviceId?: string | null }).deviceId;
+  if (id) result.deviceId = id;
+  return result;
+}
+
 export function handshakeSuccess(driver: SocketDriver): HandshakeResult {
-  return makeResult(driver.peer, driver.address, driver.port, "");
+  return withDeviceId(makeResult(driver.peer, driver.address, driver.port, ""), driver);
 }
 
 export function handshakeFailure(driver: SocketDriver, reason: string): HandshakeResult {
@@ -38,5 +46,5 @@ export function handshakeFailure(driver: SocketDriver, reason: string): Handshak
   // A v1 client writes nothing before its HandshakeResponse (profile v2 opens with its hello).
   const cause = connection.role === ROLE_CLIENT && connection instanceof Connection ? clientFailureDetail(reason, driver.socket.bytesWritten > 0) : undefined;
   const details = [error ? error.message : "", cause || ""].filter((text) => text !== "");
-  return makeResult(driver.peer, driver.address, driver.port, reason, details.length ? details.join("; ") : undefined);
+  return withDeviceId(makeResult(driver.peer, driver.address, driver.port, reason, details.length ? details.join("; ") : undefined), driver);
 }

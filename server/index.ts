@@ -25,7 +25,14 @@ export {
   REASON_WRONG_TYPE,
   REASON_ZERO_LENGTH,
 } from "../firmware/core/index.js";
-export { REASON_MAC_FAILED, REASON_PROFILE_MISMATCH, REASON_PROOF_FAILED } from "../firmware/core/v2/constants.js";
+export {
+  deviceIdProblem,
+  REASON_BAD_DEVICE_ID,
+  REASON_MAC_FAILED,
+  REASON_PROFILE_MISMATCH,
+  REASON_PROOF_FAILED,
+  REASON_UNKNOWN_DEVICE,
+} from "../firmware/core/v2/constants.js";
 export type { Backoff, BackoffOptions } from "./backoff.js";
 export { backoffDelay } from "./backoff.js";
 export { type ClientOptions, LightweightSecureClient, type ReconnectInfo } from "./client.js";
@@ -40,6 +47,7 @@ export {
   setNumberOfRounds,
   setProfile,
 } from "./config.js";
+export { type DeviceKeyLookup, type DeviceKeyTable, parseKeyTable } from "./device-keys.js";
 export {
   ERR_CALLBACK,
   ERR_INTERNAL,
@@ -76,6 +84,7 @@ export { deviceTopicLevel } from "./mqtt/topics.js";
 export {
   describeReason,
   REASON_INTERNAL_ERROR,
+  REASON_REVOKED,
   REASON_SEND_STALLED,
   REFUSED_ADDRESS_LIMIT,
   REFUSED_HANDSHAKE_LIMIT,
@@ -89,6 +98,7 @@ export {
   DEFAULT_SEND_STALL_TIMEOUT_MS,
   DEFAULT_SILENT_HANDSHAKE_TIMEOUT_MS,
   defaultQueueBudgetBytes,
+  type KeysChange,
   LightweightSecureServer,
   type RefusedConnection,
   type ServerOptions,

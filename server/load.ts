@@ -23,6 +23,8 @@ export interface LoadOptions {
   rounds?: number;
   /** v1 (default) or v2; must match the server. */
   profile?: Profile;
+  /** v2: the device id every session names itself by (a server with per-device keys needs one it knows). */
+  deviceId?: string;
   mode: LoadMode;
   sessions: number;
   /** echo: messages per second in total; 0 = closed loop. */
@@ -110,6 +112,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     key: options.key,
     rounds: options.rounds,
     profile: options.profile,
+    deviceId: options.deviceId,
     keepAliveIntervalMs: options.keepAliveIntervalMs,
     inactivityTimeoutMs: options.inactivityTimeoutMs,
   };

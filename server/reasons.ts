@@ -17,12 +17,14 @@ import {
   REASON_WRONG_TYPE,
   REASON_ZERO_LENGTH,
 } from "../firmware/core/index.js";
-import { REASON_MAC_FAILED, REASON_PROFILE_MISMATCH, REASON_PROOF_FAILED } from "../firmware/core/v2/constants.js";
+import { REASON_BAD_DEVICE_ID, REASON_MAC_FAILED, REASON_PROFILE_MISMATCH, REASON_PROOF_FAILED, REASON_UNKNOWN_DEVICE } from "../firmware/core/v2/constants.js";
 
 /** Something in this process threw while handling the connection; the connection is dropped, the process lives on. */
 export const REASON_INTERNAL_ERROR = "internal-error";
 /** Bytes waited in the session's send queue for the stall timeout without the socket taking any: the peer stopped reading. */
 export const REASON_SEND_STALLED = "send-stalled";
+/** The session's device was removed from the server's key table, or given another key (setKeys, SIGHUP). */
+export const REASON_REVOKED = "revoked";
 /** Refusals: the server is at its cap of concurrent handshakes or of sessions, or is stopping. */
 export const REFUSED_HANDSHAKE_LIMIT = "handshake-limit";
 export const REFUSED_SESSION_LIMIT = "session-limit";
@@ -40,6 +42,10 @@ const DESCRIPTIONS: Record<string, string> = {
   [REASON_PROFILE_MISMATCH]: "the peer speaks the other profile (v1 against v2): both ends need the same profile",
   [REASON_PROOF_FAILED]:
     "the peer's handshake proof did not verify: it does not hold this pre-shared key (a fake or misconfigured peer), or the handshake was altered",
+  [REASON_UNKNOWN_DEVICE]:
+    "the server has no key for the device id the peer named (or, with per-device keys only, the peer named none); the peer was refused exactly as for a wrong key",
+  [REASON_BAD_DEVICE_ID]: "the peer's ClientHello carries a device id that is not 1-32 printable ASCII characters without spaces",
+  [REASON_REVOKED]: "the device's key was removed from the server's key table or replaced",
   [REASON_MAC_FAILED]: "a record's authentication tag did not verify: the stream was altered, replayed, reordered, truncated or forged",
   [REASON_ZERO_LENGTH]: "the peer sent a message with LENGTH 0",
   [REASON_BAD_LENGTH]: "the peer sent a message longer than 65528 bytes",

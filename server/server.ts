@@ -14,6 +14,10 @@
 // budget, and a session whose queue has not moved for sendStallTimeoutMs ends with
 // "send-stalled", so a peer that stops reading holds memory for a bounded time only.
 //
+// Device identity (profile v2, docs/DEVICE-IDENTITY.md): with `keys` or `keyForDevice` each
+// device id has its own key (device-keys.ts decides which key a client gets); setKeys() swaps
+// the table while running and ends the sessions whose device lost its key with "revoked".
+//
 // Events (each also a setOnX callback with the C++ name): 'started', 'stopped',
 // 'handshakeStarted' (peer), 'handshakeSuccess' (result, session) and 'session' (session),
 // 'handshakeFailed' (result), 'refused' ({peer, reason}), 'error' (error).
@@ -34,10 +38,11 @@ import {
   startCredentials,
   wipeCredentials,
 } from "./config.js";
+import { type DeviceKeyLookup, DeviceKeys, type DeviceKeyTable } from "./device-keys.js";
 import { ERR_INVALID_OPTION, LwstcpError } from "./errors.js";
 import { type HandshakeResult, handshakeFailure, handshakeSuccess } from "./handshake-result.js";
 import { Notifier } from "./notifier.js";
-import { REASON_SEND_STALLED, REFUSED_HANDSHAKE_LIMIT, REFUSED_SESSION_LIMIT, REFUSED_STOPPING } from "./reasons.js";
+import { REASON_REVOKED, REASON_SEND_STALLED, REFUSED_HANDSHAKE_LIMIT, REFUSED_SESSION_LIMIT, REFUSED_STOPPING } from "./reasons.js";
 import { Session } from "./session.js";
 import { type DriverOwner, formatPeer, normalizeAddress, type QueueBudget, SocketDriver } from "./socket-driver.js";
 
@@ -61,6 +66,21 @@ export interface ServerOptions extends SecureOptions {
   maxSessions?: number;
   /** listen() backlog (default 1024; the OS may cap it). */
   backlog?: number;
+  /**
+   * Profile v2: a key per device id ({ "kitchen-1": key, … }). A client without an id then gets
+   * `key` if there is one, else is refused ("unknown-device"), as is an id not in the table.
+   */
+  keys?: DeviceKeyTable;
+  /** Profile v2, instead of `keys`: the key for an id, or undefined; may return a Promise (bounded by the handshake timeout). */
+  keyForDevice?: DeviceKeyLookup;
+}
+
+/** What setKeys() did. */
+export interface KeysChange {
+  /** Devices in the new table. */
+  devices: number;
+  /** Open sessions ended "revoked": their device is no longer in the table, or has another key. */
+  revoked: number;
 }
 
 export const DEFAULT_MAX_HANDSHAKES = 4096;
@@ -132,6 +152,7 @@ export class LightweightSecureServer extends Notifier implements DriverOwner {
   private readonly silentTimeoutMs: number;
   private readonly admission: Admission<SocketDriver>;
   private readonly budget: QueueBudget;
+  private readonly deviceKeys: DeviceKeys;
   private net: Server | null = null;
   /** The profile and key material while started. */
   private credentials: Credentials | null = null;
@@ -165,6 +186,8 @@ export class LightweightSecureServer extends Notifier implements DriverOwner {
       silentTimeoutMs: this.silentTimeoutMs,
     });
     this.budget = { used: 0, limit: limit("queueBudgetBytes", options.queueBudgetBytes, defaultQueueBudgetBytes()) };
+    this.deviceKeys = new DeviceKeys(options.keys, options.keyForDevice);
+    this.deviceKeys.onError = (error) => this.reportError(error);
     const stall = options.sendStallTimeoutMs;
     this.sendStallTimeoutMs = stall === -1 ? -1 : limit("sendStallTimeoutMs (or -1)", stall, DEFAULT_SEND_STALL_TIMEOUT_MS);
   }
@@ -224,12 +247,34 @@ export class LightweightSecureServer extends Notifier implements DriverOwner {
     this.restartPollTimer();
   }
 
+  /**
+   * Replaces the per-device keys (profile v2) without dropping sessions: a bad table throws
+   * ERR_LWSTCP_INVALID_OPTION and changes nothing; each open session whose device is no longer
+   * in the table, or has another key in it, is sent Disconnect and ends with reason "revoked".
+   */
+  setKeys(keys: DeviceKeyTable): KeysChange {
+    if (this.profile !== "v2") throw new LwstcpError(ERR_INVALID_OPTION, "setKeys needs profile v2: the v1 wire format cannot carry a device id");
+    this.deviceKeys.setTable(keys);
+    let revoked = 0;
+    for (const driver of Array.from(this.drivers)) {
+      const session = driver.attachment as Session | null;
+      if (!session || !driver.connection.isOpen || this.deviceKeys.stillGranted(driver, session.deviceId ?? null)) continue;
+      revoked++;
+      try {
+        driver.connection.disconnect(REASON_REVOKED);
+      } catch (thrown) {
+        driver.fault(thrown);
+      }
+    }
+    return { devices: this.deviceKeys.size, revoked };
+  }
+
   /** Starts listening. Rejects with ERR_LWSTCP_NO_HANDSHAKE_KEY when no key was given, or with the listen error. */
   start(): Promise<void> {
     if (this.net) return Promise.reject(new LwstcpError(ERR_INVALID_OPTION, "the server is already started"));
     let credentials: Credentials;
     try {
-      credentials = startCredentials(this.settings, "LightweightSecureServer");
+      credentials = startCredentials(this.settings, "LightweightSecureServer", { deviceKeys: this.deviceKeys });
     } catch (err) {
       return Promise.reject(err);
     }
@@ -240,6 +285,7 @@ export class LightweightSecureServer extends Notifier implements DriverOwner {
       const failed = (error: Error) => {
         this.net = null;
         wipeCredentials(credentials);
+        this.deviceKeys.wipe();
         this.credentials = null;
         reject(error);
       };
@@ -269,6 +315,7 @@ export class LightweightSecureServer extends Notifier implements DriverOwner {
         if (this.silentTimer) clearInterval(this.silentTimer);
         this.silentTimer = null;
         wipeCredentials(this.credentials);
+        this.deviceKeys.wipe();
         this.credentials = null;
         this.net = null;
         this.stopping = null;
@@ -395,6 +442,7 @@ export class LightweightSecureServer extends Notifier implements DriverOwner {
     this.handshaking--;
     this.stats.handshakesSucceeded++;
     const session = new Session(driver, this, this.settings.maxQueuedBytes);
+    session.deviceId = (driver.connection as { deviceId?: string | null }).deviceId ?? undefined;
     driver.attachment = session;
     this.openSessions.add(session);
     this.notify(this.onHandshakeSuccess, "handshakeSuccess", handshakeSuccess(driver), session);

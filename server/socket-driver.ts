@@ -25,7 +25,7 @@ import { ConnectionV2 } from "../firmware/core/v2/connection.js";
 import { recordSize } from "../firmware/core/v2/constants.js";
 import type { ConnectionMaker } from "./config.js";
 import { asError, ERR_INTERNAL } from "./errors.js";
-import { REASON_INTERNAL_ERROR } from "./reasons.js";
+import { REASON_INTERNAL_ERROR, REASON_REVOKED } from "./reasons.js";
 
 export interface DriverOwner {
   handshakeSucceeded(driver: SocketDriver): void;
@@ -264,7 +264,7 @@ export class SocketDriver implements ConnectionSink {
 
   close(): void {
     const reason = this.connection.reason;
-    if (reason === REASON_LOCAL_DISCONNECT || reason === REASON_DISCONNECT) {
+    if (reason === REASON_LOCAL_DISCONNECT || reason === REASON_DISCONNECT || reason === REASON_REVOKED) {
       // A clean end: let the queued bytes (our Disconnect included) reach the peer, but do
       // not wait forever for a peer that stopped reading.
       this.socket.end();

@@ -34,6 +34,8 @@ interface Tool {
   missingFile?: { args: string[]; message: RegExp };
   /** Takes its flags from `--config FILE` too (ToolSpec.config). */
   flagsFile?: boolean;
+  /** Arguments of a valid run apart from --profile and --device-id, when the tool takes --device-id. */
+  deviceId?: string[];
   /** When the tool is not on the shared layer yet (another branch), why its cases are pending. */
   pending?: () => string | undefined;
 }
@@ -66,18 +68,37 @@ const TOOLS: Tool[] = [
       "--log-level error|warn|info|debug",
       "--quiet",
       "--config FILE",
+      "--keys FILE",
     ],
     base: ["--port", "0", "--host", "127.0.0.1", ...KEY],
     missingValue: [...KEY, "--port"],
     port: { rest: KEY, allowZero: true },
     keyless: ["--port", "0"],
     flagsFile: true,
+    missingFile: {
+      args: ["--port", "0", "--profile", "v2", "--keys", "/nonexistent/keys.json"],
+      message: /--keys: cannot read \/nonexistent\/keys\.json: ENOENT/,
+    },
   },
   {
     program: "lwstcp-client",
     script: "build/server/cli/lwstcp-client.js",
-    flags: ["--host HOST", "--port PORT", ...KEY_FLAGS, "--rounds", "--profile", "--keepalive", "--timeout", "--log", "--mode", "--count", "--sizes"],
+    flags: [
+      "--host HOST",
+      "--port PORT",
+      ...KEY_FLAGS,
+      "--rounds",
+      "--profile",
+      "--keepalive",
+      "--timeout",
+      "--log",
+      "--mode",
+      "--count",
+      "--sizes",
+      "--device-id ID",
+    ],
     base: ["--port", "1", ...KEY, "--mode", "fizzbuzz", "--count", "1"],
+    deviceId: ["--port", "1", ...KEY, "--mode", "fizzbuzz", "--count", "1"],
     missingValue: [...KEY, "--mode", "fizzbuzz", "--count"],
     port: { rest: [...KEY, "--mode", "fizzbuzz", "--count", "1"], allowZero: false },
     keyless: ["--port", "1", "--mode", "fizzbuzz", "--count", "1"],
@@ -85,8 +106,21 @@ const TOOLS: Tool[] = [
   {
     program: "lwstcp-bench",
     script: "build/server/cli/lwstcp-bench.js",
-    flags: ["--host HOST", "--port PORT", ...KEY_FLAGS, "--mode", "--sessions", "--rate", "--size", "--duration", "--connect-concurrency", "--json"],
+    flags: [
+      "--host HOST",
+      "--port PORT",
+      ...KEY_FLAGS,
+      "--mode",
+      "--sessions",
+      "--rate",
+      "--size",
+      "--duration",
+      "--connect-concurrency",
+      "--json",
+      "--device-id ID",
+    ],
     base: ["--port", "1", ...KEY],
+    deviceId: ["--port", "1", ...KEY],
     missingValue: [...KEY, "--port"],
     port: { rest: KEY, allowZero: false },
     keyless: ["--port", "1"],
@@ -94,8 +128,9 @@ const TOOLS: Tool[] = [
   {
     program: "lwstcp-sim",
     script: "build/host-sim/cli.js",
-    flags: ["--port", ...KEY_FLAGS, "--devices", "--profile", "--rounds", "--count", "--duration", "--role", "--app FILE", "--config FILE"],
+    flags: ["--port", ...KEY_FLAGS, "--devices", "--profile", "--rounds", "--count", "--duration", "--role", "--app FILE", "--config FILE", "--device-id ID"],
     base: [],
+    deviceId: [],
     missingValue: ["--port"],
     // Role client (the default) connects out: 0 is no port to connect to.
     port: { rest: [], allowZero: false },
@@ -267,6 +302,24 @@ const CASES: Case[] = [
         await runTool(tool, [...(tool.keyless as string[]), "--key-file", "/nonexistent/key"]),
         /--key-file: cannot read \/nonexistent\/key: ENOENT/,
       ),
+  },
+  {
+    name: "a bad --device-id, and --device-id without --profile v2",
+    applies: (tool) => tool.deviceId !== undefined,
+    check: async (tool) => {
+      const rest = tool.deviceId as string[];
+      assertUsageError(
+        tool,
+        await runTool(tool, [...rest, "--profile", "v2", "--device-id", "two words"]),
+        /--device-id: a device id may hold only printable ASCII/,
+      );
+      assertUsageError(
+        tool,
+        await runTool(tool, [...rest, "--profile", "v2", "--device-id", "x".repeat(33)]),
+        /--device-id: a device id must be a string of 1 to 32 characters, got 33/,
+      );
+      assertUsageError(tool, await runTool(tool, [...rest, "--device-id", "kitchen-1"]), /--device-id needs --profile v2/);
+    },
   },
   {
     name: "a missing file",

@@ -1,19 +1,22 @@
 // Before the session key exists, a peer can make a connection hold nothing larger than the
-// largest handshake packet (33 bytes), and a TYPE the handshake does not expect fails at its
-// first byte. Both profiles, both roles, every handshake step, every TYPE byte, 1-byte chunks.
+// largest handshake packet it may receive (33 bytes; 66 for a v2 server, whose ClientHello may
+// carry a 32-byte device id), and a TYPE the handshake does not expect fails at its first byte.
+// Both profiles, both roles, every handshake step, every TYPE byte, 1-byte chunks.
 
 import assert from "node:assert/strict";
 import { type ConnectionSink, STATE_CLOSED } from "../firmware/core/connection.js";
 import { HANDSHAKE_SUCCESS_PACKET_SIZE } from "../firmware/core/constants.js";
 import { Framer } from "../firmware/core/framer.js";
-import { CLIENT_HELLO_SIZE, RECORD_AT } from "../firmware/core/v2/constants.js";
+import { CLIENT_HELLO_SIZE, MAX_CLIENT_HELLO_SIZE, RECORD_AT, TYPE_V2_CLIENT_HELLO_ID } from "../firmware/core/v2/constants.js";
 import { FramerV2 } from "../firmware/core/v2/framer.js";
 import { internals } from "./helpers/internals.js";
 import { pair, type Recorder } from "./helpers/pair.js";
 import { pairV2 } from "./helpers/v2.js";
 
-/** The largest handshake packet of either profile: all a peer without the key may make us hold. */
+/** The largest handshake packet of either profile without a device id: all a peer without the key may make us hold. */
 const PREKEY_LIMIT = 33;
+/** A v2 server's limit: the ClientHello with the longest device id. */
+const V2_SERVER_LIMIT = MAX_CLIENT_HELLO_SIZE;
 
 interface Engine {
   state: number;
@@ -57,6 +60,10 @@ interface Step {
   make(): { connection: Engine; sink: Recorder };
   /** The reason for any other first byte. */
   reason(type: number): string;
+  /** Another TYPE this step takes (the v2 server: a ClientHello with an id). */
+  alsoExpected?: number;
+  /** Most bytes held for the peer at this step (default PREKEY_LIMIT). */
+  limit?: number;
 }
 
 const isV1Type = (t: number) => t >= 0x01 && t <= 0x06;
@@ -101,6 +108,8 @@ const STEPS: Step[] = [
   {
     name: "v2 server awaiting the ClientHello",
     expected: 0x13,
+    alsoExpected: TYPE_V2_CLIENT_HELLO_ID,
+    limit: V2_SERVER_LIMIT,
     make() {
       const p = pairV2();
       p.server.start();
@@ -149,14 +158,34 @@ function feedUntilClosed(connection: Engine, bytes: Uint8Array, watch?: () => vo
 }
 
 describe("core: nothing is held for a peer before the key is proven", () => {
-  it("the largest handshake packet is 33 bytes in both profiles", () => {
+  it("the largest handshake packet is 33 bytes in both profiles, 66 for a v2 ClientHello with a 32-byte id", () => {
     assert.equal(Math.max(HANDSHAKE_SUCCESS_PACKET_SIZE, CLIENT_HELLO_SIZE), PREKEY_LIMIT);
+    assert.equal(V2_SERVER_LIMIT, 2 + 32 + 16 + 16);
+  });
+
+  it("v2 server: a ClientHello with an id is sized from its length byte, 0 or above 32 fail bad-size at that byte, a bad character bad-device-id", () => {
+    for (const [n, reason] of [
+      [0, "bad-size"],
+      [33, "bad-size"],
+      [255, "bad-size"],
+    ] as const) {
+      const p = pairV2();
+      p.server.start();
+      assert.equal(feedUntilClosed(p.server, Uint8Array.of(TYPE_V2_CLIENT_HELLO_ID, n, 0x41, 0x41)), 2, `n = ${n}`);
+      assert.equal(p.server.reason, reason);
+    }
+    const p = pairV2();
+    p.server.start();
+    const hello = new Uint8Array(2 + 3 + 32).fill(0x11);
+    hello.set([TYPE_V2_CLIENT_HELLO_ID, 3, 0x61, 0x20, 0x62]);
+    assert.equal(feedUntilClosed(p.server, hello), hello.length, "a whole packet is read, then its id judged");
+    assert.equal(p.server.reason, "bad-device-id");
   });
 
   for (const step of STEPS) {
     it(`${step.name}: every other TYPE byte fails the connection at that first byte, with its reason`, () => {
       for (let t = 0; t < 256; t++) {
-        if (t === step.expected) continue;
+        if (t === step.expected || t === step.alsoExpected) continue;
         const { connection, sink } = step.make();
         const used = feedUntilClosed(connection, Uint8Array.of(t, 0xff, 0xf8, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17));
         assert.equal(used, 1, `TYPE 0x${t.toString(16)} took ${used} bytes to judge`);
@@ -166,7 +195,8 @@ describe("core: nothing is held for a peer before the key is proven", () => {
       }
     });
 
-    it(`${step.name}: a 64 KB message header and its body allocate nothing over ${PREKEY_LIMIT} bytes`, () => {
+    const limit = step.limit ?? PREKEY_LIMIT;
+    it(`${step.name}: a 64 KB message header and its body allocate nothing over ${limit} bytes`, () => {
       for (const type of [0x01, 0x11]) {
         const { connection } = step.make();
         const attack = hugeMessage(type);
@@ -174,11 +204,11 @@ describe("core: nothing is held for a peer before the key is proven", () => {
         const made = uint8ArraysMade(() => feedUntilClosed(connection, attack, () => (held = Math.max(held, heldBytes(connection)))));
         assert.equal(connection.state, STATE_CLOSED, "the header ends the connection");
         assert.deepEqual(
-          made.filter((n) => n > PREKEY_LIMIT),
+          made.filter((n) => n > limit),
           [],
           "arrays made for TYPE 0x" + type.toString(16),
         );
-        assert.ok(held <= PREKEY_LIMIT, `held ${held} bytes for the peer before the key`);
+        assert.ok(held <= limit, `held ${held} bytes for the peer before the key`);
       }
     });
   }
@@ -187,7 +217,7 @@ describe("core: nothing is held for a peer before the key is proven", () => {
     ["v1", () => pair()],
     ["v2", () => pairV2()],
   ] as const) {
-    it(`${name}: an honest handshake in 1-byte chunks holds at most ${PREKEY_LIMIT} bytes per side until open; messages then grow the buffers`, () => {
+    it(`${name}: an honest handshake in 1-byte chunks holds at most ${name === "v1" ? PREKEY_LIMIT : V2_SERVER_LIMIT} bytes per side until open; messages then grow the buffers`, () => {
       const p = make();
       const server = p.server as Engine;
       const client = p.client as Engine;
@@ -209,7 +239,7 @@ describe("core: nothing is held for a peer before the key is proven", () => {
         }
       }
       assert.ok(server.isOpen && client.isOpen, "both open");
-      assert.ok(most <= PREKEY_LIMIT, `held ${most} bytes before open`);
+      assert.ok(most <= (name === "v1" ? PREKEY_LIMIT : V2_SERVER_LIMIT), `held ${most} bytes before open`);
       const sink = p.serverSink as ConnectionSink & Recorder;
       p.client.sendBytes(new Uint8Array(5000).fill(0x61), 0, 5000);
       for (const chunk of p.clientSink.wire.splice(0)) p.server.receive(chunk);
@@ -248,7 +278,7 @@ describe("core: the framers' handshake mode", () => {
     assert.equal(wrong.packet.length, 33);
   });
 
-  it("v2: takes only the expected TYPE at packet[0] of a 33-byte buffer; after open() frames records at RECORD_AT", () => {
+  it("v2: takes only the expected TYPE at packet[0] of a 33-byte buffer (66 on a server); after open() frames records at RECORD_AT", () => {
     const framer = new FramerV2(264, 0x12);
     assert.equal(framer.packet.length, 33);
     assert.deepEqual(feedAll(framer, [0x12, ...new Array(16).fill(9)]), [17]);
@@ -261,6 +291,7 @@ describe("core: the framers' handshake mode", () => {
     const wrong = new FramerV2(264, 0x13);
     feedAll(wrong, [0x11, 0xff, 0xf8]);
     assert.equal(wrong.error, "wrong-type");
-    assert.equal(wrong.packet.length, 33);
+    // The server's buffer holds a ClientHello with the longest id.
+    assert.equal(wrong.packet.length, MAX_CLIENT_HELLO_SIZE);
   });
 });

@@ -21,9 +21,9 @@ const FIZZBUZZ_JS = `function fb(n) { var t = ""; if (n % 3 === 0) t += "Fizz"; 
   if (!t) { for (var i = 0; i < (n % 4) + 2; i++) t += " "; t += "(:"; } return n + " " + t; }`;
 
 /** A device client that plays `rounds` FizzBuzz replies, checking each line. */
-function fizzBuzzClient(port: number, key: string, rounds: number, profile = ""): string {
+function fizzBuzzClient(port: number, key: string, rounds: number, profile = "", setup = ""): string {
   return `${FIZZBUZZ_JS}
-var lw = require("lwstcp"); lw.setHandshakeKey("${key}"); ${profile ? `lw.setProfile("${profile}");` : ""}
+var lw = require("lwstcp"); lw.setHandshakeKey("${key}"); ${profile ? `lw.setProfile("${profile}");` : ""} ${setup}
 var c = new lw.LightweightSecureClient("127.0.0.1", ${port});
 var expected = 2, replies = 0, wrong = 0;
 c.setOnHandshakeSuccess(function () { print("handshake succeeded"); expected = 2; c.sendMessage("1"); });
@@ -244,6 +244,37 @@ if (server.start()) print("listening");`;
     assert.equal(await echo.exit, 0, echo.out() + "\ndevice:\n" + run.out().slice(-3000));
     await run.waitFor("session ended: disconnect", 10000);
     assertNoUncaught(run);
+  });
+
+  it("profile v2 with a device id: setDeviceId pairs with lwstcp-server --keys under its own key; an unknown id is refused; a bad id throws", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "lane-keys-"));
+    try {
+      const keys = join(dir, "keys.json");
+      writeFileSync(keys, JSON.stringify({ "lane-1": OTHER_KEY_HEX }), { mode: 0o600 });
+      const port = await freePort();
+      const server = await startLwstcpServer(port, ["--keys", keys, "--mode", "fizzbuzz", "--profile", "v2"]);
+      procs.push(server);
+      const setup = `try { lw.setDeviceId("two words"); } catch (e) { print("bad id: " + e.message); } lw.setDeviceId("lane-1");`;
+      const client = await runEspruino(fizzBuzzClient(port, OTHER_KEY_HEX, 10, "v2", setup), { storage: libraryV2() });
+      await client.waitFor(/^done 10 replies, 0 wrong$/, 30000);
+      assert.ok(
+        client.lines().some((l) => /^bad id: a device id may hold only printable ASCII/.test(l)),
+        client.out(),
+      );
+      assertNoUncaught(client);
+      await client.stop();
+      assert.ok(
+        server.events().some((e) => e.event === "handshake-success" && e.device === "lane-1"),
+        server.out(),
+      );
+      const stranger = await runEspruino(fizzBuzzClient(port, OTHER_KEY_HEX, 10, "v2", `lw.setDeviceId("lane-2");`), { storage: libraryV2() });
+      await stranger.waitFor(/^handshake failed: peer-closed/, 20000);
+      await until(() => server.events().some((e) => e.event === "handshake-failed" && e.device === "lane-2"), { timeoutMs: 5000, what: () => server.out() });
+      assert.equal(server.events().find((e) => e.event === "handshake-failed" && e.device === "lane-2")?.reason, "unknown-device");
+      assertNoUncaught(stranger);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("runs the demo app from the exact upload text of `npm run flash -- --out`, with a Wifi stand-in prepended", async () => {

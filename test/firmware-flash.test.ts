@@ -184,6 +184,9 @@ describe("npm run flash", function () {
       [{ timeoutMs: 0 }, /^timeoutMs must be a whole number of ms, 1 or more, or -1/],
       [{ keepAliveMs: 5000, timeoutMs: 4000 }, /^keepAliveMs \(5000\) must be shorter than timeoutMs \(4000\)$/],
       [{ host: undefined }, /^host must be the server's address/],
+      [{ profile: "v2", deviceId: "two words" }, /^deviceId: a device id may hold only printable ASCII .*, got "two words"$/],
+      [{ profile: "v2", deviceId: "" }, /^deviceId: a device id must be a string of 1 to 32 characters/],
+      [{ deviceId: "kitchen-1" }, /^deviceId needs "profile": "v2"/],
     ];
     for (const [change, message] of cases) {
       const found = problems(change);
@@ -193,6 +196,7 @@ describe("npm run flash", function () {
     assert.deepEqual(problems({ role: "server", host: undefined }), []);
     assert.deepEqual(problems({ key: [305419896, 2596069104, 324478056, 2901139201, 287454020, 1432778632, 2578103244, 3723427584] }), []);
     assert.deepEqual(problems({ keepAliveMs: 1000, timeoutMs: -1 }), []);
+    assert.deepEqual(problems({ profile: "v2", deviceId: "kitchen-1" }), []);
     const warned = checkConfig(JSON.stringify({ ...FILLED, roudns: 16 })).warnings;
     assert.ok(
       warned.some((w: string) => /^unknown field "roudns"/.test(w)),

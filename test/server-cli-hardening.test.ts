@@ -1,6 +1,8 @@
 // The CLIs under attack, as spawned processes: what `lwstcp-client --mode
 // echo` does and does not prove against a keyless server that reflects our packets, SIGHUP as a
-// graceful stop, and a non-reading peer's refused echoes logged once, not once per message.
+// reload that keeps the server and its sessions (with --keys it re-reads the keys file:
+// test/v2-identity-cli.test.ts), SIGTERM as a graceful stop, and a non-reading peer's refused
+// echoes logged once, not once per message.
 
 import assert from "node:assert/strict";
 import { LightweightSecureClient } from "../server/index.js";
@@ -65,17 +67,23 @@ describe("CLIs under attack", function () {
     }
   });
 
-  it("SIGHUP stops lwstcp-server gracefully: Disconnect to every session, then exit 0", async () => {
+  it("SIGHUP without --keys keeps lwstcp-server and its sessions (one reload line); SIGTERM stops it gracefully: Disconnect, exit 0", async () => {
     const server = await startLwstcpServer(0, ["--key", KEY_HEX, "--mode", "echo"]);
     procs.push(server);
     const port = server.events().find((e) => e.event === "started")?.port as number;
     const client = new LightweightSecureClient("127.0.0.1", port, { key: KEY_HEX });
     assert.equal((await client.connectToServer()).success, true);
-    const disconnected = new Promise<string>((resolve) => client.once("disconnected", resolve));
     server.child.kill("SIGHUP");
+    await until(() => server.events().some((e) => e.event === "reload"), { timeoutMs: 5000, what: () => "a reload line: " + server.out() });
+    const echoed = new Promise<string>((resolve) => client.once("message", resolve));
+    client.sendMessage("after SIGHUP");
+    assert.equal(await within(echoed, 5000, "the echo after SIGHUP"), "after SIGHUP");
+    assert.ok(!server.events().some((e) => e.event === "stopping"), server.out());
+    const disconnected = new Promise<string>((resolve) => client.once("disconnected", resolve));
+    server.child.kill("SIGTERM");
     assert.equal(await within(disconnected, 5000, "the client to be disconnected"), "disconnect");
     assert.equal(await within(server.exit, 5000, "the server to exit"), 0, server.out());
-    assert.ok(server.events().some((e) => e.event === "stopping" && e.reason === "SIGHUP"));
+    assert.ok(server.events().some((e) => e.event === "stopping" && e.reason === "SIGTERM"));
     assert.ok(server.events().some((e) => e.event === "stopped"));
   });
 

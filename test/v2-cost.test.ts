@@ -66,6 +66,6 @@ describe("docs/PROTOCOL-v2.md vector excerpt", () => {
       assert.ok(json.includes(value), `not in the vectors file: ${line.trim()}`);
       checked++;
     }
-    assert.ok(checked === 18, `checked ${checked} values`);
+    assert.ok(checked === 23, `checked ${checked} values`);
   });
 });

@@ -193,6 +193,7 @@ describe("v2 man in the middle: every altered record is rejected, nothing altere
       "profile-mismatch", // a v1 TYPE as the stream's first packet (0x02, 0x03)
       "bad-length", // a record TYPE (0x15, 0x16) whose LENGTH, read from the random nonce or proof, is out of range
       "zero-length", // a data TYPE 0x11 whose LENGTH bytes happen to be 0 (1 in 65536)
+      "bad-size", // 0x17 for a ClientHello (one with a device id) whose id length, read from Nc, is 0 or above 32
     ];
     // And handshake-timeout: a TYPE announcing a longer packet (0x13 for a ServerHello) waits for bytes that never come.
     let cases = 0;

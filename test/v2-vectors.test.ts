@@ -6,8 +6,16 @@
 import assert from "node:assert/strict";
 import { ROLE_CLIENT, ROLE_SERVER } from "../firmware/core/connection.js";
 import { ConnectionV2 } from "../firmware/core/v2/connection.js";
-import { RECORD_AT, RECORD_HEADER_SIZE, TYPE_V2_DATA, TYPE_V2_DISCONNECT, TYPE_V2_KEEP_ALIVE } from "../firmware/core/v2/constants.js";
-import { deriveSessionKeys, HandshakeV2, SessionKeysV2, V2_DONE } from "../firmware/core/v2/handshake.js";
+import {
+  REASON_PROOF_FAILED,
+  REASON_UNKNOWN_DEVICE,
+  RECORD_AT,
+  RECORD_HEADER_SIZE,
+  TYPE_V2_DATA,
+  TYPE_V2_DISCONNECT,
+  TYPE_V2_KEEP_ALIVE,
+} from "../firmware/core/v2/constants.js";
+import { deriveSessionKeys, HandshakeV2, SessionKeysV2, V2_AWAITING_KEY, V2_DONE, V2_FAILED } from "../firmware/core/v2/handshake.js";
 import { RecordDirection } from "../firmware/core/v2/records.js";
 import { internals } from "./helpers/internals.js";
 import { recorder } from "./helpers/pair.js";
@@ -53,6 +61,66 @@ for (const set of primitiveSets) {
       assert.equal(client.state, V2_DONE);
       assert.equal(toHex(client.keys.exporter), V.keys.exporter);
       assert.equal(toHex(server.keys.s2cMac), V.keys.s2cMac);
+    });
+
+    it("with a device id: HKDF keys, ClientHello 0x17 ‖ n ‖ id ‖ Nc ‖ Pc and ServerFinished are the identified vectors", () => {
+      const I = V.identified;
+      const transcript = new Uint8Array(17 + I.handshake.clientHello.length / 2);
+      transcript.set(hex(I.handshake.serverHello), 0);
+      transcript.set(hex(I.handshake.clientHello), 17);
+      const keys = new SessionKeysV2();
+      deriveSessionKeys(primitives, hex(V.psk), transcript, keys);
+      for (const name of Object.keys(I.keys) as Array<keyof typeof I.keys>) assert.equal(toHex(keys[name]), I.keys[name], name);
+      // Every key differs from the id-less session's: the id is in the salt.
+      for (const name of Object.keys(I.keys) as Array<keyof typeof I.keys>) assert.notEqual(I.keys[name], V.keys[name], name);
+
+      const server = new HandshakeV2(true, primitives, null, recordedRandom(hex(V.ns)));
+      const client = new HandshakeV2(false, primitives, hex(V.psk), recordedRandom(hex(V.nc)), I.deviceId);
+      const out = new Uint8Array(80);
+      const hello = out.slice(0, server.start(out, 0));
+      const clientHello = out.slice(0, client.receive(hello, 0, hello.length, out, 0));
+      assert.equal(toHex(clientHello), I.handshake.clientHello);
+      // Built without a PSK, the server waits for the key of the id it was told.
+      assert.equal(server.receive(clientHello, 0, clientHello.length, out, 0), 0);
+      assert.equal(server.state, V2_AWAITING_KEY);
+      assert.equal(server.deviceId, I.deviceId);
+      const finished = out.slice(0, server.resume(hex(V.psk), out, 0));
+      assert.equal(toHex(finished), I.handshake.serverFinished);
+      assert.equal(client.receive(finished, 0, finished.length, out, 0), 0);
+      assert.equal(client.state, V2_DONE);
+      assert.equal(toHex(client.keys.exporter), I.keys.exporter);
+    });
+
+    it("with a device id: another id, another key, or no key at all fail, each with its own reason", () => {
+      const I = V.identified;
+      const hello = hex(I.handshake.clientHello);
+      const attempt = (clientHello: Uint8Array, key: Uint8Array | null) => {
+        const server = new HandshakeV2(true, primitives, null, recordedRandom(hex(V.ns), new Uint8Array(32).fill(7)));
+        const out = new Uint8Array(80);
+        server.start(out, 0);
+        assert.equal(server.receive(clientHello, 0, clientHello.length, out, 0), 0);
+        assert.equal(server.resume(key, out, 0), -1);
+        assert.equal(server.state, V2_FAILED);
+        return server.reason;
+      };
+      // The right key, but the id altered in transit ("kitchen-2"): the proof covers the id.
+      const altered = Uint8Array.from(hello);
+      altered[10] ^= 0x03;
+      assert.equal(attempt(altered, hex(V.psk)), REASON_PROOF_FAILED);
+      // Another device's key for this id.
+      assert.equal(attempt(hello, new Uint8Array(32).fill(0x42)), REASON_PROOF_FAILED);
+      // No key for the id: the same work on a random key, then unknown-device.
+      assert.equal(attempt(hello, null), REASON_UNKNOWN_DEVICE);
+    });
+
+    it("with a device id: each record seals to the identified vectors' bytes", () => {
+      for (const v of V.identified.records) {
+        const sealer = new RecordDirection(primitives);
+        const keys = V.identified.keys;
+        if (v.direction === "c2s") sealer.setKeys(hex(keys.c2sEncryption), hex(keys.c2sMac));
+        else sealer.setKeys(hex(keys.s2cEncryption), hex(keys.s2cMac));
+        assert.equal(sealVector(sealer, v), v.record, v.direction);
+      }
     });
 
     it("each record seals to the vector bytes and opens back to its plaintext, in sequence per direction", () => {

@@ -2,7 +2,8 @@
 // server, as the Storage file lwstcp-config.json says (boards/config.example.json shows it):
 //   { "ssid", "password", "host", "port", "key", "rounds", "role": "client" | "server",
 //     optional "count" (client: stop after that many correct replies), "keepAliveMs", "timeoutMs",
-//     optional "profile": "v1" (default) | "v2" (authenticated; the peer must use v2 too) }
+//     optional "profile": "v1" (default) | "v2" (authenticated; the peer must use v2 too),
+//     optional "deviceId" (v2 client: the id it names itself by, for a server with --keys) }
 // The library comes from the Storage file "lwstcp", and for profile v2 also "lwstcp-v2"
 // (npm run flash uploads them).
 // Everything the board does is printed on the serial console with an "lwstcp:" prefix.
@@ -20,6 +21,7 @@ interface DemoConfig {
   key: string | number[];
   rounds?: number;
   profile?: string;
+  deviceId?: string;
   role: string;
   count?: number;
   keepAliveMs?: number;
@@ -49,6 +51,8 @@ function readConfig(): DemoConfig | undefined {
   if (config.role !== "client" && config.role !== "server") problems.push('role ("client" or "server")');
   if (!config.key) problems.push("key");
   if (config.profile !== undefined && config.profile !== "v1" && config.profile !== "v2") problems.push('profile ("v1" or "v2")');
+  if (config.deviceId !== undefined && (typeof config.deviceId !== "string" || config.profile !== "v2"))
+    problems.push('deviceId (a string, with profile "v2")');
   if (problems.length) {
     log(CONFIG_FILE + " is missing or has a bad " + problems.join(", "));
     return undefined;
@@ -150,6 +154,7 @@ function runClient(lw: any, config: DemoConfig): void {
     log("error: " + text);
   });
   if (config.keepAliveMs) client.setKeepAliveConfig(config.keepAliveMs, config.timeoutMs || -1);
+  if (config.deviceId) client.setDeviceId(config.deviceId);
   client.connectToServer();
 }
 

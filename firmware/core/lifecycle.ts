@@ -81,7 +81,8 @@ export interface ProtocolConnection {
   tick(): void;
   sendBytes(bytes: Uint8Array, from: number, length: number): number;
   sendByteString(text: string): number;
-  disconnect(): void;
+  /** `reason` (default local-disconnect) is what the session's end reports. */
+  disconnect(reason?: string): void;
   transportClosed(reason?: string): void;
 }
 
@@ -215,10 +216,10 @@ function tick(this: Lifecycle): void {
 }
 
 /** Ends the connection on purpose: an open session sends its Disconnect first. */
-function disconnect(this: Lifecycle): void {
+function disconnect(this: Lifecycle, reason?: string): void {
   if (this.state === STATE_CLOSED) return;
   if (this.state === STATE_OPEN) this.control(true);
-  this.finish(REASON_LOCAL_DISCONNECT);
+  this.finish(reason || REASON_LOCAL_DISCONNECT);
 }
 
 /** The socket closed or failed underneath us (`reason` defaults to peer-closed). */

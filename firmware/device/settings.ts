@@ -7,6 +7,7 @@ import { DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_INACTIVITY_TIMEOUT_MS, DEFAULT_KE
 import { type KeyInput, parseKey, validateHandshakeTimeout, validateKeepAlive } from "../core/keys.js";
 import type { ProtocolConnection } from "../core/lifecycle.js";
 import { type Profile, parseProfile } from "../core/profile.js";
+import { deviceIdProblem } from "../core/v2/constants.js";
 import { createKeySchedule, type KeySchedule, validateRounds } from "../core/xtea.js";
 import { createEntropyPool, type EntropyPool } from "../entropy.js";
 import type { ConnectionFactory, DeviceOptions } from "../transport.js";
@@ -17,6 +18,7 @@ export type TimerId = ReturnType<typeof setTimeout>;
 let moduleKey: Uint32Array | undefined;
 let moduleRounds = DEFAULT_ROUNDS;
 let moduleProfile: Profile = "v1";
+let moduleDeviceId: string | undefined;
 /** The Storage module "lwstcp-v2" (the v2 engine, kept out of this bundle for size): loaded by the first setProfile("v2"). */
 let v2: { createConnectionV2: ConnectionFactory } | undefined;
 let pool: EntropyPool | undefined;
@@ -29,6 +31,18 @@ export function setHandshakeKey(key: KeyInput): void {
 /** Sets the XTEA rounds (1..128, default 32) for clients and servers without their own. */
 export function setNumberOfRounds(rounds: number): void {
   moduleRounds = validateRounds(rounds);
+}
+
+/** The id checked (1..32 characters 0x21..0x7E); throws naming the problem. */
+function checkedDeviceId(id: string): string {
+  const problem = deviceIdProblem(id);
+  if (problem) throw new Error(problem);
+  return id;
+}
+
+/** Profile v2: the id every client names itself by in the handshake, unless it was given its own. */
+export function setDeviceId(id: string): void {
+  moduleDeviceId = checkedDeviceId(id);
 }
 
 /** Checks a profile name; "v2" loads the Storage module lwstcp-v2 (Espruino's require throws when it is missing). */
@@ -86,6 +100,7 @@ export class Settings {
   key: Uint32Array | undefined;
   rounds = 0;
   profile: Profile | undefined;
+  deviceId: string | undefined;
   /** How options() says to build the connection: undefined for v1, lwstcp-v2's factory for v2. */
   create: ConnectionFactory | undefined;
   keepAliveIntervalMs = DEFAULT_KEEP_ALIVE_INTERVAL_MS;
@@ -102,6 +117,7 @@ export class Settings {
     if (!create) this.schedule = createKeySchedule(key, this.rounds || moduleRounds, this.schedule);
     return {
       preSharedKey: key,
+      deviceId: this.deviceId || moduleDeviceId,
       handshakeKey: this.schedule as KeySchedule,
       random: entropy().fill,
       clock: Date.now,
@@ -118,6 +134,8 @@ export interface SettingsMethods {
   setNumberOfRounds(rounds: number): void;
   /** "v1" or "v2" for this instance (v2 loads the Storage module lwstcp-v2). */
   setProfile(profile: Profile): void;
+  /** Profile v2, clients: the id sent in the handshake (a server ignores it). */
+  setDeviceId(id: string): void;
   /** Keep-alive interval and inactivity timeout in ms (timeout -1 disables the check). */
   setKeepAliveConfig(intervalMs: number, timeoutMs: number): void;
   setHandshakeTimeout(ms: number): void;
@@ -132,6 +150,9 @@ export const settingsMethods: SettingsMethods = {
   },
   setProfile: function (this: { settings: Settings }, profile) {
     this.settings.profile = loadProfile(profile);
+  },
+  setDeviceId: function (this: { settings: Settings }, id) {
+    this.settings.deviceId = checkedDeviceId(id);
   },
   setKeepAliveConfig: function (this: { settings: Settings }, intervalMs, timeoutMs) {
     validateKeepAlive(intervalMs, timeoutMs);

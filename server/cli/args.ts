@@ -14,6 +14,7 @@
 import cluster from "node:cluster";
 import { readFileSync, statSync } from "node:fs";
 import { DEMO_KEY_WORDS, keyToHex, parseKey } from "../../firmware/core/index.js";
+import { deviceIdProblem } from "../../firmware/core/v2/constants.js";
 
 export class UsageError extends Error {
   /** The flag whose value is wrong, so a message can say where that value came from. */
@@ -317,6 +318,23 @@ export function listFlag(flags: Flags, name: string, known: readonly string[], w
       );
   }
   return names.filter((n, i) => names.indexOf(n) === i);
+}
+
+/** --device-id ID (profile v2 only): the id a client names itself by; what lwstcp-client, lwstcp-bench and lwstcp-sim take. */
+export const DEVICE_ID_FLAG_SPEC: FlagSpec = {
+  name: "device-id",
+  value: "ID",
+  help: "profile v2: the device id sent in the handshake (1-32 printable ASCII characters, no spaces), for a server with --keys",
+};
+
+/** The --device-id value, checked (undefined when absent); it needs profile v2. */
+export function deviceIdFlag(flags: Flags, profile: string): string | undefined {
+  const id = flags.get("device-id");
+  if (id === undefined) return undefined;
+  const problem = deviceIdProblem(id);
+  if (problem) throw new UsageError("--device-id: " + problem);
+  if (profile !== "v2") throw new UsageError("--device-id needs --profile v2: the v1 wire format cannot carry a device id");
+  return id;
 }
 
 export const KEY_FLAGS = ["key", "key-words", "key-file"];

@@ -9,7 +9,20 @@
 
 import { MAX_MESSAGE_LENGTH } from "../../firmware/core/index.js";
 import { type LoadMode, type LoadProgress, type LoadReport, runLoad } from "../load.js";
-import { choiceFlag, type Flags, intFlag, KEY_FLAG_SPECS, keyFromFlags, numberFlag, portFlag, runTool, type ToolSpec, UsageError } from "./args.js";
+import {
+  choiceFlag,
+  DEVICE_ID_FLAG_SPEC,
+  deviceIdFlag,
+  type Flags,
+  intFlag,
+  KEY_FLAG_SPECS,
+  keyFromFlags,
+  numberFlag,
+  portFlag,
+  runTool,
+  type ToolSpec,
+  UsageError,
+} from "./args.js";
 
 const PROFILES = ["v1", "v2"] as const;
 
@@ -23,6 +36,7 @@ const BENCH_SPEC: ToolSpec = {
     ...KEY_FLAG_SPECS,
     { name: "rounds", value: "R", help: "XTEA rounds, 1..128; must match the server (profile v1 only)", default: 32 },
     { name: "profile", value: "v1|v2", help: "must match the server", default: "v1" },
+    { ...DEVICE_ID_FLAG_SPEC, help: DEVICE_ID_FLAG_SPEC.help + "; every session uses it" },
     {
       name: "mode",
       value: "echo|handshake|idle",
@@ -81,12 +95,15 @@ async function main(flags: Flags): Promise<number> {
   const key = keyFromFlags(flags, process.env);
   const mode = choiceFlag<LoadMode>(flags, "mode", ["echo", "handshake", "idle"], "echo");
   const json = flags.has("json");
+  const profile = choiceFlag(flags, "profile", PROFILES, "v1");
+  const deviceId = deviceIdFlag(flags, profile);
   const report = await runLoad({
     host: flags.get("host") || "127.0.0.1",
     port,
     key,
     rounds: intFlag(flags, "rounds", 1, 128),
-    profile: choiceFlag(flags, "profile", PROFILES, "v1"),
+    profile,
+    deviceId,
     mode,
     sessions: intFlag(flags, "sessions", 1, 1000000) ?? 1,
     rate: intFlag(flags, "rate", 0, 100000000) ?? 0,

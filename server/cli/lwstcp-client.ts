@@ -16,6 +16,8 @@ import { createLogger, type LogFormat, type LogFunction } from "../log.js";
 import {
   choiceFlag,
   DEMO_KEY_WARNING,
+  DEVICE_ID_FLAG_SPEC,
+  deviceIdFlag,
   type Flags,
   intFlag,
   isDemoKey,
@@ -48,6 +50,7 @@ const CLIENT_SPEC: ToolSpec = {
     ...KEY_FLAG_SPECS,
     { name: "rounds", value: "R", help: "XTEA rounds, 1..128; must match the server (profile v1 only)", default: 32 },
     { name: "profile", value: "v1|v2", help: "v1: the C++ library's wire format; v2: authenticated; must match the server", default: "v1" },
+    DEVICE_ID_FLAG_SPEC,
     { name: "keepalive", value: "MS", help: "send KeepAlive after this many ms without sending", default: 5000 },
     { name: "timeout", value: "MS", help: "close the session after this many ms without receiving (-1 disables)", default: 30000 },
     { name: "log", value: "text|json", help: "log format for the events on stderr", default: "text" },
@@ -88,6 +91,7 @@ async function main(flags: Flags): Promise<number> {
   const mode = choiceFlag(flags, "mode", MODES);
   const format = choiceFlag<LogFormat>(flags, "log", ["text", "json"], "text");
   const profile = choiceFlag(flags, "profile", PROFILES, "v1");
+  const deviceId = deviceIdFlag(flags, profile);
   const count = intFlag(flags, "count", 1, 2 ** 31);
   if (mode === "fizzbuzz" && count === undefined) throw new UsageError("--mode fizzbuzz needs --count N");
   const sizes = mode === "echo" ? sizesFlag(flags.get("sizes")) : [];
@@ -97,6 +101,7 @@ async function main(flags: Flags): Promise<number> {
       key,
       rounds: intFlag(flags, "rounds", 1, 128),
       profile,
+      deviceId,
       keepAliveIntervalMs: intFlag(flags, "keepalive", 1, 2 ** 31),
       inactivityTimeoutMs: intFlag(flags, "timeout", -1, 2 ** 31),
     });

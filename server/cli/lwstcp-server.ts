@@ -1,17 +1,19 @@
 #!/usr/bin/env node
 // lwstcp-server: a LightweightSecureTCP server for the desktop. Modes: fizzbuzz (answer n
 // with the line for n + 1, as the C++ example), echo (send each message back), print
-// (log each message's text), none (no reply; with --mqtt the server only bridges to MQTT,
-// server/mqtt/). One log line per event; SIGINT/SIGTERM/SIGHUP sends Disconnect to
-// every session and exits 0 (SIGHUP too: there is no configuration to reload yet).
+// (log each message's text). One log line per event; SIGINT/SIGTERM sends Disconnect to every
+// session and exits 0. SIGHUP re-reads the --keys file (keys-file.ts) without dropping sessions;
+// without --keys there is nothing to reload, and it says so in one line.
 // --http serves the live view (server/http/monitor.ts); --stats-interval logs a one-line
-// summary from the same counters (server/fleet-stats.ts).
+// summary from the same counters (server/fleet-stats.ts); --mode none with --mqtt only bridges
+// to MQTT (server/mqtt/).
 //
 // --workers N (node:cluster): the primary forks N worker processes that each run this server
 // on the same port; the primary hands each new connection to the next worker (round-robin),
 // so sessions spread over N cores. It prints one "started … workers=N" line once every worker
 // listens, restarts a worker that dies, and on SIGINT/SIGTERM stops them all (each sends
-// Disconnect to its sessions) before exiting 0.
+// Disconnect to its sessions) before exiting 0. It passes SIGHUP on to every worker, and each
+// reloads its own keys (one keys-reloaded line per worker).
 
 import cluster, { type Worker } from "node:cluster";
 import { ERR_SEND_QUEUE_FULL, type LwstcpError } from "../errors.js";
@@ -30,12 +32,14 @@ import {
   intFlag,
   isDemoKey,
   KEY_FLAG_SPECS,
+  KEY_FLAGS,
   keyFromFlags,
   portFlag,
   runTool,
   type ToolSpec,
   UsageError,
 } from "./args.js";
+import { keysFileWarning, readKeysFile, reloadKeysFile } from "./keys-file.js";
 
 const MODES = ["fizzbuzz", "echo", "print", "none"] as const;
 const PROFILES = ["v1", "v2"] as const;
@@ -55,6 +59,11 @@ const SERVER_SPEC: ToolSpec = {
       value: "v1|v2",
       help: "v1: the C++ library's wire format; v2: authenticated (AES-256 + HMAC-SHA256), does not pair with C++",
       default: "v1",
+    },
+    {
+      name: "keys",
+      value: "FILE",
+      help: 'profile v2: per-device keys, a JSON object {"device-id": "<64 hex digits>", ...} (readable by the owner only); SIGHUP re-reads it. A key flag is then optional: it serves clients without an id',
     },
     { name: "keepalive", value: "MS", help: "send KeepAlive after this many ms without sending", default: 5000 },
     { name: "timeout", value: "MS", help: "close a session after this many ms without receiving (-1 disables)", default: 30000 },
@@ -93,7 +102,9 @@ const SERVER_SPEC: ToolSpec = {
 async function main(flags: Flags): Promise<number> {
   const port = portFlag(flags, "port", { allowZero: true });
   if (port === undefined) throw new UsageError("--port P is required");
-  const key = keyFromFlags(flags, process.env);
+  const keysFile = flags.get("keys");
+  // With --keys, a single key is optional: without one only clients with an id get in.
+  const key = keysFile !== undefined && !KEY_FLAGS.some((name) => flags.has(name)) && !process.env.LWSTCP_KEY ? undefined : keyFromFlags(flags, process.env);
   const mode = choiceFlag(flags, "mode", MODES, "fizzbuzz");
   const format = choiceFlag<LogFormat>(flags, "log", ["text", "json"], "text");
   const profile = choiceFlag(flags, "profile", PROFILES, "v1");
@@ -106,8 +117,19 @@ async function main(flags: Flags): Promise<number> {
   // Each worker would be a bridge of its own under one name; several servers on one broker do that properly.
   if (mqtt && workers > 1) throw new UsageError("--mqtt does not combine with --workers: run several servers on one broker instead (docs/MQTT.md)");
   const workerId = cluster.isWorker ? cluster.worker?.id : undefined;
+  if (keysFile !== undefined && profile !== "v2") throw new UsageError("--keys needs --profile v2: the v1 wire format cannot carry a device id");
+  let keys: ReturnType<typeof readKeysFile> | undefined;
+  if (keysFile !== undefined) {
+    try {
+      keys = readKeysFile(keysFile);
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    const warning = keysFileWarning(keysFile);
+    if (warning && workerId === undefined) process.stderr.write(warning + "\n");
+  }
   if (workers > 1 && cluster.isPrimary) {
-    if (isDemoKey(key)) process.stderr.write(DEMO_KEY_WARNING + "\n");
+    if (key && isDemoKey(key)) process.stderr.write(DEMO_KEY_WARNING + "\n");
     return runPrimary(workers, serverLogger(format, level, mode), host || "0.0.0.0", mode);
   }
   let server: LightweightSecureServer;
@@ -115,6 +137,7 @@ async function main(flags: Flags): Promise<number> {
     server = new LightweightSecureServer(port, {
       host,
       key,
+      keys,
       rounds: intFlag(flags, "rounds", 1, 128),
       profile,
       keepAliveIntervalMs: intFlag(flags, "keepalive", 1, 2 ** 31),
@@ -129,14 +152,14 @@ async function main(flags: Flags): Promise<number> {
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  if (isDemoKey(key) && workerId === undefined) process.stderr.write(DEMO_KEY_WARNING + "\n");
+  if (key && isDemoKey(key) && workerId === undefined) process.stderr.write(DEMO_KEY_WARNING + "\n");
 
   const write = serverLogger(format, level, mode);
   const log: typeof write = workerId === undefined ? write : (event, fields = {}) => write(event, { worker: workerId, ...fields });
   // The per-session events: whether they are written is their level's business (server/log.ts).
   const chatty: typeof write = log;
   server.on("handshakeStarted", (peer: string) => chatty("handshake-started", { peer }));
-  server.on("handshakeFailed", (result) => chatty("handshake-failed", { peer: result.peer, reason: result.reason }));
+  server.on("handshakeFailed", (result) => chatty("handshake-failed", { peer: result.peer, device: result.deviceId, reason: result.reason }));
   server.on("refused", (refused) => log("refused", { peer: refused.peer, reason: refused.reason }));
   server.on("error", (error: Error & { peer?: string }) => log("error", { peer: error.peer, reason: error.message }));
   server.on("session", (session: Session) => {
@@ -144,8 +167,9 @@ async function main(flags: Flags): Promise<number> {
     // A peer that stops reading gets its replies refused by the thousand: one line per episode
     // (until a reply is queued again), not one per message.
     let refusing = false;
-    chatty("handshake-success", { peer });
-    session.on("ended", (reason: string) => chatty("session-ended", { peer, reason }));
+    const device = session.deviceId;
+    chatty("handshake-success", { peer, device });
+    session.on("ended", (reason: string) => chatty("session-ended", { peer, device, reason }));
     session.on("error", (error: Error) => log("error", { peer, reason: error.message }));
     session.on("message", (text: string, bytes: Buffer) => {
       if (mode === "print") log("message", { peer, bytes: bytes.length, text });
@@ -192,7 +216,10 @@ async function main(flags: Flags): Promise<number> {
   // group, and the primary answers it for everyone.
   process.on("SIGINT", () => (cluster.isWorker ? undefined : shutdown("SIGINT")));
   process.on("SIGTERM", () => shutdown("SIGTERM"));
-  process.on("SIGHUP", () => (cluster.isWorker ? undefined : shutdown("SIGHUP")));
+  process.on("SIGHUP", () => {
+    if (keysFile !== undefined) reloadKeysFile(server, keysFile, log);
+    else log("reload", { reason: "SIGHUP: nothing to reload without --keys; the server keeps running" });
+  });
   if (httpAddress) {
     try {
       monitor = await startMonitor(server, httpAddress);
@@ -283,7 +310,10 @@ function runPrimary(count: number, log: LogFunction, host: string, mode: string)
   };
   process.on("SIGINT", () => shutdown("SIGINT"));
   process.on("SIGTERM", () => shutdown("SIGTERM"));
-  process.on("SIGHUP", () => shutdown("SIGHUP"));
+  // Each worker re-reads the keys file itself (and logs it): the primary holds no sessions.
+  process.on("SIGHUP", () => {
+    for (const worker of Object.values(cluster.workers || {})) worker?.process.kill("SIGHUP");
+  });
   return Promise.resolve(0);
 }
 

@@ -33,6 +33,15 @@ export interface V2Vectors {
   handshake: { serverHello: string; clientProof: string; clientHello: string; serverProof: string; serverFinished: string };
   records: RecordVector[];
   highSequence: RecordVector;
+  /** The same PSK and nonces with a device id in the ClientHello. */
+  identified: {
+    deviceId: string;
+    salt: string;
+    prk: string;
+    keys: V2Vectors["keys"];
+    handshake: V2Vectors["handshake"];
+    records: RecordVector[];
+  };
 }
 
 export const v2Vectors: V2Vectors = JSON.parse(readFileSync(join(repoRoot, "test", "vectors", "lwstcp-v2.json"), "utf8"));

@@ -4,7 +4,12 @@
 // driver-facing surface and ConnectionSink as the v1 Connection. Only the options differ: a
 // 32-byte pre-shared key and the crypto primitives instead of an XTEA key schedule.
 //
-// Handshake failures: profile-mismatch, wrong-type, bad-size, proof-failed, unknown-type (and
+// Device ids: a client with `deviceId` names itself in its ClientHello. A server with
+// `keyForDevice` looks the key up per id once the ClientHello is in (the answer may come later:
+// the connection waits, holding only the handshake's buffers, and the handshake timeout still
+// runs); without it, `preSharedKey` serves every client.
+//
+// Handshake failures: profile-mismatch, wrong-type, bad-size, bad-device-id, proof-failed, unknown-device, unknown-type (and
 // the lifecycle's handshake-timeout, peer-closed); an open session ends on a Disconnect record,
 // peer closed, inactivity, mac-failed or a protocol error. After a record fails its tag nothing
 // more is read from that stream: it is closed, as v1 closes a desynchronised stream.
@@ -22,6 +27,7 @@ import {
   setUpLifecycle,
 } from "../lifecycle.js";
 import {
+  CLIENT_HELLO_ID_HEADER_SIZE,
   CLIENT_HELLO_SIZE,
   CONTROL_RECORD_SIZE,
   MAX_V2_MESSAGE_LENGTH,
@@ -38,7 +44,7 @@ import {
   TYPE_V2_SERVER_HELLO,
 } from "./constants.js";
 import { FramerV2 } from "./framer.js";
-import { HandshakeV2, V2_DONE } from "./handshake.js";
+import { HandshakeV2, V2_AWAITING_KEY, V2_DONE } from "./handshake.js";
 import type { V2Primitives } from "./primitives.js";
 import { RecordDirection } from "./records.js";
 
@@ -47,9 +53,17 @@ export interface ConnectionV2Options extends LifecycleOptions {
    * The 256-bit pre-shared key: eight u32 words as parseKey() returns them (the same key text
    * as v1; its bytes are the wire order, each word little-endian) or its 32 bytes. Copied.
    */
-  preSharedKey: Uint32Array | Uint8Array;
+  preSharedKey?: Uint32Array | Uint8Array;
   /** AES-256 and SHA-256: node:crypto on the desktop, Espruino's `crypto` module on the device. */
   primitives: V2Primitives;
+  /** Client: the id sent in the ClientHello (1..32 characters 0x21..0x7E); none sends the id-less ClientHello. */
+  deviceId?: string | null;
+  /**
+   * Server: instead of `preSharedKey`, the key for the id a ClientHello names (null: it named
+   * none). Calls `done` with the key, or null when there is none (the handshake then fails
+   * `unknown-device`), now or later; a `done` after the connection closed is ignored.
+   */
+  keyForDevice?: (deviceId: string | null, done: (key: Uint32Array | Uint8Array | null) => void) => void;
 }
 
 /** The PSK as 32 bytes: words are laid out little-endian, as keyToHex() prints them. */
@@ -79,7 +93,9 @@ export class ConnectionV2 {
    */
   readonly sessionKey = new Uint32Array(KEY_WORDS);
 
-  readonly psk: Uint8Array;
+  readonly psk: Uint8Array | null;
+  /** The client's own id, or on the server the id its peer named (null: none, or not yet known). */
+  deviceId: string | null;
   readonly sending: RecordDirection;
   readonly receiving: RecordDirection;
   smallOut: Uint8Array | null = null;
@@ -92,21 +108,47 @@ export class ConnectionV2 {
 
   constructor(role: number, options: ConnectionV2Options, sink: ConnectionSink) {
     setUpLifecycle(this, role, options, sink);
-    this.psk = pskBytes(options.preSharedKey);
+    const server = role === ROLE_SERVER;
+    const lookup = server && options.keyForDevice;
+    if (!lookup && !options.preSharedKey) throw new Error("a v2 connection needs preSharedKey (or, on a server, keyForDevice)");
+    this.psk = lookup ? null : pskBytes(options.preSharedKey as Uint32Array);
+    const id = server ? null : options.deviceId || null;
+    this.deviceId = id;
     // Until the keys exist, nothing larger than a handshake packet is held for the peer: the
-    // framer takes only the expected handshake TYPE, and handshake packets are built at 0 in 33 bytes.
+    // framer takes only the expected handshake TYPE, and handshake packets are built at 0 in
+    // the largest one this side sends (a ClientHello, with its id if it has one).
     this.framer = new FramerV2(this.bufferSize, role === ROLE_SERVER ? TYPE_V2_CLIENT_HELLO : TYPE_V2_SERVER_HELLO);
     this.sending = new RecordDirection(options.primitives);
     this.receiving = new RecordDirection(options.primitives);
     this.controlView = this.controlOut.subarray(RECORD_AT);
-    this.out = this.outView = new Uint8Array(CLIENT_HELLO_SIZE);
-    this.handshake = new HandshakeV2(role === ROLE_SERVER, options.primitives, this.psk, options.random);
+    this.out = this.outView = new Uint8Array(id ? CLIENT_HELLO_ID_HEADER_SIZE - 1 + id.length + CLIENT_HELLO_SIZE : CLIENT_HELLO_SIZE);
+    this.handshake = new HandshakeV2(server, options.primitives, this.psk, options.random, id);
   }
 
   handshakePacket(packet: Uint8Array, size: number): void {
     const handshake = this.handshake as HandshakeV2;
-    const reply = handshake.receive(packet, 0, size, this.out, 0);
+    this.handshakeReply(handshake, handshake.receive(packet, 0, size, this.out, 0));
+  }
+
+  /** The key for the peer's id has been looked up (null: none): finish the server's handshake, unless the connection has ended meanwhile. */
+  keyFound(handshake: HandshakeV2, key: Uint32Array | Uint8Array | null): void {
+    if (this.handshake !== handshake || handshake.state !== V2_AWAITING_KEY) return;
+    const psk = key ? pskBytes(key) : null;
+    const reply = handshake.resume(psk, this.out, 0);
+    if (psk) psk.fill(0);
+    this.handshakeReply(handshake, reply);
+  }
+
+  handshakeReply(handshake: HandshakeV2, reply: number): void {
     if (reply < 0) return this.finish(handshake.reason);
+    if (handshake.state === V2_AWAITING_KEY) {
+      this.deviceId = handshake.deviceId;
+      const self = this;
+      (this.options.keyForDevice as NonNullable<ConnectionV2Options["keyForDevice"]>)(handshake.deviceId, function (key) {
+        self.keyFound(handshake, key);
+      });
+      return;
+    }
     if (reply > 0) this.write(reply);
     if (handshake.state !== V2_DONE) {
       // Only the client gets here, having answered the ServerHello.
@@ -114,6 +156,7 @@ export class ConnectionV2 {
       return;
     }
     const keys = handshake.keys;
+    this.deviceId = handshake.deviceId;
     if (handshake.isServer) {
       this.sending.setKeys(keys.s2cEncryption, keys.s2cMac);
       this.receiving.setKeys(keys.c2sEncryption, keys.c2sMac);
@@ -197,7 +240,7 @@ export class ConnectionV2 {
     if (this.handshake) this.handshake.wipe();
     this.sending.wipe();
     this.receiving.wipe();
-    this.psk.fill(0);
+    if (this.psk) this.psk.fill(0);
   }
 }
 installLifecycle(ConnectionV2.prototype);

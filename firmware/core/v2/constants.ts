@@ -13,6 +13,8 @@ export const TYPE_V2_CLIENT_HELLO = 0x13;
 export const TYPE_V2_SERVER_FINISHED = 0x14;
 export const TYPE_V2_KEEP_ALIVE = 0x15;
 export const TYPE_V2_DISCONNECT = 0x16;
+/** A ClientHello that names the device: 0x17 ‖ u8(n) ‖ id ‖ Nc ‖ Pc. */
+export const TYPE_V2_CLIENT_HELLO_ID = 0x17;
 
 /** The v1 TYPE range (RegularMessage .. Disconnect): seen first, it means the peer speaks v1. */
 export const FIRST_V1_TYPE = 0x01;
@@ -36,6 +38,12 @@ export const SEQUENCE_SIZE = 8;
 export const SERVER_HELLO_SIZE = 1 + NONCE_SIZE;
 /** ClientHello: TYPE + Nc + client proof. */
 export const CLIENT_HELLO_SIZE = 1 + NONCE_SIZE + PROOF_SIZE;
+/** Device ids are 1..32 bytes of printable ASCII without space (0x21..0x7E), like a host name. */
+export const MAX_DEVICE_ID_LENGTH = 32;
+/** ClientHello with an id, before the id: TYPE + its length byte (the framer sizes the rest from it). */
+export const CLIENT_HELLO_ID_HEADER_SIZE = 2;
+/** The largest ClientHello: TYPE, length, a 32-byte id, Nc and the proof. */
+export const MAX_CLIENT_HELLO_SIZE = CLIENT_HELLO_ID_HEADER_SIZE + MAX_DEVICE_ID_LENGTH + NONCE_SIZE + PROOF_SIZE;
 /** ServerFinished: TYPE + server proof. */
 export const SERVER_FINISHED_SIZE = 1 + PROOF_SIZE;
 /** Every record: TYPE + LENGTH (u16 big-endian, the plaintext length). */
@@ -88,3 +96,23 @@ export const LABEL_SERVER_FINISHED = "lwstcp v2 server finished";
 export const REASON_PROOF_FAILED = "proof-failed";
 /** A record's tag does not verify: altered, replayed, reordered, reflected, dropped before, or forged. */
 export const REASON_MAC_FAILED = "mac-failed";
+/**
+ * The server has no key for the id the client named (or for a client without an id, when it has
+ * per-device keys only). The peer sees exactly what proof-failed shows it: only the server tells them apart.
+ */
+export const REASON_UNKNOWN_DEVICE = "unknown-device";
+/** The id in a ClientHello is not 1..32 characters 0x21..0x7E (a syntax check: it says nothing about which ids exist). */
+export const REASON_BAD_DEVICE_ID = "bad-device-id";
+
+/** Why `id` cannot be a device id, or "" when it can (1..32 characters 0x21..0x7E). */
+export function deviceIdProblem(id: unknown): string {
+  if (typeof id !== "string" || id.length < 1 || id.length > MAX_DEVICE_ID_LENGTH)
+    return (
+      "a device id must be a string of 1 to " + MAX_DEVICE_ID_LENGTH + " characters, got " + (typeof id === "string" ? id.length + " characters" : typeof id)
+    );
+  for (let i = 0; i < id.length; i++) {
+    const c = id.charCodeAt(i);
+    if (c < 0x21 || c > 0x7e) return "a device id may hold only printable ASCII without spaces (0x21-0x7E); character " + i + " is code " + c;
+  }
+  return "";
+}

@@ -4,28 +4,36 @@
 // a whole record is at packet[RECORD_AT .. RECORD_AT + n): the 72 bytes in front are head room
 // the record layer uses to check the tag in place (records.ts), so a received record is never
 // copied again. Before open() (handshake mode) only the `expected` TYPE is accepted, judged at
-// its first byte, and the packet is at packet[0 .. n) of a 33-byte buffer: a peer that has not
-// proven the key makes the framer hold nothing larger than a ClientHello.
+// its first byte (a ClientHello may come with or without a device id), and the packet is at
+// packet[0 .. n) of a 66-byte buffer: a peer that has not proven the key makes the framer hold
+// nothing larger than the largest ClientHello.
 //
-// Sizes by TYPE: ServerHello 17, ClientHello 33, ServerFinished 17; records 3 + ceil16(LENGTH)
+// Sizes by TYPE: ServerHello 17, ClientHello 33, ClientHello with an id of n bytes 34 + n (n read
+// from its second byte, 1..32, else bad-size), ServerFinished 17; records 3 + ceil16(LENGTH)
 // + 16, where data needs 1 <= LENGTH <= 65528 and keep-alive/disconnect need LENGTH 0. LENGTH
 // is authenticated only later, by the tag; these checks just bound what the framer will buffer.
 // A v1 TYPE as the very first byte of the stream is reported as `profile-mismatch`. Chunk
 // intake, the byte copy, growth and failure are ../framer-core.ts's, shared with v1.
 
-import { REASON_BAD_LENGTH, REASON_WRONG_TYPE, REASON_ZERO_LENGTH } from "../constants.js";
+import { REASON_BAD_LENGTH, REASON_BAD_SIZE, REASON_WRONG_TYPE, REASON_ZERO_LENGTH } from "../constants.js";
 import { DEFAULT_FRAMER_CAPACITY, type FramerCore, installFramerCore, setUpFramer, unknownTypeReason } from "../framer-core.js";
 import {
+  CLIENT_HELLO_ID_HEADER_SIZE,
   CLIENT_HELLO_SIZE,
   FIRST_V1_TYPE,
   LAST_V1_TYPE,
+  MAX_CLIENT_HELLO_SIZE,
+  MAX_DEVICE_ID_LENGTH,
   MAX_V2_MESSAGE_LENGTH,
+  NONCE_SIZE,
+  PROOF_SIZE,
   RECORD_AT,
   RECORD_HEADER_SIZE,
   recordSize,
   SERVER_FINISHED_SIZE,
   SERVER_HELLO_SIZE,
   TYPE_V2_CLIENT_HELLO,
+  TYPE_V2_CLIENT_HELLO_ID,
   TYPE_V2_DATA,
   TYPE_V2_DISCONNECT,
   TYPE_V2_KEEP_ALIVE,
@@ -61,7 +69,13 @@ export class FramerV2 {
 
   /** With `expected` (a handshake TYPE) the framer starts in handshake mode; without, it frames an open session. */
   constructor(initialCapacity?: number, expected?: number) {
-    setUpFramer(this, RECORD_AT + Math.max(initialCapacity || DEFAULT_FRAMER_CAPACITY, 64), expected, CLIENT_HELLO_SIZE, RECORD_AT);
+    setUpFramer(
+      this,
+      RECORD_AT + Math.max(initialCapacity || DEFAULT_FRAMER_CAPACITY, 64),
+      expected,
+      expected === TYPE_V2_CLIENT_HELLO ? MAX_CLIENT_HELLO_SIZE : CLIENT_HELLO_SIZE,
+      RECORD_AT,
+    );
   }
 
   /** The session keys exist: any TYPE may follow, and records get the session's buffers. */
@@ -89,12 +103,20 @@ export class FramerV2 {
       }
       const type = this.packet[this.at];
       if (this.have === 1) {
-        const size = sizeByType(type);
+        // A ClientHello with an id exists only where the server expects a ClientHello; elsewhere 0x17 is unknown, as before ids.
+        const size = type === TYPE_V2_CLIENT_HELLO_ID && this.expected === TYPE_V2_CLIENT_HELLO ? CLIENT_HELLO_ID_HEADER_SIZE : sizeByType(type);
         if (size === 0) {
           return this.fail(unknownTypeReason(this.first, type, FIRST_V1_TYPE, LAST_V1_TYPE));
         }
-        if (this.expected && type !== this.expected) return this.fail(REASON_WRONG_TYPE);
+        if (this.expected && type !== this.expected && size !== CLIENT_HELLO_ID_HEADER_SIZE) return this.fail(REASON_WRONG_TYPE);
         this.need = size;
+        continue;
+      }
+      if (type === TYPE_V2_CLIENT_HELLO_ID && this.need === CLIENT_HELLO_ID_HEADER_SIZE) {
+        const idLength = this.packet[this.at + 1];
+        if (idLength < 1 || idLength > MAX_DEVICE_ID_LENGTH) return this.fail(REASON_BAD_SIZE);
+        this.need = CLIENT_HELLO_ID_HEADER_SIZE + idLength + NONCE_SIZE + PROOF_SIZE;
+        if (this.at + this.need > this.packet.length) this.grow(this.at + this.need);
         continue;
       }
       if (this.need === RECORD_HEADER_SIZE && this.have === RECORD_HEADER_SIZE && sizeByType(type) === RECORD_HEADER_SIZE) {
