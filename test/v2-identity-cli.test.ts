@@ -57,7 +57,7 @@ describe("lwstcp-server --keys (real processes on 127.0.0.1)", function () {
 
   it("devices pair with their own keys; unknown id and wrong key are refused alike, and the log tells them apart", async () => {
     const { proc, port } = await server(keysFile({ "kitchen-1": KITCHEN, garage: GARAGE }));
-    assert.doesNotMatch(proc.out(), /readable by its group/, "a mode-600 file earns no warning");
+    assert.doesNotMatch(proc.out(), /other users can read it/, "a mode-600 file earns no warning");
     const kitchen = client(port, "kitchen-1", KITCHEN);
     assert.equal((await kitchen.connectToServer()).success, true);
     assert.equal(await echo(kitchen, "hello"), "hello");
@@ -152,7 +152,7 @@ describe("lwstcp-server --keys (real processes on 127.0.0.1)", function () {
     const warnings = proc
       .out()
       .split("\n")
-      .filter((l) => /readable by its group or others/.test(l));
+      .filter((l) => /holds device keys and other users can read it/.test(l));
     assert.equal(warnings.length, 1, proc.out());
     assert.match(warnings[0], /mode 644.*chmod 600/);
   });

@@ -229,7 +229,12 @@ function readConfigFile(spec: ToolSpec, file: string, warn: (line: string) => vo
  * Warns (one line) when a file holding key material can be read by its group or by everyone:
  * what `chmod 600` fixes. Nothing on Windows, where the mode bits do not say that.
  */
-export function warnIfOthersCanRead(file: string, what: string, warn: (line: string) => void): void {
+export function warnIfOthersCanRead(
+  file: string,
+  what: string,
+  warn: (line: string) => void,
+  remedy = ', or keep the key in a file named by "key-file"',
+): void {
   if (process.platform === "win32") return;
   let mode: number;
   try {
@@ -238,16 +243,7 @@ export function warnIfOthersCanRead(file: string, what: string, warn: (line: str
     return;
   }
   if ((mode & 0o044) === 0) return;
-  warn(
-    file +
-      " " +
-      what +
-      " and other users can read it (mode " +
-      mode.toString(8).padStart(3, "0") +
-      "): chmod 600 " +
-      file +
-      ', or keep the key in a file named by "key-file"',
-  );
+  warn(file + " " + what + " and other users can read it (mode " + mode.toString(8).padStart(3, "0") + "): chmod 600 " + file + remedy);
 }
 
 /** A whole number in [min, max]. */

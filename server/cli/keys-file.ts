@@ -4,11 +4,12 @@
 // is one line that names the problem: at start a UsageError (exit 2); on a reload an error
 // line, and the keys already in use stay.
 
-import { readFileSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import type { DeviceKeyTable } from "../device-keys.js";
 import { parseKeyTable } from "../device-keys.js";
 import type { LogFunction } from "../log.js";
 import type { LightweightSecureServer } from "../server.js";
+import { warnIfOthersCanRead } from "./args.js";
 
 /** The table in `file`, checked; throws an Error whose message is one line naming the file and the problem. */
 export function readKeysFile(file: string): DeviceKeyTable {
@@ -32,17 +33,11 @@ export function readKeysFile(file: string): DeviceKeyTable {
   return table;
 }
 
-/** A one-line warning when `file` may be read by its group or others (undefined when only its owner can). */
+/** A one-line warning when `file`, which holds secrets, may be read by its group or others (undefined when only its owner can). */
 export function keysFileWarning(file: string): string | undefined {
-  let mode: number;
-  try {
-    mode = statSync(file).mode;
-  } catch {
-    return undefined;
-  }
-  if ((mode & 0o077) === 0) return undefined;
-  const octal = (mode & 0o777).toString(8).padStart(3, "0");
-  return "warning: the keys file " + file + " is readable by its group or others (mode " + octal + "); it holds secrets: chmod 600 " + file;
+  let line: string | undefined;
+  warnIfOthersCanRead(file, "holds device keys", (text) => (line = "warning: " + text), "");
+  return line;
 }
 
 /** SIGHUP with --keys: reads the file again and installs it; logs keys-reloaded, or an error and keeps the old keys. */
