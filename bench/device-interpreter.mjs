@@ -6,7 +6,10 @@
 //     minified by terser, best of 7 trials of 64 blocks, alternating;
 //   - a whole message per block, device side: send = sendMessage (seal and hand to the socket),
 //     receive = the socket's data handlers (frame + open + deliver to onMessageReceived), for a
-//     device client against lwstcp-server --mode echo; the library is the Storage module;
+//     device client against lwstcp-server --mode echo; the library's code is in RAM
+//     (Modules.addCached), as the cipher baseline's is: this Linux build reads a Storage
+//     module's code through file I/O 16 bytes at a time (a flash string), which an ESP32, whose
+//     flash is memory-mapped, does not — measurePath({ inline: false }) times that form;
 //   - a client handshake: the connect callback and data handlers from connect to
 //     onHandshakeSuccess, beside its cipher work (10 blocks: the Request and Success decrypted,
 //     the Response encrypted) at the bundle's per-block time;
@@ -86,8 +89,9 @@ print("stages " + JSON.stringify(out));
 quit();`;
 }
 
-function pathApp(port, sizes, repeats) {
-  return `var net = require("net"), connect = net.connect, busy = 0, hs = 0, inHandshake = true, events = 0, maxChunk = 0;
+function pathApp(port, sizes, repeats, inline) {
+  const library = readFileSync(new URL("dist/lwstcp.js", root), "latin1");
+  return `${inline ? `Modules.addCached("lwstcp", function () {\n${library}\n});\n` : ""}var net = require("net"), connect = net.connect, busy = 0, hs = 0, inHandshake = true, events = 0, maxChunk = 0;
 // Times every socket callback the library registers (the CPU it spends on arriving bytes).
 // E.toString (the driver's packet → string for socket.write, and message → string for delivery)
 // and socket.write are timed apart, with whether the array handed to E.toString is a flat
@@ -152,12 +156,17 @@ async function runToEnd(app, storage, pattern, timeoutMs) {
 }
 
 /** The whole send and receive per message size and the handshake, device client against the echo server. */
-export async function measurePath({ quick = false } = {}) {
+export async function measurePath({ quick = false, inline = false } = {}) {
   const port = await freePort();
   const server = await startLwstcpServer(port, ["--key", DEMO_KEY_HEX, "--mode", "echo", "--quiet"]);
   try {
     const repeats = quick ? [5, 3, 2, 1] : [20, 10, 5, 2];
-    const lines = await runToEnd(pathApp(port, MESSAGE_SIZES, repeats), { lwstcp: readFileSync(new URL("dist/lwstcp.js", root), "latin1") }, /^path /, 240000);
+    const lines = await runToEnd(
+      pathApp(port, MESSAGE_SIZES, repeats, inline),
+      inline ? {} : { lwstcp: readFileSync(new URL("dist/lwstcp.js", root), "latin1") },
+      /^path /,
+      240000,
+    );
     return { path: parse(lines, "path"), handshake: parse(lines, "handshake"), chunks: parse(lines, "chunks") };
   } finally {
     server.child.kill("SIGKILL");
@@ -168,7 +177,7 @@ export async function measurePath({ quick = false } = {}) {
 export async function measureOnInterpreter({ quick = false } = {}) {
   const cipherLines = await runToEnd(await cipherApp(), {}, /^cipher /, 60000);
   const cipher = parse(cipherLines, "cipher");
-  const { path, handshake, chunks } = await measurePath({ quick });
+  const { path, handshake, chunks } = await measurePath({ quick, inline: true });
   const memory = await measureDeviceMemory();
   return { cipher, path, handshake, chunks, memory };
 }

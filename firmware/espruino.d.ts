@@ -8,6 +8,8 @@ declare const E: {
   toString(...data: unknown[]): string | undefined;
   /** Bytes from a binary string or the other inputs toString accepts. */
   toUint8Array(...data: unknown[]): Uint8Array;
+  /** An ArrayBuffer over a string's own bytes: a view of the string, not a copy. */
+  toArrayBuffer(text: string): ArrayBuffer;
   /** A 31-bit number from Espruino's software generator: fixed seed on ESP32, never a secret. */
   hwRand(): number;
 };

@@ -34,3 +34,6 @@ export function createConnectionV2(role: number, options: DeviceOptions, sink: C
     sink,
   );
 }
+
+/** The device id rule, for the library's setDeviceId (the id is v2's alone). */
+export { deviceIdProblem } from "./core/v2/constants.js";

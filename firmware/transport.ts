@@ -1,7 +1,10 @@
 // The Espruino `net` driver of the core Connection: one socket, one Connection, one timer.
 //
 // The boundary between Espruino's strings and the core's bytes is here and only here:
-// - `data` events deliver binary strings; the core's framer takes them as they are.
+// - `data` events deliver binary strings; each is handed to the core as a Uint8Array view of
+//   the same memory (E.toArrayBuffer makes a view, not a copy), so the framer copies it with
+//   one native `set` instead of a charCodeAt per byte.
+// - A binary string to send goes to the connection the same way (sendByteString, below).
 // - `socket.write` converts its argument with toString, so a Uint8Array goes out as the
 //   decimal text "9,9" (ESPRUINO.md §5). Every write therefore hands it E.toString(bytes).
 // - A message for the application becomes a binary string (its UTF-8 bytes) the same way.
@@ -119,9 +122,15 @@ export function attachSocket(
     },
   };
   const connection = create ? create(role, options, sink) : new Connection(role, options, sink);
+  // On Espruino a byte loop costs ~17,000 interpreter instructions per byte; viewing the string
+  // and copying it natively costs a few thousand per message (docs/PERFORMANCE.md).
+  connection.sendByteString = function (text: string) {
+    const bytes = new Uint8Array(E.toArrayBuffer(text));
+    return connection.sendBytes(bytes, 0, bytes.length);
+  };
   socket.on("data", function (data: string) {
-    heard();
-    connection.receive(data);
+    if (silent) heard();
+    connection.receive(new Uint8Array(E.toArrayBuffer(data)));
   });
   socket.on("close", function () {
     open = false;

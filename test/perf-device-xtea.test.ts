@@ -6,6 +6,10 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { parseKey } from "../firmware/core/keys.js";
+import { createKeySchedule } from "../firmware/core/xtea.js";
+import * as v8Form from "../firmware/core/xtea-blocks.js";
+import * as deviceForm from "../firmware/core/xtea-blocks-device.js";
 import { assertHealthy, bootDevice, stopAllDevices } from "./helpers/host-sim.js";
 import { repoRoot, vectors } from "./helpers/vectors.js";
 
@@ -19,6 +23,22 @@ describe("device XTEA (the bundled cipher)", function () {
     if (!existsSync(bundlePath)) this.skip();
   });
   afterEach(() => stopAllDevices());
+
+  it("ciphers ranges longer than its 512-byte segment exactly as the V8 form does, at any offset", () => {
+    const schedule = createKeySchedule(parseKey(vectors.handshakeKey));
+    for (const length of [512, 520, 1024, 1528, 4096, 65528]) {
+      for (const offset of [0, 3]) {
+        const plain = new Uint8Array(offset + length + 5).map((_, i) => (i * 131 + length) & 255);
+        const ours = plain.slice();
+        const theirs = plain.slice();
+        deviceForm.encryptBlocks(schedule, ours, offset, length);
+        v8Form.encryptBlocks(schedule, theirs, offset, length);
+        assert.deepEqual(ours, theirs, `encrypt ${length} bytes at ${offset}`);
+        deviceForm.decryptBlocks(schedule, ours, offset, length);
+        assert.deepEqual(ours, plain, `decrypt ${length} bytes at ${offset}`);
+      }
+    }
+  });
 
   it("reproduces every C++ vector inside host-sim, encrypting and decrypting", async () => {
     const { bundleCipherScript, keyWords, schedule } = await deviceOps();

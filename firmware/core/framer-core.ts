@@ -1,14 +1,14 @@
 // The buffer core both profiles' framers share (framer.ts for v1, v2/framer.ts): chunk intake
-// (Uint8Array on Node, binary string on Espruino, never converted first), the per-byte copy
-// into the packet buffer, growth for a large packet, and failure. Each framer keeps only its
-// next(): how a header's TYPE and LENGTH give a packet's size, which is where the profiles
-// differ. The steps are functions installed on each framer's prototype (no `extends` in our
-// ES5), so a bundle carries one copy and take() keeps its single tight loop per chunk.
+// (Uint8Array; a binary string is accepted too), the copy into the packet buffer, growth for a
+// large packet, and failure. Each framer keeps only its next(): how a header's TYPE and
+// LENGTH give a packet's size, which is where the profiles differ. The steps are functions
+// installed on each framer's prototype (no `extends` in our ES5), so a bundle carries one copy.
 //
 // Handshake mode: until open(), a framer accepts only the TYPE its connection expects next
 // (judged at the first byte) in a buffer of the largest handshake packet, so a peer that has
 // not proven the key can make it hold nothing more.
 
+import { copyBytes } from "./bytes.js";
 import { REASON_BAD_SIZE, REASON_PROFILE_MISMATCH, REASON_UNKNOWN_TYPE, REASON_WRONG_TYPE } from "./constants.js";
 
 /** Initial payload capacity of a session's receive buffer. */
@@ -72,16 +72,20 @@ function feed(this: FramerCore, chunk: Uint8Array | string): void {
 
 /** Copies as much of the chunk as the packet still needs. */
 function take(this: FramerCore): void {
-  const count = Math.min(this.need - this.have, this.end - this.pos);
+  const left = this.end - this.pos;
+  let count = this.need - this.have;
+  if (count > left) count = left;
   const packet = this.packet;
   const base = this.at;
   let at = base + this.have;
   let from = this.pos;
   const stop = from + count;
   if (this.bytes) {
-    const src = this.bytes;
-    while (from < stop) packet[at++] = src[from++];
+    copyBytes(this.bytes, from, packet, at, count);
+    at += count;
+    from = stop;
   } else {
+    // Strings reach the framer only from Node-side callers; the Espruino transport hands bytes.
     const src = this.text as string;
     while (from < stop) packet[at++] = src.charCodeAt(from++);
   }
@@ -93,7 +97,7 @@ function take(this: FramerCore): void {
 function grow(this: FramerCore, size: number): void {
   const bigger = new Uint8Array(size);
   const from = this.at;
-  for (let i = from; i < from + this.have; i++) bigger[i] = this.packet[i];
+  copyBytes(this.packet, from, bigger, from, this.have);
   this.packet = bigger;
 }
 

@@ -12,9 +12,9 @@
 // Once open, the buffer starts small and grows only to the size a message's LENGTH
 // announces, then returns to the small one, so a device holds 64 KB only while a 64 KB
 // message arrives.
-// Chunks may be Uint8Arrays (Node) or binary strings (Espruino's `data` events), so the
-// device never converts a chunk before framing it; that intake, the byte copy, growth and
-// failure are framer-core.ts's, shared with the v2 framer.
+// Chunks are Uint8Arrays (the Espruino transport views each binary-string `data` chunk as one
+// without copying it; a string is accepted too); that intake, the copy, growth and failure are
+// framer-core.ts's, shared with the v2 framer.
 
 import {
   fixedPacketSize,
@@ -52,7 +52,23 @@ export class Framer {
   /** Size of the next whole packet (> 0), 0 when more bytes are needed, -1 when the stream is broken. */
   next(): number {
     if (this.error) return -1;
-    if (this.have === 0 && this.packet !== this.small) this.packet = this.small;
+    if (this.have === 0) {
+      // Lengths, not identity: Espruino's === on two typed arrays joins both into strings and
+      // compares those (docs/PERFORMANCE.md). A grown buffer is always longer than the small
+      // one, and the handshake's shorter.
+      if (this.packet.length !== this.small.length) this.packet = this.small;
+      if (this.pos === this.end) return 0;
+      // A message whose header is in the chunk is taken in one copy: on Espruino each take()
+      // costs as much as ciphering a tenth of a block. The header is read again from the
+      // packet below, so a bad LENGTH still fails there.
+      const chunk = this.bytes;
+      const p = this.pos;
+      if (chunk && !this.expected && this.end - p >= MESSAGE_HEADER_SIZE && chunk[p] === TYPE_MESSAGE) {
+        const length = (chunk[p + 1] << 8) | chunk[p + 2];
+        this.need = length && length <= MAX_MESSAGE_LENGTH ? MESSAGE_HEADER_SIZE + paddedLength(length) : MESSAGE_HEADER_SIZE;
+        if (this.need > this.packet.length) this.grow(this.need);
+      }
+    }
     for (;;) {
       if (this.have < this.need) {
         this.take();

@@ -30,8 +30,15 @@ export function decryptBlocks(schedule: KeySchedule, buf: Uint8Array, offset: nu
 }
 
 /**
- * Both directions in one function, so the bundle carries the block load and store once (the
- * library has a 14 KB budget); the direction costs one test per block, none per round.
+ * Both directions in one function, so the bundle carries the block load and store once; the
+ * direction costs one test per block, none per round.
+ *
+ * A long range is ciphered a segment at a time in a small buffer. Espruino keeps a typed
+ * array's bytes contiguous ("flat") only when its heap has that many blocks free in one run;
+ * otherwise the bytes are a chain of blocks and every buf[i] walks it from the start, so a
+ * 64 KB message in a heap as full as a session's costs the cipher ≈ 3 ms a block at its end
+ * against 0.2–0.5 ms at its start (docs/PERFORMANCE.md). The native copies in and out walk the
+ * chain once per segment.
  */
 function cipherBlocks(schedule: KeySchedule, buf: Uint8Array, offset: number, length: number, decrypt: boolean): void {
   // xtea-range.ts's check, written out: with one caller left, terser would inline the helper as
@@ -39,30 +46,44 @@ function cipherBlocks(schedule: KeySchedule, buf: Uint8Array, offset: number, le
   if (length % BLOCK_SIZE !== 0 || offset < 0 || offset + length > buf.length) {
     throw new Error("XTEA needs whole 8-byte blocks inside the buffer, got offset " + offset + ", length " + length);
   }
-  const s = schedule.words;
-  const n = s.length;
   const end = offset + length;
-  for (let p = offset; p < end; p += 8) {
-    let v0 = buf[p++] | (buf[p++] << 8) | (buf[p++] << 16) | (buf[p++] << 24);
-    let v1 = buf[p++] | (buf[p++] << 8) | (buf[p++] << 16) | (buf[p++] << 24);
-    if (decrypt) {
-      for (let i = n; i; ) {
-        v1 -= (((v0 << 4) ^ (v0 >>> 5)) + v0) ^ s[--i];
-        v0 -= (((v1 << 4) ^ (v1 >>> 5)) + v1) ^ s[--i];
+  // The in-place loop first: Espruino finds a local by scanning the function's variables in the
+  // order they were made (terser declares them in source order), so the loop's come first.
+  // 512: the longest range ciphered in place; a longer one goes through a buffer this long
+  // (a literal: a module constant would cost a scope search per call).
+  if (length <= 512) {
+    const s = schedule.words;
+    const n = s.length;
+    for (let p = offset; p < end; p += 8) {
+      let v0 = buf[p++] | (buf[p++] << 8) | (buf[p++] << 16) | (buf[p++] << 24);
+      let v1 = buf[p++] | (buf[p++] << 8) | (buf[p++] << 16) | (buf[p++] << 24);
+      if (decrypt) {
+        for (let i = n; i; ) {
+          v1 -= (((v0 << 4) ^ (v0 >>> 5)) + v0) ^ s[--i];
+          v0 -= (((v1 << 4) ^ (v1 >>> 5)) + v1) ^ s[--i];
+        }
+      } else {
+        for (let i = 0; i < n; ) {
+          v0 += (((v1 << 4) ^ (v1 >>> 5)) + v1) ^ s[i++];
+          v1 += (((v0 << 4) ^ (v0 >>> 5)) + v0) ^ s[i++];
+        }
       }
-    } else {
-      for (let i = 0; i < n; ) {
-        v0 += (((v1 << 4) ^ (v1 >>> 5)) + v1) ^ s[i++];
-        v1 += (((v0 << 4) ^ (v0 >>> 5)) + v0) ^ s[i++];
-      }
+      buf[--p] = v1 >> 24;
+      buf[--p] = v1 >> 16;
+      buf[--p] = v1 >> 8;
+      buf[--p] = v1;
+      buf[--p] = v0 >> 24;
+      buf[--p] = v0 >> 16;
+      buf[--p] = v0 >> 8;
+      buf[--p] = v0;
     }
-    buf[--p] = v1 >> 24;
-    buf[--p] = v1 >> 16;
-    buf[--p] = v1 >> 8;
-    buf[--p] = v1;
-    buf[--p] = v0 >> 24;
-    buf[--p] = v0 >> 16;
-    buf[--p] = v0 >> 8;
-    buf[--p] = v0;
+    return;
+  }
+  const segment = new Uint8Array(512);
+  for (let at = offset; at < end; at += 512) {
+    const count = Math.min(512, end - at);
+    segment.set(buf.subarray(at, at + count));
+    cipherBlocks(schedule, segment, 0, count, decrypt);
+    buf.set(segment.subarray(0, count), at);
   }
 }

@@ -28,14 +28,17 @@ export function validateRounds(rounds: number): number {
 export function createKeySchedule(key: Uint32Array, rounds: number = DEFAULT_ROUNDS, into?: KeySchedule): KeySchedule {
   validateRounds(rounds);
   if (key.length !== KEY_WORDS) throw new Error("a key is " + KEY_WORDS + " words, got " + key.length);
-  const words = into && into.words.length === rounds * 2 ? into.words : new Uint32Array(rounds * 2);
+  // Reuse is decided by length, never by comparing the arrays: Espruino's === on two typed
+  // arrays joins both into strings and compares those (docs/PERFORMANCE.md).
+  const reuse = !!into && into.words.length === rounds * 2;
+  const words = reuse ? (into as KeySchedule).words : new Uint32Array(rounds * 2);
   let sum = 0;
-  for (let i = 0; i < words.length; i += 2) {
-    words[i] = sum + key[sum & 7];
+  for (let i = 0; i < words.length; ) {
+    words[i++] = sum + key[sum & 7];
     sum = (sum + DELTA) >>> 0;
-    words[i + 1] = sum + key[(sum >>> 11) & 7];
+    words[i++] = sum + key[(sum >>> 11) & 7];
   }
-  return into && into.words === words ? into : { rounds: rounds, words: words };
+  return reuse ? (into as KeySchedule) : { rounds: rounds, words: words };
 }
 
 /** Overwrites the schedule so a finished session leaves no key material behind. */

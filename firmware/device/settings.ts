@@ -7,7 +7,6 @@ import { DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_INACTIVITY_TIMEOUT_MS, DEFAULT_KE
 import { type KeyInput, parseKey, validateHandshakeTimeout, validateKeepAlive } from "../core/keys.js";
 import type { ProtocolConnection } from "../core/lifecycle.js";
 import { type Profile, parseProfile } from "../core/profile.js";
-import { deviceIdProblem } from "../core/v2/constants.js";
 import { createKeySchedule, type KeySchedule, validateRounds } from "../core/xtea.js";
 import { createEntropyPool, type EntropyPool } from "../entropy.js";
 import type { ConnectionFactory, DeviceOptions } from "../transport.js";
@@ -20,7 +19,12 @@ let moduleRounds = DEFAULT_ROUNDS;
 let moduleProfile: Profile = "v1";
 let moduleDeviceId: string | undefined;
 /** The Storage module "lwstcp-v2" (the v2 engine, kept out of this bundle for size): loaded by the first setProfile("v2"). */
-let v2: { createConnectionV2: ConnectionFactory } | undefined;
+let v2: EngineV2 | undefined;
+
+interface EngineV2 {
+  createConnectionV2: ConnectionFactory;
+  deviceIdProblem(id: unknown): string;
+}
 let pool: EntropyPool | undefined;
 
 /** Sets the handshake key every client and server uses unless it was given its own. */
@@ -33,9 +37,12 @@ export function setNumberOfRounds(rounds: number): void {
   moduleRounds = validateRounds(rounds);
 }
 
-/** The id checked (1..32 characters 0x21..0x7E); throws naming the problem. */
+/**
+ * The id checked (1..32 characters 0x21..0x7E); throws naming the problem. Only v2 carries an
+ * id, so its rule lives in the v2 engine, loaded here like setProfile("v2") loads it.
+ */
 function checkedDeviceId(id: string): string {
-  const problem = deviceIdProblem(id);
+  const problem = engineV2().deviceIdProblem(id);
   if (problem) throw new Error(problem);
   return id;
 }
@@ -48,8 +55,14 @@ export function setDeviceId(id: string): void {
 /** Checks a profile name; "v2" loads the Storage module lwstcp-v2 (Espruino's require throws when it is missing). */
 function loadProfile(profile: Profile): Profile {
   profile = parseProfile(profile);
-  if (profile === "v2" && !v2) v2 = require("lwstcp-v2");
+  if (profile === "v2") engineV2();
   return profile;
+}
+
+/** The Storage module lwstcp-v2, required on first use. */
+function engineV2(): EngineV2 {
+  if (!v2) v2 = require("lwstcp-v2") as EngineV2;
+  return v2;
 }
 
 /**
@@ -113,7 +126,7 @@ export class Settings {
     const key = this.key || moduleKey;
     if (!key) throw new Error("lwstcp: no handshake key: call setHandshakeKey first");
     // v2 takes the key itself (rounds mean nothing there); v1 its XTEA schedule.
-    const create = (this.create = (this.profile || moduleProfile) === "v2" ? (v2 as { createConnectionV2: ConnectionFactory }).createConnectionV2 : undefined);
+    const create = (this.create = (this.profile || moduleProfile) === "v2" ? (v2 as EngineV2).createConnectionV2 : undefined);
     if (!create) this.schedule = createKeySchedule(key, this.rounds || moduleRounds, this.schedule);
     return {
       preSharedKey: key,

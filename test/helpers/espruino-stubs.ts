@@ -29,6 +29,10 @@ export function installEspruinoStubs(options: { peek32?: (address: number) => nu
       for (let i = 0; i < data.length; i++) out += String.fromCharCode(data[i]);
       return out;
     },
+    toArrayBuffer(text: unknown): ArrayBuffer {
+      if (typeof text !== "string") throw new Error("stub E.toArrayBuffer: expected a string");
+      return Uint8Array.from(text, (c) => c.charCodeAt(0) & 255).buffer;
+    },
     hwRand(): number {
       stubs.hwRandCalls++;
       hwRandState = (hwRandState * 1103515245 + 12345) & 0x7fffffff; // a fixed-seed generator, as on ESP32
