@@ -42,6 +42,7 @@ export interface SettingsMethods {
   /**
    * Profile v2, clients: the id sent in the handshake (1-32 printable ASCII characters, no
    * spaces), so a server with per-device keys picks this device's key. A server ignores it.
+   * Like setProfile("v2"), it loads the Storage module lwstcp-v2 (require throws when it is missing).
    */
   setDeviceId(id: string): void;
   /** Keep-alive interval and inactivity timeout in ms (timeout -1 disables the check). */
@@ -114,7 +115,7 @@ export interface Module {
   setNumberOfRounds(rounds: number): void;
   /** "v2" loads the Storage module lwstcp-v2 (require throws when it is missing). */
   setProfile(profile: Profile): void;
-  /** Profile v2: the device id of every client that was not given its own (1-32 printable ASCII characters, no spaces). */
+  /** Profile v2: the device id of every client that was not given its own (1-32 printable ASCII characters, no spaces); loads lwstcp-v2. */
   setDeviceId(id: string): void;
   LightweightSecureClient: new (host: string, port: number) => LightweightSecureClient;
   LightweightSecureServer: new (port: number) => LightweightSecureServer;
