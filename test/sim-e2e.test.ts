@@ -77,7 +77,10 @@ describe("host-sim end to end: Wi-Fi drop, 100 devices, large client messages, n
   it("100 devices on one lwstcp-server at once: 100 handshakes, every FizzBuzz line right", async function () {
     this.timeout(120000);
     const port = await freePort();
-    const server = await startServer(port, ["--mode", "fizzbuzz"]);
+    // The 100 boards boot one after another in this process, each compile holding its event loop:
+    // the first ones answer their ServerHello only when the last has booted, seconds later on a
+    // busy machine. This test is about 100 sessions at once, not about how fast they answer.
+    const server = await startServer(port, ["--mode", "fizzbuzz", "--silent-timeout", "60000", "--handshake-timeout", "60000"]);
     procs.push(server);
     const rounds = 5;
     for (let i = 1; i <= 100; i++) {
@@ -116,7 +119,16 @@ describe("host-sim end to end: Wi-Fi drop, 100 devices, large client messages, n
       ],
       ["disconnect"],
     );
-    assert.equal(server.events().filter((e) => e.event === "handshake-failed" || e.event === "error").length, 0, server.out().slice(-3000));
+    assert.equal(
+      server.events().filter((e) => e.event === "handshake-failed" || e.event === "error").length,
+      0,
+      JSON.stringify(
+        server
+          .events()
+          .filter((e) => e.event === "handshake-failed" || e.event === "error")
+          .slice(0, 3),
+      ),
+    );
   });
 
   it("as a client, sends 1, 7, 8, 9, 536, 4096 and 65528-byte binary messages to lwstcp-server --mode echo and gets each back byte for byte", async () => {

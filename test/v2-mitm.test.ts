@@ -115,10 +115,17 @@ describe("v2 man in the middle: every altered record is rejected, nothing altere
       for (let keep = 0; keep < base.records[r].length; keep++) {
         const p = openPair();
         const { records, texts } = clientRecords(p);
-        const altered = records.slice();
+        // One more record up front, so that every byte that follows a cut is known here.
+        p.client.sendByteString(FILLER);
+        const altered = [...records, ...p.clientSink.wire.splice(0)];
         altered[r] = records[r].subarray(0, keep);
+        // The bytes cut off may happen to equal the ones that follow them (for one byte, one
+        // time in 256): the record then arrives whole and untouched, and the cut falls on the
+        // next one.
+        const after = Buffer.concat(altered.slice(r + 1));
+        const healed = records[r].subarray(keep).every((b, i) => after[i] === b);
         deliver(p, altered);
-        assertRejected(p, messagesBefore(texts, r), `record ${r} cut to ${keep} bytes`);
+        assertRejected(p, messagesBefore(texts, healed ? r + 1 : r), `record ${r} cut to ${keep} bytes${healed ? " (healed by the bytes after it)" : ""}`);
       }
     }
   });

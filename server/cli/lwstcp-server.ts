@@ -81,6 +81,7 @@ const SERVER_SPEC: ToolSpec = {
     { name: "stall-timeout", value: "MS", help: 'end a session ("send-stalled") whose queue has not moved for this long (-1 disables)', default: 20000 },
     { name: "max-per-address", value: "N", help: "most pending handshakes from one address (IPv6 per /64); more are refused", default: 1024 },
     { name: "silent-timeout", value: "MS", help: "drop a handshake whose peer has sent nothing for this long", default: 2000 },
+    { name: "handshake-timeout", value: "MS", help: "drop a handshake not finished within this long (raise it for slow devices)", default: 5000 },
     {
       name: "http",
       value: "[HOST:]PORT",
@@ -148,6 +149,7 @@ async function main(flags: Flags): Promise<number> {
       sendStallTimeoutMs: intFlag(flags, "stall-timeout", -1, 2 ** 31),
       maxHandshakesPerAddress: intFlag(flags, "max-per-address", 1, 10000000),
       silentHandshakeTimeoutMs: intFlag(flags, "silent-timeout", 1, 2 ** 31),
+      handshakeTimeoutMs: intFlag(flags, "handshake-timeout", 1, 2 ** 31),
     });
   } catch (err) {
     throw new UsageError((err as Error).message);
