@@ -180,12 +180,7 @@ function jsonValue(value: unknown): string {
  * type → a UsageError naming the file (and the key).
  */
 function readConfigFile(spec: ToolSpec, file: string, warn: (line: string) => void): Array<[string, string]> {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (err) {
-    throw new UsageError("--config: cannot read " + file + ": " + ((err as NodeJS.ErrnoException).code || (err as Error).message));
-  }
+  const text = readFlagFile("config", file).toString("utf8");
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -400,14 +395,18 @@ function about<T>(flag: string, read: () => T): T {
   }
 }
 
+/** The bytes of the file a flag names; a UsageError "--flag: cannot read FILE: ENOENT" when there are none. */
+export function readFlagFile(flag: string, file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    throw new UsageError("--" + flag + ": cannot read " + file + ": " + ((err as NodeJS.ErrnoException).code || (err as Error).message));
+  }
+}
+
 /** The key from a --key-file: 64 hex digits, 8 words, or 32 raw bytes. */
 function keyFromFile(file: string): Uint32Array {
-  let raw: Buffer;
-  try {
-    raw = readFileSync(file);
-  } catch (err) {
-    throw new UsageError("--key-file: cannot read " + file + ": " + ((err as NodeJS.ErrnoException).code || (err as Error).message));
-  }
+  const raw = readFlagFile("key-file", file);
   const text = raw.toString("latin1");
   if (raw.length === 32 && !/^[\x20-\x7e\s]*$/.test(text)) return parseKey(new Uint8Array(raw));
   if (!/^[\x20-\x7e\s]*$/.test(text)) throw new UsageError("--key-file " + file + " " + KEY_SHAPE + " or 32 raw bytes, got " + raw.length + " bytes");

@@ -4,21 +4,15 @@
 // is one line that names the problem: at start a UsageError (exit 2); on a reload an error
 // line, and the keys already in use stay.
 
-import { readFileSync } from "node:fs";
 import type { DeviceKeyTable } from "../device-keys.js";
 import { parseKeyTable } from "../device-keys.js";
 import type { LogFunction } from "../log.js";
 import type { LightweightSecureServer } from "../server.js";
-import { warnIfOthersCanRead } from "./args.js";
+import { readFlagFile, warnIfOthersCanRead } from "./args.js";
 
 /** The table in `file`, checked; throws an Error whose message is one line naming the file and the problem. */
 export function readKeysFile(file: string): DeviceKeyTable {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (err) {
-    throw new Error("--keys: cannot read " + file + ": " + ((err as NodeJS.ErrnoException).code || (err as Error).message));
-  }
+  const text = readFlagFile("keys", file).toString("utf8");
   let table: DeviceKeyTable;
   try {
     table = JSON.parse(text);

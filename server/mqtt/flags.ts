@@ -1,8 +1,7 @@
 // lwstcp-server's --mqtt flags: their rows in the help table and the bridge options they make.
 // The password comes from a file (read once, trimmed) so it is not in `ps` or shell history.
 
-import { readFileSync } from "node:fs";
-import { type FlagSpec, type Flags, UsageError } from "../cli/args.js";
+import { type FlagSpec, type Flags, readFlagFile, UsageError } from "../cli/args.js";
 import { checkMqttBridgeOptions, DEFAULT_MQTT_PREFIX, type MqttBridgeOptions } from "./bridge.js";
 
 export const MQTT_FLAG_SPECS: FlagSpec[] = [
@@ -28,11 +27,7 @@ export function mqttOptionsFromFlags(flags: Flags): Omit<MqttBridgeOptions, "log
   if (passwordFile !== undefined && username === undefined) throw new UsageError("--mqtt-password-file needs --mqtt-username");
   let password: string | undefined;
   if (passwordFile !== undefined) {
-    try {
-      password = readFileSync(passwordFile, "utf8").trim();
-    } catch (err) {
-      throw new UsageError("--mqtt-password-file: cannot read " + passwordFile + ": " + ((err as NodeJS.ErrnoException).code || (err as Error).message));
-    }
+    password = readFlagFile("mqtt-password-file", passwordFile).toString("utf8").trim();
     if (password === "") throw new UsageError("--mqtt-password-file " + passwordFile + " is empty");
   }
   const options = { url, prefix: flags.get("mqtt-prefix"), name: flags.get("mqtt-name"), username, password };
