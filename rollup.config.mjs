@@ -10,6 +10,7 @@
 
 import { LIBRARY_BUDGET_BYTES, readBoards } from "./scripts/boards.mjs";
 import { ESPRUINO_OUTPUT, espruino } from "./scripts/rollup-plugin.mjs";
+import { UNROLLED_XTEA_BUDGET_BYTES, unrolledXteaEntry } from "./scripts/xtea-unrolled.mjs";
 
 const boards = readBoards();
 /** process.env.BOARD → the facts the library needs at run time (firmware/board-facts.ts). */
@@ -208,6 +209,13 @@ export default [
     input: "firmware/lwstcp-v2.ts",
     output: { ...ESPRUINO_OUTPUT, file: "dist/lwstcp-v2.js" },
     plugins: espruino({ ...common, module: true, mangleProperties: INTERNAL_PROPERTIES.concat(V2_INTERNAL_PROPERTIES), nameCache, pure: true }),
+  },
+  // The Storage module "lwstcp-xtea": the 32-round cipher written out, generated (not compiled
+  // from TypeScript) by scripts/xtea-unrolled.mjs; the library uses it when the board has it.
+  {
+    input: "lwstcp-xtea",
+    output: { ...ESPRUINO_OUTPUT, file: "dist/lwstcp-xtea.js" },
+    plugins: [unrolledXteaEntry("lwstcp-xtea"), espruino({ ...common, module: true, budget: UNROLLED_XTEA_BUDGET_BYTES })],
   },
   ...boards.map((b) => ({
     input: "firmware/apps/demo.ts",

@@ -421,6 +421,35 @@ function scheduleProperty(functions) {
 }
 
 /**
+ * The bundle's module variables the cipher functions read: the handle on the Storage module
+ * lwstcp-xtea, which the counts and scripts here leave undefined, so what runs is the bundle's
+ * own loop (bench/device-interpreter.mjs times lwstcp-xtea on its own).
+ */
+function moduleVariables(ast, functions) {
+  const declared = new Set();
+  simple(ast, {
+    VariableDeclarator(d) {
+      if (d.id.type === "Identifier") declared.add(d.id.name);
+    },
+  });
+  const used = new Set();
+  for (const fn of functions) {
+    const local = new Set(fn.params.map((p) => p.name));
+    simple(fn.body, {
+      VariableDeclarator(d) {
+        local.add(d.id.name);
+      },
+    });
+    simple(fn.body, {
+      Identifier(i) {
+        if (declared.has(i.name) && !local.has(i.name)) used.add(i.name);
+      },
+    });
+  }
+  return [...used];
+}
+
+/**
  * The bundle's cipher as a self-contained script for a device or a vm: it defines
  * `xteaEncrypt(words, buf, offset, length)` and `xteaDecrypt(...)` from the exact bundled text
  * of both functions and of the helpers they call.
@@ -445,7 +474,8 @@ export function bundleCipherScript(bundle) {
     });
   }
   const wordsProp = scheduleProperty([core || encrypt]);
-  const body = [...parts].map((f) => bundle.slice(f.start, f.end)).join("\n");
+  const unset = moduleVariables(ev.ast, [...parts]);
+  const body = (unset.length ? `var ${unset.join(",")};\n` : "") + [...parts].map((f) => bundle.slice(f.start, f.end)).join("\n");
   const wrap = (fn) => `function($w,$b,$o,$l){${fn.id.name}({${wordsProp}:$w},$b,$o,$l)}`;
   return (
     `var xteaCipher=(function(){${body}\nreturn{e:${wrap(encrypt)},d:${wrap(decrypt)}};})();\n` + "var xteaEncrypt=xteaCipher.e,xteaDecrypt=xteaCipher.d;\n"
@@ -475,6 +505,7 @@ export async function measureDeviceOps({ bundlePath = new URL("dist/lwstcp.js", 
   const bundle = readFileSync(bundlePath, "latin1");
   const ev = new CountingEvaluator(bundle);
   const names = findBundleCipher(ev);
+  for (const name of moduleVariables(ev.ast, [names.encrypt, names.decrypt, names.core].filter(Boolean))) ev.global.vars.set(name, undefined);
   // The bundle's functions take a schedule object; find its (mangled) property by trying each
   // name the function reads from its first parameter.
   const wordsProp = scheduleProperty([names.core || names.encrypt]);

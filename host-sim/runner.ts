@@ -1,5 +1,5 @@
 // Boots simulated devices the way a board is flashed (ESPRUINO.md §11): the library bundle is the
-// Storage file "lwstcp", the app's settings are the Storage file "lwstcp-config.json", and the app
+// Storage file "lwstcp" (with "lwstcp-xtea", its written-out cipher, beside it), the app's settings are the Storage file "lwstcp-config.json", and the app
 // bundle is the uploaded program text. Every bundle is checked statically before it runs.
 import { readFileSync } from "node:fs";
 import { createDevice, type Device, type DeviceOptions } from "./device.js";
@@ -8,6 +8,9 @@ import { assertRunsOnEspruino } from "./static-check.js";
 export const LIBRARY_STORAGE_NAME = "lwstcp";
 export const V2_LIBRARY_STORAGE_NAME = "lwstcp-v2";
 export const DEFAULT_V2_LIBRARY_PATH = "dist/lwstcp-v2.js";
+/** The 32-round cipher written out, which the library uses when Storage has it (npm run flash uploads it). */
+export const XTEA_STORAGE_NAME = "lwstcp-xtea";
+export const DEFAULT_XTEA_PATH = "dist/lwstcp-xtea.js";
 export const CONFIG_STORAGE_NAME = "lwstcp-config.json";
 export const DEFAULT_LIBRARY_PATH = "dist/lwstcp.js";
 export const DEFAULT_APP_PATH = "dist/app-esp32.js";
@@ -45,6 +48,8 @@ export interface FirmwareOptions extends DeviceOptions {
   library?: BundleInput | null;
   /** Stored as Storage "lwstcp-v2" (default: dist/lwstcp-v2.js when config.profile is "v2", else none); null: none. */
   v2Library?: BundleInput | null;
+  /** Stored as Storage "lwstcp-xtea" (default: dist/lwstcp-xtea.js, as flashed, unless `library` is null); null: none, so the library ciphers with its own loop. */
+  xteaLibrary?: BundleInput | null;
   /** The program uploaded and run at top level. */
   app: BundleInput;
   /** Written to Storage "lwstcp-config.json"; the device's Wi-Fi accepts its ssid/password. */
@@ -65,14 +70,18 @@ export async function bootFirmware(options: FirmwareOptions): Promise<Device> {
   const v2Input =
     options.v2Library === undefined ? (options.config && options.config.profile === "v2" ? { path: DEFAULT_V2_LIBRARY_PATH } : null) : options.v2Library;
   const v2Library = v2Input ? readBundle(v2Input) : undefined;
+  const xteaInput = options.xteaLibrary === undefined ? (library ? { path: DEFAULT_XTEA_PATH } : null) : options.xteaLibrary;
+  const xteaLibrary = xteaInput ? readBundle(xteaInput) : undefined;
   if (options.staticCheck !== false) {
     if (library) await assertRunsOnEspruino(library.source, library.filename, { module: true });
     if (v2Library) await assertRunsOnEspruino(v2Library.source, v2Library.filename, { module: true });
+    if (xteaLibrary) await assertRunsOnEspruino(xteaLibrary.source, xteaLibrary.filename, { module: true });
     await assertRunsOnEspruino(app.source, app.filename);
   }
   const storage: Record<string, string> = { ...options.storage };
   if (library) storage[LIBRARY_STORAGE_NAME] = library.source;
   if (v2Library) storage[V2_LIBRARY_STORAGE_NAME] = v2Library.source;
+  if (xteaLibrary) storage[XTEA_STORAGE_NAME] = xteaLibrary.source;
   if (options.config) storage[CONFIG_STORAGE_NAME] = JSON.stringify(options.config);
   const wifi =
     options.config && typeof options.config.ssid === "string"

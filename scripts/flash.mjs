@@ -9,7 +9,8 @@
 // library goes up as the Storage file "lwstcp", the settings (without their "_" note fields) as
 // the Storage file "lwstcp-config.json", and the board's app as the program; with --save the
 // app is stored as .bootcde instead, so it runs at every boot, and the board reboots into it.
-// When the settings ask for "profile": "v2", the v2 engine goes up too, as the Storage file
+// Beside it goes the profile's module: for v1 (the default) "lwstcp-xtea", the 32-round cipher
+// written out, which the library uses when present; for "profile": "v2" the v2 engine,
 // "lwstcp-v2" (a separate module so that v1 boards never carry it; setProfile("v2") loads it).
 //
 // The upload holds only our code. espruino-tools answers every require() of a module it does
@@ -68,7 +69,12 @@ function safeBoardNames() {
 }
 
 /** Our Storage modules: the device answers require() of these from Storage, never the tool. */
-export const STORAGE_MODULES = ["lwstcp", "lwstcp-v2"];
+export const STORAGE_MODULES = ["lwstcp", "lwstcp-v2", "lwstcp-xtea"];
+
+/** The Storage modules a profile uploads beside lwstcp: v1's written-out cipher, or the v2 engine (which ciphers with AES). */
+function profileModules(/** @type {string} */ profile) {
+  return profile === "v2" ? ["lwstcp-v2"] : ["lwstcp-xtea"];
+}
 
 /**
  * @typedef {{ port?: string, out?: string, save: boolean, baud: string, board: string, config?: string, build: boolean, app?: string }} FlashOptions
@@ -269,7 +275,7 @@ export function prepareUpload(options, upload, dir) {
 export function espruinoArgs(options, prepared) {
   const args = ["--board", prepared.boardFile, "--config", "MODULE_URL=", "--storage", `lwstcp:${join("dist", "lwstcp.js")}`];
   if (prepared.configFile) args.push("--storage", `lwstcp-config.json:${prepared.configFile}`);
-  if (prepared.profile === "v2") args.push("--storage", `lwstcp-v2:${join("dist", "lwstcp-v2.js")}`);
+  for (const name of profileModules(prepared.profile)) args.push("--storage", `${name}:${join("dist", name + ".js")}`);
   if (options.save) args.push("--storage", `.bootcde:${prepared.app}`, "-e", "load()");
   else args.push(prepared.app);
   if (options.out) args.push("-n", "-o", options.out);
@@ -285,7 +291,7 @@ export function espruinoArgs(options, prepared) {
 export function describeUpload(options, prepared) {
   const size = (/** @type {string} */ file) => readFileSync(resolve(ROOT, file)).length + " bytes";
   const files = [`lwstcp (dist/lwstcp.js, ${size(join("dist", "lwstcp.js"))})`];
-  if (prepared.profile === "v2") files.push(`lwstcp-v2 (dist/lwstcp-v2.js, ${size(join("dist", "lwstcp-v2.js"))})`);
+  for (const name of profileModules(prepared.profile)) files.push(`${name} (dist/${name}.js, ${size(join("dist", name + ".js"))})`);
   if (options.config) files.push(`lwstcp-config.json (${options.config} without its _ fields)`);
   const app = options.save ? `${prepared.app} as .bootcde (runs at every boot)` : `${prepared.app} as the program (runs until reset)`;
   const target = options.out ? `into ${options.out} (dry run, no board)` : `to ${options.port} at ${options.baud} baud`;
@@ -339,7 +345,7 @@ export async function main(flags) {
   const dir = mkdtempSync(join(tmpdir(), "lwstcp-flash-"));
   try {
     const prepared = prepareUpload(options, checked.upload, dir);
-    for (const file of [prepared.app, join("dist", "lwstcp.js"), ...(prepared.profile === "v2" ? [join("dist", "lwstcp-v2.js")] : [])]) {
+    for (const file of [prepared.app, join("dist", "lwstcp.js"), ...profileModules(prepared.profile).map((name) => join("dist", name + ".js"))]) {
       if (!existsSync(resolve(ROOT, file))) {
         console.error(`${PROGRAM}: ${file} is missing: run npm run build:firmware (or drop --no-build)`);
         return 1;

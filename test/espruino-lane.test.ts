@@ -9,12 +9,15 @@ import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type EspruinoRun, runEspruino, skipWithoutEspruino, stopEspruinoAfterEach } from "./helpers/espruino-process.js";
-import { freePort } from "./helpers/host-sim.js";
+import { countingXteaSource, freePort } from "./helpers/host-sim.js";
 import { CLIENT_CLI, DEMO_KEY_HEX, deviceConfig, startLwstcpServer, startNode, stopAfterEach, until } from "./helpers/processes.js";
 
 const OTHER_KEY_HEX = "11".repeat(32);
-const library = () => ({ lwstcp: readFileSync("dist/lwstcp.js", "latin1") });
-const libraryV2 = () => ({ ...library(), "lwstcp-v2": readFileSync("dist/lwstcp-v2.js", "latin1") });
+/** The library as flashed for v1: with lwstcp-xtea, its written-out cipher, beside it. */
+const library = () => ({ ...libraryAlone(), "lwstcp-xtea": readFileSync("dist/lwstcp-xtea.js", "latin1") });
+/** The library without lwstcp-xtea: it ciphers with its own loop. */
+const libraryAlone = () => ({ lwstcp: readFileSync("dist/lwstcp.js", "latin1") });
+const libraryV2 = () => ({ ...libraryAlone(), "lwstcp-v2": readFileSync("dist/lwstcp-v2.js", "latin1") });
 
 /** ES5 FizzBuzz lines as the C++ example plays them (firmware/apps/fizzbuzz.ts). */
 const FIZZBUZZ_JS = `function fb(n) { var t = ""; if (n % 3 === 0) t += "Fizz"; if (n % 5 === 0) t += "Buzz";
@@ -96,7 +99,7 @@ var sizes = ${JSON.stringify(sizes)}, i = 0, binary = true, sent, bad = 0;
 function make(n, bin) { var a = new Uint8Array(n); for (var k = 0; k < n; k++) a[k] = bin ? (k * 131 + n) & 255 : 32 + ((k * 7 + n) % 95); return a; }
 var c = new lw.LightweightSecureClient("127.0.0.1", ${port});
 function next() {
-  if (i === sizes.length) { if (!binary) { print("echo done, " + bad + " bad"); c.disconnect(); setTimeout(quit, 300); return; } binary = false; i = 0; }
+  if (i === sizes.length) { if (!binary) { print("echo done, " + bad + " bad, " + require("lwstcp-xtea").calls + " lwstcp-xtea calls"); c.disconnect(); setTimeout(quit, 300); return; } binary = false; i = 0; }
   var bytes = make(sizes[i], binary); sent = E.toString(bytes);
   c.sendMessage(binary ? bytes : sent);
 }
@@ -107,9 +110,13 @@ c.setOnMessageReceived(function (text) {
   i++; next();
 });
 c.connectToServer();`;
-    const run = await runEspruino(app, { storage: library() });
+    const run = await runEspruino(app, { storage: { ...library(), "lwstcp-xtea": countingXteaSource() } });
     await run.waitFor(/^echo done, /, 40000);
-    assert.ok(run.lines().includes("echo done, 0 bad"), run.out());
+    // Every message each way (36 of them) and the handshake went through lwstcp-xtea.
+    const done = run.lines().find((l) => l.startsWith("echo done, ")) || "";
+    const [, bad, calls] = /^echo done, (\d+) bad, (\d+) lwstcp-xtea calls$/.exec(done) || [];
+    assert.equal(bad, "0", run.out());
+    assert.ok(Number(calls) >= 72, done);
     assertNoUncaught(run);
   });
 
@@ -149,7 +156,7 @@ c.connectToServer();`;
     assertNoUncaught(run);
   });
 
-  it("as server: lwstcp-client plays FizzBuzz against it and gets every echo of 1 to 4096 bytes", async () => {
+  it("as server, without lwstcp-xtea (its own cipher loop): lwstcp-client plays FizzBuzz against it and gets every echo of 1 to 4096 bytes", async () => {
     const port = await freePort();
     const app = `${FIZZBUZZ_JS}
 var lw = require("lwstcp"); lw.setHandshakeKey("${DEMO_KEY_HEX}");
@@ -166,7 +173,7 @@ server.setOnHandshakeSuccess(function (result, session) {
 });
 server.setOnError(function (text) { print("error: " + text); });
 if (server.start()) print("listening");`;
-    const run = await runEspruino(app, { storage: library() });
+    const run = await runEspruino(app, { storage: libraryAlone() });
     await run.waitFor("listening", 10000);
     const key = ["--host", "127.0.0.1", "--port", String(port), "--key", DEMO_KEY_HEX];
     const fizz = startNode(CLIENT_CLI, [...key, "--mode", "fizzbuzz", "--count", "30"]);

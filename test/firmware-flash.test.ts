@@ -62,7 +62,7 @@ describe("npm run flash", function () {
     assert.equal(result.status, 0, result.output);
     assert.match(
       result.stdout,
-      /^npm run flash: Storage files lwstcp \(dist\/lwstcp\.js, \d+ bytes\), lwstcp-config\.json \(\S+ without its _ fields\); app dist\/app-esp32\.js as the program \(runs until reset\); into \S+upload\.js \(dry run, no board\)$/m,
+      /^npm run flash: Storage files lwstcp \(dist\/lwstcp\.js, \d+ bytes\), lwstcp-xtea \(dist\/lwstcp-xtea\.js, \d+ bytes\), lwstcp-config\.json \(\S+ without its _ fields\); app dist\/app-esp32\.js as the program \(runs until reset\); into \S+upload\.js \(dry run, no board\)$/m,
     );
     // The tool says what it looks up: nothing, neither online nor in a local modules/ folder.
     for (const sign of ["getURL", "espruino.com", "banglejs.com", "loadModule", "not found", "Loading local module"])
@@ -74,8 +74,9 @@ describe("npm run flash", function () {
     const rest = lines.filter((l) => !STORAGE_WRITE.test(l));
     assert.deepEqual(rest, [readFileSync(APP, "latin1").trim()], "after the Storage writes: the app and nothing else");
     const files = storageWrites(writes);
-    assert.deepEqual([...files.keys()].sort(), ["lwstcp", "lwstcp-config.json"]);
+    assert.deepEqual([...files.keys()].sort(), ["lwstcp", "lwstcp-config.json", "lwstcp-xtea"]);
     assert.equal(files.get("lwstcp"), readFileSync("dist/lwstcp.js", "latin1"));
+    assert.equal(files.get("lwstcp-xtea"), readFileSync("dist/lwstcp-xtea.js", "latin1"));
     assert.deepEqual(JSON.parse(files.get("lwstcp-config.json") || ""), withoutNotes(FILLED), "the settings without their _ notes");
     assert.ok(!(files.get("lwstcp-config.json") || "").includes("_note"));
   });
@@ -93,13 +94,13 @@ describe("npm run flash", function () {
     assert.equal(result.status, 0, result.stdout + result.stderr);
     assert.match(
       result.stdout,
-      /^lwstcp-flash: Storage files lwstcp \(dist\/lwstcp\.js, \d+ bytes\), lwstcp-config\.json \(\S+ without its _ fields\); app \S+app\.js as the program/m,
+      /^lwstcp-flash: Storage files lwstcp \(dist\/lwstcp\.js, \d+ bytes\), lwstcp-xtea \(dist\/lwstcp-xtea\.js, \d+ bytes\), lwstcp-config\.json \(\S+ without its _ fields\); app \S+app\.js as the program/m,
     );
     const lines = readFileSync(out, "latin1")
       .split("\n")
       .filter((l) => l.trim() !== "");
     const files = storageWrites(lines.filter((l) => STORAGE_WRITE.test(l)));
-    assert.deepEqual([...files.keys()].sort(), ["lwstcp", "lwstcp-config.json"]);
+    assert.deepEqual([...files.keys()].sort(), ["lwstcp", "lwstcp-config.json", "lwstcp-xtea"]);
     assert.equal(files.get("lwstcp"), readFileSync("dist/lwstcp.js", "latin1"));
     assert.deepEqual(JSON.parse(files.get("lwstcp-config.json") || ""), { ssid: "lab", password: "pw", every: 5 });
     assert.deepEqual(
@@ -108,10 +109,10 @@ describe("npm run flash", function () {
       "after the Storage writes: your app and nothing else",
     );
 
-    // Without --config: the library and the app only; a missing app: one line, exit 2.
+    // Without --config: the library (and its cipher) and the app only; a missing app: one line, exit 2.
     const bare = spawnSync(process.execPath, ["scripts/lwstcp-flash.mjs", "--app", app, "--out", out, "--save"], { encoding: "utf8", timeout: 50000 });
     assert.equal(bare.status, 0, bare.stderr);
-    assert.deepEqual([...storageWrites(readFileSync(out, "latin1").split("\n")).keys()].sort(), [".bootcde", "lwstcp"]);
+    assert.deepEqual([...storageWrites(readFileSync(out, "latin1").split("\n")).keys()].sort(), [".bootcde", "lwstcp", "lwstcp-xtea"]);
     const missing = spawnSync(process.execPath, ["scripts/lwstcp-flash.mjs", "--app", join(dir, "nope.js"), "--out", out], {
       encoding: "utf8",
       timeout: 50000,
@@ -126,6 +127,9 @@ describe("npm run flash", function () {
     const prepared = prepareUpload(options, withoutNotes(FILLED), dir);
     const args: string[] = espruinoArgs(options, prepared);
     assert.deepEqual(args.slice(0, 4), ["--board", prepared.boardFile, "--config", "MODULE_URL="]);
+    // A v1 board gets the written-out cipher beside the library; a v2 board the v2 engine instead.
+    assert.equal(prepared.profile, "v1");
+    assert.ok(args.includes("lwstcp-xtea:dist/lwstcp-xtea.js"), args.join(" "));
     const board = JSON.parse(readFileSync(prepared.boardFile, "utf8"));
     for (const name of STORAGE_MODULES) assert.ok(board.info.builtin_modules.includes(name), name + " counts as the board's own");
     // Every module the app asks for is built in or ours, so the tool has nothing to look for.

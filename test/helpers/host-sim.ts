@@ -2,6 +2,7 @@
 // Node TCP peer that records what it receives.
 export { until } from "./until.js";
 
+import { readFileSync } from "node:fs";
 import net from "node:net";
 import { createDevice, type Device, type DeviceOptions } from "../../host-sim/device.js";
 
@@ -89,3 +90,15 @@ export async function startPeer(onConnection?: (socket: net.Socket, index: numbe
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * dist/lwstcp-xtea.js with a call counter on its cipher (`require("lwstcp-xtea").calls`): how a
+ * test sees that the library ciphers through the Storage module rather than its own loop.
+ */
+export function countingXteaSource(): string {
+  return (
+    readFileSync("dist/lwstcp-xtea.js", "latin1") +
+    "\nvar cipherUncounted = exports.cipher; exports.calls = 0;\n" +
+    "exports.cipher = function (w, b, o, l, d) { exports.calls++; cipherUncounted(w, b, o, l, d); };\n"
+  );
+}
