@@ -1,23 +1,26 @@
 // The device suite on the real Espruino interpreter (the Linux build named by ESPRUINO): CPU
 // time measured inside the interpreter with getTime() around the work itself, never around
 // network waits.
-//   - cipher per 8-byte block, 32 rounds: the bundle's own cipher (its exact text, taken out of
-//     dist/lwstcp.js by bench/device-ops.mjs) against the straightforward form as written and
-//     minified by terser, best of 7 trials of 64 blocks, alternating;
+//   - cipher per 8-byte block, 32 rounds: lwstcp-xtea (dist/lwstcp-xtea.js, which a flashed v1
+//     board runs) and the library's own loop (its exact text, taken out of dist/lwstcp.js by
+//     bench/device-ops.mjs) against the straightforward form as written and minified by terser,
+//     best of 7 trials of 64 blocks, alternating; with valgrind, the same forms' instructions
+//     per block (bench/device-instructions.mjs), which the machine's load does not move;
 //   - a whole message per block, device side: send = sendMessage (seal and hand to the socket),
 //     receive = the socket's data handlers (frame + open + deliver to onMessageReceived), for a
-//     device client against lwstcp-server --mode echo; the library's code is in RAM
-//     (Modules.addCached), as the cipher baseline's is: this Linux build reads a Storage
+//     device client (with lwstcp-xtea) against lwstcp-server --mode echo; the library's code is
+//     in RAM (Modules.addCached), as the cipher baseline's is: this Linux build reads a Storage
 //     module's code through file I/O 16 bytes at a time (a flash string), which an ESP32, whose
 //     flash is memory-mapped, does not — measurePath({ inline: false }) times that form;
 //   - a client handshake: the connect callback and data handlers from connect to
 //     onHandshakeSuccess, beside its cipher work (10 blocks: the Request and Success decrypted,
-//     the Response encrypted) at the bundle's per-block time;
+//     the Response encrypted) at lwstcp-xtea's per-block time;
 //   - JsVars idle and peak (bench/device-memory.mjs).
 import { readFileSync } from "node:fs";
 import { runEspruino } from "../build/test/helpers/espruino-process.js";
 import { freePort } from "../build/test/helpers/host-sim.js";
 import { DEMO_KEY_HEX, startLwstcpServer } from "../build/test/helpers/processes.js";
+import { canCountInstructions, countCipherInstructions } from "./device-instructions.mjs";
 import { measureDeviceMemory } from "./device-memory.mjs";
 import { bundleCipherScript } from "./device-ops.mjs";
 
@@ -33,17 +36,19 @@ async function cipherApp() {
   const straight = readFileSync(new URL("bench/device/xtea-straightforward.js", root), "utf8");
   const minified = (await minify(straight, { ecma: 5, toplevel: false, compress: { passes: 2 }, mangle: true, format: { comments: false } })).code;
   const bundle = bundleCipherScript(readFileSync(new URL("dist/lwstcp.js", root), "latin1"));
+  const unrolled = readFileSync(new URL("dist/lwstcp-xtea.js", root), "latin1");
   return `${bundle}
+var xtea = (function () { var exports = {};\n${unrolled}\nreturn exports; })();
 var straight = (function () { ${straight}\nreturn encryptBlocks; })();
 var straightMin = (function () { ${minified}\nreturn encryptBlocks; })();
 var key = new Uint32Array(${KEY_WORDS}), rounds = 32;
 var words = new Uint32Array(rounds * 2), sum = 0;
 for (var i = 0; i < words.length; i += 2) { words[i] = sum + key[sum & 7]; sum = (sum + 0x9e3779b9) >>> 0; words[i + 1] = sum + key[(sum >>> 11) & 7]; }
 var BLOCKS = 64, buf = new Uint8Array(8 * BLOCKS);
-var forms = { bundle: function () { xteaEncrypt(words, buf, 0, buf.length); }, straight: function () { straight(key, rounds, buf, 0, buf.length); }, minified: function () { straightMin(key, rounds, buf, 0, buf.length); } };
-var best = { bundle: 1e9, straight: 1e9, minified: 1e9 };
+var forms = { unrolled: function () { xtea.cipher(words, buf, 0, buf.length, false); }, bundle: function () { xteaEncrypt(words, buf, 0, buf.length); }, straight: function () { straight(key, rounds, buf, 0, buf.length); }, minified: function () { straightMin(key, rounds, buf, 0, buf.length); } };
+var best = { unrolled: 1e9, bundle: 1e9, straight: 1e9, minified: 1e9 };
 for (var t = 0; t < 7; t++) for (var name in forms) { var t0 = getTime(); forms[name](); var dt = getTime() - t0; if (dt < best[name]) best[name] = dt; }
-print("cipher " + JSON.stringify({ bundle: best.bundle * 1000 / BLOCKS, straight: best.straight * 1000 / BLOCKS, minified: best.minified * 1000 / BLOCKS }));
+print("cipher " + JSON.stringify({ unrolled: best.unrolled * 1000 / BLOCKS, bundle: best.bundle * 1000 / BLOCKS, straight: best.straight * 1000 / BLOCKS, minified: best.minified * 1000 / BLOCKS }));
 quit();`;
 }
 
@@ -91,7 +96,9 @@ quit();`;
 
 function pathApp(port, sizes, repeats, inline) {
   const library = readFileSync(new URL("dist/lwstcp.js", root), "latin1");
-  return `${inline ? `Modules.addCached("lwstcp", function () {\n${library}\n});\n` : ""}var net = require("net"), connect = net.connect, busy = 0, hs = 0, inHandshake = true, events = 0, maxChunk = 0;
+  const unrolled = readFileSync(new URL("dist/lwstcp-xtea.js", root), "latin1");
+  const cached = (name, text) => `Modules.addCached("${name}", function () {\n${text}\n});\n`;
+  return `${inline ? cached("lwstcp-xtea", unrolled) + cached("lwstcp", library) : ""}var net = require("net"), connect = net.connect, busy = 0, hs = 0, inHandshake = true, events = 0, maxChunk = 0;
 // Times every socket callback the library registers (the CPU it spends on arriving bytes).
 // E.toString (the driver's packet → string for socket.write, and message → string for delivery)
 // and socket.write are timed apart, with whether the array handed to E.toString is a flat
@@ -163,7 +170,9 @@ export async function measurePath({ quick = false, inline = false } = {}) {
     const repeats = quick ? [5, 3, 2, 1] : [20, 10, 5, 2];
     const lines = await runToEnd(
       pathApp(port, MESSAGE_SIZES, repeats, inline),
-      inline ? {} : { lwstcp: readFileSync(new URL("dist/lwstcp.js", root), "latin1") },
+      inline
+        ? {}
+        : { lwstcp: readFileSync(new URL("dist/lwstcp.js", root), "latin1"), "lwstcp-xtea": readFileSync(new URL("dist/lwstcp-xtea.js", root), "latin1") },
       /^path /,
       240000,
     );
@@ -193,19 +202,44 @@ const f3 = (x) => +x.toFixed(3);
 /** The bench rows (bench/run.mjs), with the issue's target ratios. */
 export async function benchDeviceInterpreter({ quick = false } = {}) {
   const m = await measureOnInterpreter({ quick });
-  const cipher = m.cipher.bundle;
-  const rows = [
-    {
-      name: "Device XTEA per 8-byte block, 32 rounds, on the real interpreter: bundle vs straightforward minified by terser",
+  // The cipher a flashed v1 board runs: lwstcp-xtea (the library's loop is the row after).
+  const cipher = m.cipher.unrolled;
+  const rows = [];
+  for (const [form, ms] of [
+    ["lwstcp-xtea (as flashed)", cipher],
+    ["library loop (dist/lwstcp.js alone)", m.cipher.bundle],
+  ]) {
+    rows.push({
+      name: `Device XTEA per 8-byte block, 32 rounds, on the real interpreter: ${form} vs straightforward minified by terser`,
       unit: "ms/block",
-      ours: f3(cipher),
+      ours: f3(ms),
       baseline: f3(m.cipher.minified),
-      baselineName: `straightforward minified, same run (as written: ${f3(m.cipher.straight)} ms, ratio ${(m.cipher.straight / cipher).toFixed(2)})`,
-      ratio: +(m.cipher.minified / cipher).toFixed(2),
+      baselineName: `straightforward minified, same run (as written: ${f3(m.cipher.straight)} ms, ratio ${(m.cipher.straight / ms).toFixed(2)})`,
+      ratio: +(m.cipher.minified / ms).toFixed(2),
       target: 2,
       lowerIsBetter: true,
-    },
-  ];
+    });
+  }
+  if (canCountInstructions()) {
+    const counted = await countCipherInstructions();
+    const base = counted["straightforward minified"].perBlock;
+    for (const [form, name] of [
+      ["lwstcp-xtea", "lwstcp-xtea (as flashed)"],
+      ["library loop", "library loop (dist/lwstcp.js alone)"],
+    ]) {
+      rows.push({
+        name: `Device XTEA per 8-byte block, 32 rounds: instructions (callgrind) of ${name} vs straightforward minified`,
+        unit: "instructions/block",
+        ours: counted[form].perBlock,
+        baseline: base,
+        baselineName: `straightforward minified, same run (as written: ${counted.straightforward.perBlock})`,
+        ratio: +(base / counted[form].perBlock).toFixed(2),
+        target: 2,
+        lowerIsBetter: true,
+        note: "deterministic: independent of the machine's load",
+      });
+    }
+  }
   for (const size of MESSAGE_SIZES) {
     const blocks = Math.ceil(size / 8);
     const r = m.path[size];
@@ -219,7 +253,7 @@ export async function benchDeviceInterpreter({ quick = false } = {}) {
         unit: "ms/block",
         ours: f3(perBlock),
         baseline: f3(cipher),
-        baselineName: `cipher alone, same run (whole message ${ms.toFixed(2)} ms)`,
+        baselineName: `cipher alone (lwstcp-xtea), same run (whole message ${ms.toFixed(2)} ms)`,
         ratio: +(cipher / perBlock).toFixed(2),
         target: +(1 / 1.25).toFixed(2),
         note: "ratio = cipher ÷ path per block; target ≥ 0.8 is the issue's “within 1.25× of the cipher alone”",
