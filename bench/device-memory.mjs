@@ -10,13 +10,20 @@ import { runEspruino } from "../build/test/helpers/espruino-process.js";
 import { freePort } from "../build/test/helpers/host-sim.js";
 import { DEMO_KEY_HEX, startLwstcpServer } from "../build/test/helpers/processes.js";
 
+/** The Storage files of a flashed v1 board: the library and its written-out cipher. */
+function flashedStorage() {
+  const read = (file) => readFileSync(new URL(`../dist/${file}`, import.meta.url), "latin1");
+  return { lwstcp: read("lwstcp.js"), "lwstcp-xtea": read("lwstcp-xtea.js") };
+}
+
 export const SCENARIOS = ["boot", "loaded", "session", "peak-4096", "peak-65528", "reconnect-20"];
 
 /** The app: each scenario's usage printed as "mem NAME N"; "mem done" at the end. */
 export function memoryApp(port, { inline } = {}) {
-  const library = readFileSync(new URL("../dist/lwstcp.js", import.meta.url), "latin1");
+  const files = flashedStorage();
+  const cached = (name) => `Modules.addCached("${name}", function () {\n${files[name]}\n});\n`;
   return `print("mem boot " + process.memory().usage);
-${inline ? `Modules.addCached("lwstcp", function () {\n${library}\n});\n` : ""}var lw = require("lwstcp"); lw.setHandshakeKey("${DEMO_KEY_HEX}");
+${inline ? cached("lwstcp-xtea") + cached("lwstcp") : ""}var lw = require("lwstcp"); lw.setHandshakeKey("${DEMO_KEY_HEX}");
 print("mem loaded " + process.memory().usage);
 var c = new lw.LightweightSecureClient("127.0.0.1", ${port});
 var step = 0, reconnects = 0, failed = "";
@@ -50,10 +57,7 @@ function readings(lines) {
 }
 
 export async function onInterpreter(port, inline) {
-  const run = await runEspruino(
-    memoryApp(port, { inline }),
-    inline ? {} : { storage: { lwstcp: readFileSync(new URL("../dist/lwstcp.js", import.meta.url), "latin1") } },
-  );
+  const run = await runEspruino(memoryApp(port, { inline }), inline ? {} : { storage: flashedStorage() });
   try {
     await Promise.race([run.waitFor(/^mem done$/, 60000), run.waitFor(/^mem failed /, 60000)]).catch(() => {});
     const result = readings(run.lines());
@@ -67,7 +71,7 @@ export async function onInterpreter(port, inline) {
 
 export async function onSimulator(port, inline) {
   const lines = [];
-  const storage = inline ? {} : { lwstcp: readFileSync(new URL("../dist/lwstcp.js", import.meta.url), "latin1") };
+  const storage = inline ? {} : flashedStorage();
   const device = createDevice({ name: "mem", storage, wifi: { connectedAtBoot: true }, console: (l) => lines.push(l), memoryCheckMs: 20 });
   try {
     device.run(memoryApp(port, { inline }), "memory-app.js");

@@ -27,7 +27,15 @@ import {
 } from "../server/cli/args.js";
 import type { Device } from "./device.js";
 import { ensureFreshBundles, PACKAGE_ROOT } from "./fresh-bundles.js";
-import { type AppConfig, bootFirmware, DEFAULT_APP_PATH, DEFAULT_LIBRARY_PATH, DEFAULT_V2_LIBRARY_PATH, type FirmwareConfig } from "./runner.js";
+import {
+  type AppConfig,
+  bootFirmware,
+  DEFAULT_APP_PATH,
+  DEFAULT_LIBRARY_PATH,
+  DEFAULT_V2_LIBRARY_PATH,
+  DEFAULT_XTEA_PATH,
+  type FirmwareConfig,
+} from "./runner.js";
 import { deviceSummary, runProblems, totalSummary } from "./summary.js";
 
 const PROGRAM = "lwstcp-sim";
@@ -134,7 +142,9 @@ async function main(flags: Flags): Promise<number> {
   const app = bundlePath(flags, "app", DEFAULT_APP_PATH);
   const library = bundlePath(flags, "library", DEFAULT_LIBRARY_PATH);
   const v2Library = resolve(PACKAGE_ROOT, DEFAULT_V2_LIBRARY_PATH);
-  ensureFreshBundles(profile === "v2" ? [app, library, v2Library] : [app, library], note);
+  // What flash puts beside the library: the v2 engine, or for v1 the written-out cipher.
+  const profileModule = profile === "v2" ? v2Library : resolve(PACKAGE_ROOT, DEFAULT_XTEA_PATH);
+  ensureFreshBundles([app, library, profileModule], note);
 
   const configFile = flags.get("config");
   let userConfig: AppConfig | undefined;
@@ -180,7 +190,7 @@ async function main(flags: Flags): Promise<number> {
           console: out,
           app: { path: app },
           library: { path: library },
-          ...(profile === "v2" ? { v2Library: { path: v2Library } } : {}),
+          ...(profile === "v2" ? { v2Library: { path: v2Library }, xteaLibrary: null } : { xteaLibrary: { path: profileModule } }),
           config: configFor(i),
         }),
       );

@@ -13,7 +13,7 @@ import { resolve } from "node:path";
 import type { Device } from "./device.js";
 import type { LibraryEvent } from "./library-events.js";
 import type { PinScript, PinWrite } from "./pins.js";
-import { type AppConfig, bootFirmware, DEFAULT_LIBRARY_PATH, DEFAULT_V2_LIBRARY_PATH } from "./runner.js";
+import { type AppConfig, bootFirmware, DEFAULT_LIBRARY_PATH, DEFAULT_V2_LIBRARY_PATH, DEFAULT_XTEA_PATH } from "./runner.js";
 
 export type { Device } from "./device.js";
 export type { LibraryCounts, LibraryEvent } from "./library-events.js";
@@ -43,6 +43,8 @@ export interface StartOptions {
   /** The library bundle (default the package's dist/lwstcp.js); v2Library likewise for profile "v2". */
   library?: string;
   v2Library?: string;
+  /** The written-out cipher a v1 board is flashed with (default the package's dist/lwstcp-xtea.js); null: a board without it. */
+  xteaLibrary?: string | null;
 }
 
 export interface SimulatedDevice {
@@ -84,6 +86,10 @@ export async function startDevice(options: StartOptions): Promise<SimulatedDevic
     temperature: options.temperature,
     app: { path: resolve(options.app) },
     library: { path: options.library ? resolve(options.library) : resolve(PACKAGE_ROOT, DEFAULT_LIBRARY_PATH) },
+    xteaLibrary:
+      profile === "v2" || options.xteaLibrary === null
+        ? null
+        : { path: options.xteaLibrary ? resolve(options.xteaLibrary) : resolve(PACKAGE_ROOT, DEFAULT_XTEA_PATH) },
     v2Library: profile === "v2" ? { path: options.v2Library ? resolve(options.v2Library) : resolve(PACKAGE_ROOT, DEFAULT_V2_LIBRARY_PATH) } : null,
     config: options.config,
   });

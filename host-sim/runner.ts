@@ -48,7 +48,7 @@ export interface FirmwareOptions extends DeviceOptions {
   library?: BundleInput | null;
   /** Stored as Storage "lwstcp-v2" (default: dist/lwstcp-v2.js when config.profile is "v2", else none); null: none. */
   v2Library?: BundleInput | null;
-  /** Stored as Storage "lwstcp-xtea" (default: dist/lwstcp-xtea.js, as flashed, unless `library` is null); null: none, so the library ciphers with its own loop. */
+  /** Stored as Storage "lwstcp-xtea" (default: dist/lwstcp-xtea.js when config.profile is not "v2", as flashed, unless `library` is null); null: none, so the library ciphers with its own loop. */
   xteaLibrary?: BundleInput | null;
   /** The program uploaded and run at top level. */
   app: BundleInput;
@@ -70,7 +70,8 @@ export async function bootFirmware(options: FirmwareOptions): Promise<Device> {
   const v2Input =
     options.v2Library === undefined ? (options.config && options.config.profile === "v2" ? { path: DEFAULT_V2_LIBRARY_PATH } : null) : options.v2Library;
   const v2Library = v2Input ? readBundle(v2Input) : undefined;
-  const xteaInput = options.xteaLibrary === undefined ? (library ? { path: DEFAULT_XTEA_PATH } : null) : options.xteaLibrary;
+  const v1 = !(options.config && options.config.profile === "v2");
+  const xteaInput = options.xteaLibrary === undefined ? (library && v1 ? { path: DEFAULT_XTEA_PATH } : null) : options.xteaLibrary;
   const xteaLibrary = xteaInput ? readBundle(xteaInput) : undefined;
   if (options.staticCheck !== false) {
     if (library) await assertRunsOnEspruino(library.source, library.filename, { module: true });

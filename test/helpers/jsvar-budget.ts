@@ -3,8 +3,11 @@
 // The simulator checks both (test/perf-jsvar-budget.test.ts); the real-interpreter lane checks
 // the session part, the one whose cost the Linux build shares with an ESP32 (docs/DEVICE-MEMORY.md).
 export const JSVAR_BUDGET = {
-  /** require("lwstcp") and setHandshakeKey, over the interpreter's start-up usage. */
-  libraryLoaded: 1000,
+  /**
+   * require("lwstcp") and setHandshakeKey, over the interpreter's start-up usage, with lwstcp-xtea
+   * in Storage as a v1 board is flashed (its buffer and view, ≈ 51 JsVars, are in this figure).
+   */
+  libraryLoaded: 1100,
   /** One client session after its handshake, idle, over the loaded library. */
   sessionIdle: 700,
 };

@@ -95,7 +95,10 @@ export class FramerV2 {
   /** Size of the next whole packet (> 0), 0 when more bytes are needed, -1 when the stream is broken. */
   next(): number {
     if (this.error) return -1;
-    if (this.have === 0 && this.packet !== this.small) this.packet = this.small;
+    // Lengths, not the arrays: Espruino compares two typed arrays by joining each into text
+    // (docs/ESPRUINO.md). A grown buffer is longer than the small one; a handshake buffer of the
+    // same length as the session's would serve as well as it.
+    if (this.have === 0 && this.packet.length !== this.small.length) this.packet = this.small;
     for (;;) {
       if (this.have < this.need) {
         this.take();
