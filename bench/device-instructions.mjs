@@ -42,7 +42,7 @@ var key = new Uint32Array(${KEY_WORDS}), words = new Uint32Array(64), sum = 0;
 for (var i = 0; i < 64; i += 2) { words[i] = sum + key[sum & 7]; sum = (sum + 0x9e3779b9) >>> 0; words[i + 1] = sum + key[(sum >>> 11) & 7]; }
 var buf = new Uint8Array(${8 * blocks});
 run();
-print("first block " + E.toString(buf.subarray(0, 8)).split("").map(function (c) { return c.charCodeAt(0); }).join(","));
+print("result " + E.toString(buf.subarray(0, 8)).split("").map(function (c) { return c.charCodeAt(0); }).join(","));
 quit();`;
 }
 
@@ -64,9 +64,9 @@ function count(dir, text) {
       clearTimeout(timer);
       child.stdin.destroy();
       const collected = /Collected : (\d+)/.exec(stderr);
-      const block = /first block ([\d,]+)/.exec(stdout);
-      if (!collected || !block) reject(new Error("callgrind run failed: " + (stderr + stdout).slice(-400)));
-      else resolve({ instructions: Number(collected[1]), firstBlock: block[1] });
+      const result = /result ([\d,]+)/.exec(stdout);
+      if (!collected || !result) reject(new Error("callgrind run failed: " + (stderr + stdout).slice(-400)));
+      else resolve({ instructions: Number(collected[1]), result: result[1] });
     });
   });
 }
@@ -79,10 +79,103 @@ export async function countCipherInstructions() {
     for (const [name, form] of Object.entries(await formScripts())) {
       const one = await count(dir, script(form, 1));
       const many = await count(dir, script(form, 17));
-      out[name] = { perBlock: Math.round((many.instructions - one.instructions) / 16), firstBlock: one.firstBlock };
+      out[name] = { perBlock: Math.round((many.instructions - one.instructions) / 16), firstBlock: one.result };
     }
     const blocks = new Set(Object.entries(out).flatMap(([name, f]) => (name.includes("decrypting") ? [] : [f.firstBlock])));
     if (blocks.size !== 1) throw new Error("the forms disagree on the ciphertext: " + JSON.stringify(out));
+    return out;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The send and receive path of a device client, counted the same way. The library (with
+ * lwstcp-xtea, as flashed) runs on an in-memory `net`: a device server and a device client in
+ * one interpreter, whose sockets queue each write for the peer and a pump delivers them, so
+ * nothing waits on the event loop (whose idle polling would make counts depend on time).
+ *   send: after the handshake, `sendMessage` with the client socket's write emptied;
+ *   receive: the server's sealed message (a 536-byte chunk or less, as the real socket hands
+ *     it) fed to the client's data handler, through to onMessageReceived.
+ * Per message = (17 messages − 1 message) / 16; the stand-in socket's own cost is in it.
+ */
+function pathScript(size, messages, direction, files) {
+  const cached = (name) => `Modules.addCached("${name}", function () {\n${files[name]}\n});\n`;
+  return `${cached("lwstcp-xtea")}${cached("lwstcp")}
+var queue = [], servers = {};
+function socketPair() {
+  var a = { handlers: {}, peer: null }, b = { handlers: {}, peer: null };
+  a.peer = b; b.peer = a;
+  [a, b].forEach(function (s) {
+    s.on = function (event, fn) { s.handlers[event] = fn; };
+    s.write = function (data) { queue.push([s.peer, data]); return true; };
+    s.end = function () {};
+  });
+  return [a, b];
+}
+Modules.addCached("net", function () {
+  exports.createServer = function (onConnection) { return { listen: function (port) { servers[port] = onConnection; }, close: function () {} }; };
+  exports.connect = function (options, callback) {
+    var pair = socketPair();
+    servers[options.port](pair[1]);
+    queue.push([null, callback]);
+    return pair[0];
+  };
+});
+function pump() {
+  while (queue.length) {
+    var item = queue.shift();
+    if (!item[0]) item[1]();
+    else if (item[0].handlers.data) item[0].handlers.data(item[1]);
+  }
+}
+var lw = require("lwstcp"); lw.setHandshakeKey("${"78563412f0debc9a6824571301dfebac4433221188776655ccbbaa9900ffeedd"}");
+var server = new lw.LightweightSecureServer(5000), session = null;
+server.setOnHandshakeSuccess(function (result, s) { session = s; });
+server.start();
+var client = new lw.LightweightSecureClient("127.0.0.1", 5000), received = 0, opened = false;
+client.setOnHandshakeSuccess(function () { opened = true; });
+client.setOnMessageReceived(function (text) { received++; });
+client.connectToServer();
+pump();
+if (!opened || !session) { print("handshake failed"); quit(); }
+var message = new Uint8Array(${size}); for (var k = 0; k < message.length; k++) message[k] = k & 255;
+// One sealed message from the server: its text, and the client's socket (where it is queued for).
+session.sendMessage(message);
+var wire = queue[0][1], clientSocket = queue[0][0]; queue = [];
+if (wire.length > 536) { print("message larger than one chunk"); quit(); }
+var n = ${messages};
+if ("${direction}" === "send") {
+  clientSocket.write = function () { return true; };
+  for (var i = 0; i < n; i++) client.sendMessage(message);
+} else {
+  var data = clientSocket.handlers.data;
+  for (var j = 0; j < n; j++) data(wire);
+}
+print("result " + received + "," + n);
+// quit() waits while timers are pending (the connections' keep-alive); clearInterval() with no
+// argument clears every timer.
+clearInterval();
+quit();`;
+}
+
+/** Instructions per message of the device client's send and receive, for each size (one chunk at most). */
+export async function countPathInstructions(sizes = [16, 512]) {
+  const read = (file) => readFileSync(new URL(`dist/${file}`, root), "latin1");
+  const files = { lwstcp: read("lwstcp.js"), "lwstcp-xtea": read("lwstcp-xtea.js") };
+  const dir = mkdtempSync(join(tmpdir(), "lwstcp-instructions-"));
+  try {
+    const out = {};
+    for (const size of sizes) {
+      out[size] = {};
+      for (const direction of ["send", "receive"]) {
+        const one = await count(dir, pathScript(size, 1, direction, files));
+        const many = await count(dir, pathScript(size, 17, direction, files));
+        const expected = direction === "receive" ? ["1,1", "17,17"] : ["0,1", "0,17"];
+        if (one.result !== expected[0] || many.result !== expected[1]) throw new Error(`${direction} ${size}: delivered ${one.result} / ${many.result}`);
+        out[size][direction] = Math.round((many.instructions - one.instructions) / 16);
+      }
+    }
     return out;
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -101,4 +194,18 @@ if (process.argv[1] && process.argv[1].endsWith("device-instructions.mjs")) {
       Object.entries(forms).map(([k, v]) => [k, { "instructions/block": v.perBlock, "vs straightforward minified": +(base / v.perBlock).toFixed(2) }]),
     ),
   );
+  const path = await countPathInstructions();
+  const rows = {};
+  for (const [size, p] of Object.entries(path)) {
+    const blocks = Math.ceil(Number(size) / 8);
+    rows[`send ${size} B`] = {
+      "instructions/message": p.send,
+      "per block ÷ lwstcp-xtea encrypting": +(p.send / blocks / forms["lwstcp-xtea"].perBlock).toFixed(2),
+    };
+    rows[`receive ${size} B`] = {
+      "instructions/message": p.receive,
+      "per block ÷ lwstcp-xtea decrypting": +(p.receive / blocks / forms["lwstcp-xtea, decrypting"].perBlock).toFixed(2),
+    };
+  }
+  console.table(rows);
 }
