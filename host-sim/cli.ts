@@ -141,10 +141,6 @@ async function main(flags: Flags): Promise<number> {
 
   const app = bundlePath(flags, "app", DEFAULT_APP_PATH);
   const library = bundlePath(flags, "library", DEFAULT_LIBRARY_PATH);
-  const v2Library = resolve(PACKAGE_ROOT, DEFAULT_V2_LIBRARY_PATH);
-  // What flash puts beside the library: the v2 engine, or for v1 the written-out cipher.
-  const profileModule = profile === "v2" ? v2Library : resolve(PACKAGE_ROOT, DEFAULT_XTEA_PATH);
-  ensureFreshBundles([app, library, profileModule], note);
 
   const configFile = flags.get("config");
   let userConfig: AppConfig | undefined;
@@ -157,6 +153,12 @@ async function main(flags: Flags): Promise<number> {
     }
     if (!userConfig || typeof userConfig !== "object" || Array.isArray(userConfig)) throw new UsageError(configFile + " must hold a JSON object");
   }
+  // The board is set up for the profile its settings name, as npm run flash does: with --config
+  // that is the file's, else --profile's. Beside the library goes the v2 engine, or for v1 the
+  // written-out cipher.
+  const boardProfile = userConfig ? (userConfig.profile === "v2" ? "v2" : "v1") : profile;
+  const profileModule = resolve(PACKAGE_ROOT, boardProfile === "v2" ? DEFAULT_V2_LIBRARY_PATH : DEFAULT_XTEA_PATH);
+  ensureFreshBundles([app, library, profileModule], note);
   const demoConfig: FirmwareConfig = {
     ssid: "lwstcp-sim",
     password: "lwstcp-sim-password",
@@ -175,7 +177,7 @@ async function main(flags: Flags): Promise<number> {
   const target = userConfig ? `${String(userConfig.host ?? host)}:${String(userConfig.port ?? port)}` : `${host}:${port}`;
   const what = role === "client" ? `connecting to ${target}` : `listening on 127.0.0.1:${port || "(any free port)"}`;
   note(
-    `${deviceCount} device${deviceCount === 1 ? "" : "s"} (${role}, profile ${profile}${profile === "v1" ? `, ${rounds ?? 32} rounds` : ""}) ${what}; ` +
+    `${deviceCount} device${deviceCount === 1 ? "" : "s"} (${role}, profile ${boardProfile}${boardProfile === "v1" ? `, ${rounds ?? 32} rounds` : ""}) ${what}; ` +
       `app ${flags.get("app") ?? DEFAULT_APP_PATH}; ${duration ? `ends after ${duration} s or on Ctrl-C` : count ? "ends when every device is done, or on Ctrl-C" : "Ctrl-C ends the run"}`,
   );
 
@@ -190,7 +192,7 @@ async function main(flags: Flags): Promise<number> {
           console: out,
           app: { path: app },
           library: { path: library },
-          ...(profile === "v2" ? { v2Library: { path: v2Library }, xteaLibrary: null } : { xteaLibrary: { path: profileModule } }),
+          ...(boardProfile === "v2" ? { v2Library: { path: profileModule }, xteaLibrary: null } : { v2Library: null, xteaLibrary: { path: profileModule } }),
           config: configFor(i),
         }),
       );

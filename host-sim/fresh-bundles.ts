@@ -14,7 +14,10 @@ export const PACKAGE_ROOT = (() => {
   return dir;
 })();
 
-/** The newest firmware/**\/*.ts under `root`, or undefined when the package has no firmware sources. */
+/**
+ * The newest firmware source under `root` — firmware/**\/*.ts, and scripts/xtea-unrolled.mjs,
+ * which writes dist/lwstcp-xtea.js — or undefined when the package has no firmware sources.
+ */
 export function newestFirmwareSource(root: string): { file: string; mtimeMs: number } | undefined {
   let newest: { file: string; mtimeMs: number } | undefined;
   const walk = (dir: string) => {
@@ -28,7 +31,13 @@ export function newestFirmwareSource(root: string): { file: string; mtimeMs: num
     }
   };
   const firmware = join(root, "firmware");
-  if (existsSync(firmware)) walk(firmware);
+  if (!existsSync(firmware)) return undefined;
+  walk(firmware);
+  const generator = join(root, "scripts", "xtea-unrolled.mjs");
+  if (existsSync(generator)) {
+    const mtimeMs = statSync(generator).mtimeMs;
+    if (!newest || mtimeMs > newest.mtimeMs) newest = { file: generator, mtimeMs };
+  }
   return newest;
 }
 

@@ -5,7 +5,7 @@
 //
 // Why it is generated, and shaped so (docs/PERFORMANCE.md, instructions counted on the 2v29
 // interpreter): Espruino interprets the source text, so a loop pays for its test and for an
-// index computed on every schedule read (`s[i++]` costs ≈ 1,900 instructions more than `s[12]`);
+// index computed on every schedule read (`s[i++]` costs ≈ 2,100 instructions more than `s[12]`);
 // written out, each read has a literal index. The block's two words are read and written
 // through a Uint32Array view instead of eight byte loads and stores, and the hot variables are
 // the function's first parameters, which Espruino finds first in its scope scan. Together these

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { createDevice } from "../host-sim/device.js";
 import { ensureFreshBundles, staleBundles } from "../host-sim/fresh-bundles.js";
 import { bootFirmware } from "../host-sim/runner.js";
@@ -65,6 +65,20 @@ describe("npm run sim next to npm start (real processes on 127.0.0.1)", function
       /^summary: 1 device, 1 completed a handshake, handshakes 1, handshake failures 0, messages sent 3, received 3, reconnects 0, peak JsVars \d+$/m,
     );
     assert.match(out, /^result: ok$/m);
+  });
+
+  it("--config names the board's profile, as npm run flash reads it: a v2 board run from another folder plays against a v2 server", async () => {
+    const { port } = await npmStart(procs, ["--key-words", DEMO_KEY_WORDS, "--profile", "v2"]);
+    const dir = mkdtempSync(join(tmpdir(), "lwstcp-sim-"));
+    const settings = { ...deviceConfig(port, { count: 3, profile: "v2" }), ssid: "lab", password: "lab-password" };
+    writeFileSync(join(dir, "config.json"), JSON.stringify(settings));
+    // No --profile flag, and a working folder with no dist/ in it: the bundles come from the package.
+    const run = startNode(resolve(SIM_CLI), ["--config", "config.json"], dir);
+    procs.push(run);
+    const code = await run.exit;
+    assert.equal(code, 0, run.out());
+    assert.match(run.out(), /profile v2/);
+    assert.match(run.out(), /^\[dev1\] lwstcp: FizzBuzz done: 3 replies, 0 wrong$/m);
   });
 
   it("a server with another key: exit 1, the summary says why, and the device's failure message names the likely cause", async () => {

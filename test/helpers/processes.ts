@@ -23,8 +23,8 @@ export interface Proc {
 }
 
 /** Spawns `node script args…` with no key in the environment, collecting its output. */
-export function startNode(script: string, args: string[]): Proc {
-  const child = spawn(process.execPath, [script, ...args], { env: { ...process.env, LWSTCP_KEY: "" }, stdio: ["ignore", "pipe", "pipe"] });
+export function startNode(script: string, args: string[], cwd?: string): Proc {
+  const child = spawn(process.execPath, [script, ...args], { cwd, env: { ...process.env, LWSTCP_KEY: "" }, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   child.stdout?.on("data", (d) => (out += d));
   child.stderr?.on("data", (d) => (out += d));

@@ -96,8 +96,8 @@ export class FramerV2 {
   next(): number {
     if (this.error) return -1;
     // Lengths, not the arrays: Espruino compares two typed arrays by joining each into text
-    // (docs/ESPRUINO.md). A grown buffer is longer than the small one; a handshake buffer of the
-    // same length as the session's would serve as well as it.
+    // (docs/ESPRUINO.md). A grown buffer is longer than the one it grew from, and the handshake
+    // buffers are shorter than any session buffer, so the lengths differ whenever the buffers do.
     if (this.have === 0 && this.packet.length !== this.small.length) this.packet = this.small;
     for (;;) {
       if (this.have < this.need) {
