@@ -12,10 +12,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createKeySchedule, decryptBlocks, encryptBlocks } from "../build/firmware/core/xtea.js";
+import { cachedModules, flashedV1Storage } from "../build/test/helpers/espruino-process.js";
+import { DEMO_KEY_HEX } from "../build/test/helpers/processes.js";
 import { bundleCipherScript } from "./device-ops.mjs";
 
 const root = new URL("../", import.meta.url);
-const KEY_WORDS = "[0x12345678,0x9abcdef0,0x13572468,0xacebdf01,0x11223344,0x55667788,0x99aabbcc,0xddeeff00]";
+export const KEY_WORDS = "[0x12345678,0x9abcdef0,0x13572468,0xacebdf01,0x11223344,0x55667788,0x99aabbcc,0xddeeff00]";
 
 /** Whether this machine can count: an interpreter named by ESPRUINO and valgrind on the PATH. */
 export function canCountInstructions() {
@@ -26,11 +28,11 @@ async function formScripts() {
   const { minify } = await import("terser");
   const straight = readFileSync(new URL("bench/device/xtea-straightforward.js", root), "utf8");
   const minified = (await minify(straight, { ecma: 5, toplevel: false, compress: { passes: 2 }, mangle: true, format: { comments: false } })).code;
-  const unrolled = readFileSync(new URL("dist/lwstcp-xtea.js", root), "latin1");
+  const xtea = `var xtea = (function () { var exports = {};\n${readFileSync(new URL("dist/lwstcp-xtea.js", root), "latin1")}\nreturn exports; })();`;
   const loop = bundleCipherScript(readFileSync(new URL("dist/lwstcp.js", root), "latin1"));
   return {
-    "lwstcp-xtea": `var xtea = (function () { var exports = {};\n${unrolled}\nreturn exports; })();\nvar run = function () { xtea.cipher(words, buf, 0, buf.length, false); };`,
-    "lwstcp-xtea, decrypting": `var xtea = (function () { var exports = {};\n${unrolled}\nreturn exports; })();\nvar run = function () { xtea.cipher(words, buf, 0, buf.length, true); };`,
+    "lwstcp-xtea": `${xtea}\nvar run = function () { xtea.cipher(words, buf, 0, buf.length, false); };`,
+    "lwstcp-xtea, decrypting": `${xtea}\nvar run = function () { xtea.cipher(words, buf, 0, buf.length, true); };`,
     "library loop": `${loop}\nvar run = function () { xteaEncrypt(words, buf, 0, buf.length); };`,
     straightforward: `var straight = (function () { ${straight}\nreturn encryptBlocks; })();\nvar run = function () { straight(key, 32, buf, 0, buf.length); };`,
     "straightforward minified": `var straight = (function () { ${minified}\nreturn encryptBlocks; })();\nvar run = function () { straight(key, 32, buf, 0, buf.length); };`,
@@ -110,9 +112,8 @@ export async function countCipherInstructions() {
  *     it) fed to the client's data handler, through to onMessageReceived.
  * Per message = (17 messages − 1 message) / 16; the stand-in socket's own cost is in it.
  */
-function pathScript(size, messages, direction, files) {
-  const cached = (name) => `Modules.addCached("${name}", function () {\n${files[name]}\n});\n`;
-  return `${cached("lwstcp-xtea")}${cached("lwstcp")}
+function pathScript(size, messages, direction) {
+  return `${cachedModules(flashedV1Storage())}
 var queue = [], servers = {};
 function socketPair() {
   var a = { handlers: {}, peer: null }, b = { handlers: {}, peer: null };
@@ -140,7 +141,7 @@ function pump() {
     else if (item[0].handlers.data) item[0].handlers.data(item[1]);
   }
 }
-var lw = require("lwstcp"); lw.setHandshakeKey("${"78563412f0debc9a6824571301dfebac4433221188776655ccbbaa9900ffeedd"}");
+var lw = require("lwstcp"); lw.setHandshakeKey("${DEMO_KEY_HEX}");
 var server = new lw.LightweightSecureServer(5000), session = null;
 server.setOnHandshakeSuccess(function (result, s) { session = s; });
 server.start();
@@ -172,16 +173,14 @@ quit();`;
 
 /** Instructions per message of the device client's send and receive, for each size (one chunk at most). */
 export async function countPathInstructions(sizes = [16, 512]) {
-  const read = (file) => readFileSync(new URL(`dist/${file}`, root), "latin1");
-  const files = { lwstcp: read("lwstcp.js"), "lwstcp-xtea": read("lwstcp-xtea.js") };
   const dir = mkdtempSync(join(tmpdir(), "lwstcp-instructions-"));
   try {
     const out = {};
     for (const size of sizes) {
       out[size] = {};
       for (const direction of ["send", "receive"]) {
-        const one = await count(dir, pathScript(size, 1, direction, files));
-        const many = await count(dir, pathScript(size, 17, direction, files));
+        const one = await count(dir, pathScript(size, 1, direction));
+        const many = await count(dir, pathScript(size, 17, direction));
         const expected = direction === "receive" ? ["1,1", "17,17"] : ["0,1", "0,17"];
         if (one.result !== expected[0] || many.result !== expected[1]) throw new Error(`${direction} ${size}: delivered ${one.result} / ${many.result}`);
         out[size][direction] = Math.round((many.instructions - one.instructions) / 16);

@@ -17,10 +17,10 @@
 //     the Response encrypted) at lwstcp-xtea's per-block time;
 //   - JsVars idle and peak (bench/device-memory.mjs).
 import { readFileSync } from "node:fs";
-import { runEspruino } from "../build/test/helpers/espruino-process.js";
+import { cachedModules, flashedV1Storage, runEspruino } from "../build/test/helpers/espruino-process.js";
 import { freePort } from "../build/test/helpers/host-sim.js";
 import { DEMO_KEY_HEX, startLwstcpServer } from "../build/test/helpers/processes.js";
-import { canCountInstructions, countCipherInstructions, countPathInstructions } from "./device-instructions.mjs";
+import { canCountInstructions, countCipherInstructions, countPathInstructions, KEY_WORDS } from "./device-instructions.mjs";
 import { measureDeviceMemory } from "./device-memory.mjs";
 import { bundleCipherScript } from "./device-ops.mjs";
 
@@ -28,8 +28,6 @@ const root = new URL("../", import.meta.url);
 export const MESSAGE_SIZES = [16, 512, 4096, 65528];
 /** Blocks of XTEA a client handshake runs: Request (24 bytes) and Success (32) decrypted, Response (24) encrypted. */
 const HANDSHAKE_BLOCKS = 3 + 4 + 3;
-
-const KEY_WORDS = "[0x12345678,0x9abcdef0,0x13572468,0xacebdf01,0x11223344,0x55667788,0x99aabbcc,0xddeeff00]";
 
 async function cipherApp() {
   const { minify } = await import("terser");
@@ -95,10 +93,7 @@ quit();`;
 }
 
 function pathApp(port, sizes, repeats, inline) {
-  const library = readFileSync(new URL("dist/lwstcp.js", root), "latin1");
-  const unrolled = readFileSync(new URL("dist/lwstcp-xtea.js", root), "latin1");
-  const cached = (name, text) => `Modules.addCached("${name}", function () {\n${text}\n});\n`;
-  return `${inline ? cached("lwstcp-xtea", unrolled) + cached("lwstcp", library) : ""}var net = require("net"), connect = net.connect, busy = 0, hs = 0, inHandshake = true, events = 0, maxChunk = 0;
+  return `${inline ? cachedModules(flashedV1Storage()) : ""}var net = require("net"), connect = net.connect, busy = 0, hs = 0, inHandshake = true, events = 0, maxChunk = 0;
 // Times every socket callback the library registers (the CPU it spends on arriving bytes).
 // E.toString (the driver's packet → string for socket.write, and message → string for delivery)
 // and socket.write are timed apart, with whether the array handed to E.toString is a flat
@@ -168,14 +163,7 @@ export async function measurePath({ quick = false, inline = false } = {}) {
   const server = await startLwstcpServer(port, ["--key", DEMO_KEY_HEX, "--mode", "echo", "--quiet"]);
   try {
     const repeats = quick ? [5, 3, 2, 1] : [20, 10, 5, 2];
-    const lines = await runToEnd(
-      pathApp(port, MESSAGE_SIZES, repeats, inline),
-      inline
-        ? {}
-        : { lwstcp: readFileSync(new URL("dist/lwstcp.js", root), "latin1"), "lwstcp-xtea": readFileSync(new URL("dist/lwstcp-xtea.js", root), "latin1") },
-      /^path /,
-      240000,
-    );
+    const lines = await runToEnd(pathApp(port, MESSAGE_SIZES, repeats, inline), inline ? {} : flashedV1Storage(), /^path /, 240000);
     return { path: parse(lines, "path"), handshake: parse(lines, "handshake"), chunks: parse(lines, "chunks") };
   } finally {
     server.child.kill("SIGKILL");

@@ -4,26 +4,17 @@
 // and one session idle after 20 reconnects. One app text runs on both, against one
 // lwstcp-server --mode echo process; it prints "mem <scenario> <process.memory().usage>".
 //   ESPRUINO=/path/to/espruino node bench/device-memory.mjs     (prints the table of docs/DEVICE-MEMORY.md)
-import { readFileSync } from "node:fs";
 import { createDevice } from "../build/host-sim/device.js";
-import { runEspruino } from "../build/test/helpers/espruino-process.js";
+import { cachedModules, flashedV1Storage, runEspruino } from "../build/test/helpers/espruino-process.js";
 import { freePort } from "../build/test/helpers/host-sim.js";
 import { DEMO_KEY_HEX, startLwstcpServer } from "../build/test/helpers/processes.js";
-
-/** The Storage files of a flashed v1 board: the library and its written-out cipher. */
-function flashedStorage() {
-  const read = (file) => readFileSync(new URL(`../dist/${file}`, import.meta.url), "latin1");
-  return { lwstcp: read("lwstcp.js"), "lwstcp-xtea": read("lwstcp-xtea.js") };
-}
 
 export const SCENARIOS = ["boot", "loaded", "session", "peak-4096", "peak-65528", "reconnect-20"];
 
 /** The app: each scenario's usage printed as "mem NAME N"; "mem done" at the end. */
 export function memoryApp(port, { inline } = {}) {
-  const files = flashedStorage();
-  const cached = (name) => `Modules.addCached("${name}", function () {\n${files[name]}\n});\n`;
   return `print("mem boot " + process.memory().usage);
-${inline ? cached("lwstcp-xtea") + cached("lwstcp") : ""}var lw = require("lwstcp"); lw.setHandshakeKey("${DEMO_KEY_HEX}");
+${inline ? cachedModules(flashedV1Storage()) : ""}var lw = require("lwstcp"); lw.setHandshakeKey("${DEMO_KEY_HEX}");
 print("mem loaded " + process.memory().usage);
 var c = new lw.LightweightSecureClient("127.0.0.1", ${port});
 var step = 0, reconnects = 0, failed = "";
@@ -57,7 +48,7 @@ function readings(lines) {
 }
 
 export async function onInterpreter(port, inline) {
-  const run = await runEspruino(memoryApp(port, { inline }), inline ? {} : { storage: flashedStorage() });
+  const run = await runEspruino(memoryApp(port, { inline }), inline ? {} : { storage: flashedV1Storage() });
   try {
     await Promise.race([run.waitFor(/^mem done$/, 60000), run.waitFor(/^mem failed /, 60000)]).catch(() => {});
     const result = readings(run.lines());
@@ -71,7 +62,7 @@ export async function onInterpreter(port, inline) {
 
 export async function onSimulator(port, inline) {
   const lines = [];
-  const storage = inline ? {} : flashedStorage();
+  const storage = inline ? {} : flashedV1Storage();
   const device = createDevice({ name: "mem", storage, wifi: { connectedAtBoot: true }, console: (l) => lines.push(l), memoryCheckMs: 20 });
   try {
     device.run(memoryApp(port, { inline }), "memory-app.js");

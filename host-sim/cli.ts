@@ -27,15 +27,7 @@ import {
 } from "../server/cli/args.js";
 import type { Device } from "./device.js";
 import { ensureFreshBundles, PACKAGE_ROOT } from "./fresh-bundles.js";
-import {
-  type AppConfig,
-  bootFirmware,
-  DEFAULT_APP_PATH,
-  DEFAULT_LIBRARY_PATH,
-  DEFAULT_V2_LIBRARY_PATH,
-  DEFAULT_XTEA_PATH,
-  type FirmwareConfig,
-} from "./runner.js";
+import { type AppConfig, bootFirmware, DEFAULT_APP_PATH, DEFAULT_LIBRARY_PATH, type FirmwareConfig, profileModule } from "./runner.js";
 import { deviceSummary, runProblems, totalSummary } from "./summary.js";
 
 const PROGRAM = "lwstcp-sim";
@@ -154,11 +146,9 @@ async function main(flags: Flags): Promise<number> {
     if (!userConfig || typeof userConfig !== "object" || Array.isArray(userConfig)) throw new UsageError(configFile + " must hold a JSON object");
   }
   // The board is set up for the profile its settings name, as npm run flash does: with --config
-  // that is the file's, else --profile's. Beside the library goes the v2 engine, or for v1 the
-  // written-out cipher.
+  // that is the file's, else --profile's (bootFirmware reads it from the settings).
   const boardProfile = userConfig ? (userConfig.profile === "v2" ? "v2" : "v1") : profile;
-  const profileModule = resolve(PACKAGE_ROOT, boardProfile === "v2" ? DEFAULT_V2_LIBRARY_PATH : DEFAULT_XTEA_PATH);
-  ensureFreshBundles([app, library, profileModule], note);
+  ensureFreshBundles([app, library, profileModule(userConfig ?? { profile }).path], note);
   const demoConfig: FirmwareConfig = {
     ssid: "lwstcp-sim",
     password: "lwstcp-sim-password",
@@ -192,7 +182,6 @@ async function main(flags: Flags): Promise<number> {
           console: out,
           app: { path: app },
           library: { path: library },
-          ...(boardProfile === "v2" ? { v2Library: { path: profileModule }, xteaLibrary: null } : { v2Library: null, xteaLibrary: { path: profileModule } }),
           config: configFor(i),
         }),
       );

@@ -13,7 +13,7 @@ import { resolve } from "node:path";
 import type { Device } from "./device.js";
 import type { LibraryEvent } from "./library-events.js";
 import type { PinScript, PinWrite } from "./pins.js";
-import { type AppConfig, bootFirmware, DEFAULT_LIBRARY_PATH, DEFAULT_V2_LIBRARY_PATH, DEFAULT_XTEA_PATH } from "./runner.js";
+import { type AppConfig, bootFirmware, DEFAULT_LIBRARY_PATH } from "./runner.js";
 
 export type { Device } from "./device.js";
 export type { LibraryCounts, LibraryEvent } from "./library-events.js";
@@ -76,7 +76,6 @@ export interface SimulatedDevice {
 export async function startDevice(options: StartOptions): Promise<SimulatedDevice> {
   const events: LibraryEvent[] = [];
   const waiters: Array<() => void> = [];
-  const profile = options.config && options.config.profile;
   const device = await bootFirmware({
     name: options.name,
     console: options.console,
@@ -86,11 +85,9 @@ export async function startDevice(options: StartOptions): Promise<SimulatedDevic
     temperature: options.temperature,
     app: { path: resolve(options.app) },
     library: { path: options.library ? resolve(options.library) : resolve(PACKAGE_ROOT, DEFAULT_LIBRARY_PATH) },
-    xteaLibrary:
-      profile === "v2" || options.xteaLibrary === null
-        ? null
-        : { path: options.xteaLibrary ? resolve(options.xteaLibrary) : resolve(PACKAGE_ROOT, DEFAULT_XTEA_PATH) },
-    v2Library: profile === "v2" ? { path: options.v2Library ? resolve(options.v2Library) : resolve(PACKAGE_ROOT, DEFAULT_V2_LIBRARY_PATH) } : null,
+    // Unset: the module npm run flash puts beside the library for this profile (runner.ts).
+    xteaLibrary: options.xteaLibrary === null ? null : options.xteaLibrary ? { path: resolve(options.xteaLibrary) } : undefined,
+    v2Library: options.v2Library ? { path: resolve(options.v2Library) } : undefined,
     config: options.config,
   });
   device.library.listen((event) => {

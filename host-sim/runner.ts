@@ -2,7 +2,9 @@
 // Storage file "lwstcp" (with "lwstcp-xtea", its written-out cipher, beside it), the app's settings are the Storage file "lwstcp-config.json", and the app
 // bundle is the uploaded program text. Every bundle is checked statically before it runs.
 import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { createDevice, type Device, type DeviceOptions } from "./device.js";
+import { PACKAGE_ROOT } from "./fresh-bundles.js";
 import { assertRunsOnEspruino } from "./static-check.js";
 
 export const LIBRARY_STORAGE_NAME = "lwstcp";
@@ -46,9 +48,9 @@ export type BundleInput = { path: string } | { source: string; filename: string 
 export interface FirmwareOptions extends DeviceOptions {
   /** The library bundle stored as Storage "lwstcp" (default: dist/lwstcp.js); null: none. */
   library?: BundleInput | null;
-  /** Stored as Storage "lwstcp-v2" (default: dist/lwstcp-v2.js when config.profile is "v2", else none); null: none. */
+  /** Stored as Storage "lwstcp-v2" (default: the package's dist/lwstcp-v2.js when config.profile is "v2", else none); null: none. */
   v2Library?: BundleInput | null;
-  /** Stored as Storage "lwstcp-xtea" (default: dist/lwstcp-xtea.js when config.profile is not "v2", as flashed, unless `library` is null); null: none, so the library ciphers with its own loop. */
+  /** Stored as Storage "lwstcp-xtea" (default: the package's dist/lwstcp-xtea.js when config.profile is not "v2", as flashed, unless `library` is null); null: none, so the library ciphers with its own loop. */
   xteaLibrary?: BundleInput | null;
   /** The program uploaded and run at top level. */
   app: BundleInput;
@@ -63,15 +65,26 @@ function readBundle(input: BundleInput): { source: string; filename: string } {
   return { source: readFileSync(input.path, "latin1"), filename: input.path };
 }
 
+/**
+ * The module npm run flash puts beside the library for these settings: the v2 engine for
+ * "profile": "v2", else the written-out cipher. Its path is the package's, whatever the working
+ * folder.
+ */
+export function profileModule(config?: { profile?: unknown }): { name: string; path: string } {
+  return config && config.profile === "v2"
+    ? { name: V2_LIBRARY_STORAGE_NAME, path: resolve(PACKAGE_ROOT, DEFAULT_V2_LIBRARY_PATH) }
+    : { name: XTEA_STORAGE_NAME, path: resolve(PACKAGE_ROOT, DEFAULT_XTEA_PATH) };
+}
+
 /** Boots one device with the library in Storage and runs the app; rejects if a bundle fails the static check. */
 export async function bootFirmware(options: FirmwareOptions): Promise<Device> {
   const app = readBundle(options.app);
   const library = options.library === null ? undefined : readBundle(options.library ?? { path: DEFAULT_LIBRARY_PATH });
-  const v2Input =
-    options.v2Library === undefined ? (options.config && options.config.profile === "v2" ? { path: DEFAULT_V2_LIBRARY_PATH } : null) : options.v2Library;
+  const flashed = profileModule(options.config);
+  const byDefault = (name: string) => (flashed.name === name && (library || name === V2_LIBRARY_STORAGE_NAME) ? { path: flashed.path } : null);
+  const v2Input = options.v2Library === undefined ? byDefault(V2_LIBRARY_STORAGE_NAME) : options.v2Library;
   const v2Library = v2Input ? readBundle(v2Input) : undefined;
-  const v1 = !(options.config && options.config.profile === "v2");
-  const xteaInput = options.xteaLibrary === undefined ? (library && v1 ? { path: DEFAULT_XTEA_PATH } : null) : options.xteaLibrary;
+  const xteaInput = options.xteaLibrary === undefined ? byDefault(XTEA_STORAGE_NAME) : options.xteaLibrary;
   const xteaLibrary = xteaInput ? readBundle(xteaInput) : undefined;
   if (options.staticCheck !== false) {
     if (library) await assertRunsOnEspruino(library.source, library.filename, { module: true });

@@ -45,6 +45,19 @@ function decryptRounds() {
   return text;
 }
 
+/** A function that ciphers the block words w[q..n) in place with these half-rounds. */
+function wordsFunction(name, rounds) {
+  return `function ${name}(v0, v1, s, w, q, n) {
+  for (; q < n; q += 2) {
+      v0 = w[q];
+      v1 = w[q + 1];
+      ${rounds}w[q] = v0;
+      w[q + 1] = v1;
+  }
+}
+`;
+}
+
 /**
  * The module's ES5 source: `unrolledRounds` (32) and `cipher(words, buf, offset, length,
  * decrypt)`, which ciphers whole blocks of `buf` in place with a 64-word key schedule. The caller
@@ -55,24 +68,8 @@ export function unrolledXteaSource() {
   return `var segment = new Uint8Array(${SEGMENT_BYTES});
 var segmentWords = new Uint32Array(segment.buffer);
 
-function encryptWords(v0, v1, s, w, q, n) {
-  for (; q < n; q += 2) {
-      v0 = w[q];
-      v1 = w[q + 1];
-      ${encryptRounds()}w[q] = v0;
-      w[q + 1] = v1;
-  }
-}
-
-function decryptWords(v0, v1, s, w, q, n) {
-  for (; q < n; q += 2) {
-      v0 = w[q];
-      v1 = w[q + 1];
-      ${decryptRounds()}w[q] = v0;
-      w[q + 1] = v1;
-  }
-}
-
+${wordsFunction("encryptWords", encryptRounds())}
+${wordsFunction("decryptWords", decryptRounds())}
 export var unrolledRounds = ${UNROLLED_ROUNDS};
 
 export function cipher(words, buf, offset, length, decrypt) {

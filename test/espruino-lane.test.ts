@@ -8,13 +8,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type EspruinoRun, runEspruino, skipWithoutEspruino, stopEspruinoAfterEach } from "./helpers/espruino-process.js";
+import { cachedModules, type EspruinoRun, flashedV1Storage, runEspruino, skipWithoutEspruino, stopEspruinoAfterEach } from "./helpers/espruino-process.js";
 import { countingXteaSource, freePort } from "./helpers/host-sim.js";
 import { CLIENT_CLI, DEMO_KEY_HEX, deviceConfig, startLwstcpServer, startNode, stopAfterEach, until } from "./helpers/processes.js";
 
 const OTHER_KEY_HEX = "11".repeat(32);
 /** The library as flashed for v1: with lwstcp-xtea, its written-out cipher, beside it. */
-const library = () => ({ ...libraryAlone(), "lwstcp-xtea": readFileSync("dist/lwstcp-xtea.js", "latin1") });
+const library = flashedV1Storage;
 /** The library without lwstcp-xtea: it ciphers with its own loop. */
 const libraryAlone = () => ({ lwstcp: readFileSync("dist/lwstcp.js", "latin1") });
 const libraryV2 = () => ({ ...libraryAlone(), "lwstcp-v2": readFileSync("dist/lwstcp-v2.js", "latin1") });
@@ -187,15 +187,9 @@ if (server.start()) print("listening");`;
   });
 
   it("as server with its code in RAM, as an ESP32 runs a Storage module: echoes a 65,528-byte message to lwstcp-client", async () => {
-    // This Linux build reads a Storage module's code from its flash file 16 bytes at a time
-    // (docs/PERFORMANCE.md), which an ESP32's mapped flash does not: the modules are cached from
-    // their text instead, so the echo shows the library's own cost.
+    // Cached from their text (cachedModules says why), so the echo shows the library's own cost.
     const port = await freePort();
-    const cached = Object.entries(library())
-      .reverse()
-      .map(([name, text]) => `Modules.addCached(${JSON.stringify(name)}, function () {\n${text}\n});\n`)
-      .join("");
-    const run = await runEspruino(cached + echoServer(port, DEMO_KEY_HEX), {});
+    const run = await runEspruino(cachedModules(flashedV1Storage()) + echoServer(port, DEMO_KEY_HEX), {});
     await run.waitFor("listening " + port, 10000);
     const echo = startNode(CLIENT_CLI, ["--host", "127.0.0.1", "--port", String(port), "--key", DEMO_KEY_HEX, "--mode", "echo", "--sizes", "65528"]);
     procs.push(echo);

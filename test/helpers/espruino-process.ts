@@ -4,13 +4,30 @@
 // text run as a file, stdin an idle pipe (at end of input the interpreter's console pushes junk
 // characters), console lines collected, and the process killed and its folder removed afterwards.
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 /** The interpreter to run, or undefined when this machine has none (the lane then skips). */
 export const ESPRUINO: string | undefined = process.env.ESPRUINO || undefined;
 export const SKIPPED_LINE = "espruino lane skipped: ESPRUINO not set";
+
+/** The Storage files of a flashed v1 board, from dist/: the library and its written-out cipher (lwstcp-xtea). */
+export function flashedV1Storage(): Record<string, string> {
+  const read = (file: string) => readFileSync(new URL(`../../../dist/${file}`, import.meta.url), "latin1");
+  return { "lwstcp-xtea": read("lwstcp-xtea.js"), lwstcp: read("lwstcp.js") };
+}
+
+/**
+ * App text that puts these modules' code in RAM with Modules.addCached, as an ESP32 runs a
+ * Storage module from its mapped flash: this Linux build reads a Storage module's code from its
+ * flash file 16 bytes at a time (docs/PERFORMANCE.md).
+ */
+export function cachedModules(files: Record<string, string>): string {
+  return Object.entries(files)
+    .map(([name, text]) => `Modules.addCached(${JSON.stringify(name)}, function () {\n${text}\n});\n`)
+    .join("");
+}
 
 let said = false;
 /** In a describe block's before(): skips the block when there is no interpreter, saying so once per run. */
