@@ -26,6 +26,7 @@ import {
   UsageError,
 } from "../server/cli/args.js";
 import type { Device } from "./device.js";
+import { DEVICE_SPEED_NAMES } from "./device-speed.js";
 import { ensureFreshBundles, PACKAGE_ROOT } from "./fresh-bundles.js";
 import { type AppConfig, bootFirmware, DEFAULT_APP_PATH, DEFAULT_LIBRARY_PATH, type FirmwareConfig, profileModule } from "./runner.js";
 import { deviceSummary, runProblems, totalSummary } from "./summary.js";
@@ -45,7 +46,7 @@ export const SIM_SPEC: ToolSpec = {
   summary:
     "Boots simulated ESP32s (Espruino 2v29) running an app bundle against a LightweightSecureTCP peer, prints their consoles, and ends with a summary of the library's events. Exit 0 only when every device completed a handshake and none had an uncaught error, a throwing callback or ran out of memory.",
   usage:
-    "[--host H] [--port P] [key flags] [--role client|server] [--profile v1|v2] [--rounds R] [--devices N] [--count N] [--duration S] [--app FILE] [--library FILE]",
+    "[--host H] [--port P] [key flags] [--role client|server] [--profile v1|v2] [--rounds R] [--device-speed instant|esp32] [--devices N] [--count N] [--duration S] [--app FILE] [--library FILE]",
   flags: [
     { name: "host", value: "HOST", help: "the server the devices connect to (role client)", default: "127.0.0.1" },
     { name: "port", value: "PORT", help: "its port; with --role server the port the device listens on (0: any free port)", default: DEFAULT_PORT },
@@ -65,6 +66,12 @@ export const SIM_SPEC: ToolSpec = {
     { name: "duration", value: "S", help: "end the run after S seconds (default: run until Ctrl-C)" },
     { name: "app", value: "FILE", help: "the app bundle each device runs (uploaded as the program)", default: DEFAULT_APP_PATH },
     { name: "library", value: "FILE", help: "the library bundle, stored as the Storage file lwstcp", default: DEFAULT_LIBRARY_PATH },
+    {
+      name: "device-speed",
+      value: "instant|esp32",
+      help: "esp32: ciphering and the library's path take the time an ESP32 flashed for the profile would need (a projection), and the device's timers wait while it works",
+      default: "instant",
+    },
     {
       name: "config",
       value: "FILE",
@@ -110,6 +117,7 @@ async function listeningPort(device: Device, port: number, until: Promise<void>)
 async function main(flags: Flags): Promise<number> {
   const role = choiceFlag(flags, "role", ROLES, "client");
   const profile = choiceFlag(flags, "profile", PROFILES, "v1");
+  const speed = choiceFlag(flags, "device-speed", DEVICE_SPEED_NAMES, "instant");
   const deviceId = deviceIdFlag(flags, profile);
   const host = flags.get("host") ?? "127.0.0.1";
   if (host === "") throw new UsageError("--host needs a value");
@@ -167,7 +175,7 @@ async function main(flags: Flags): Promise<number> {
   const target = userConfig ? `${String(userConfig.host ?? host)}:${String(userConfig.port ?? port)}` : `${host}:${port}`;
   const what = role === "client" ? `connecting to ${target}` : `listening on 127.0.0.1:${port || "(any free port)"}`;
   note(
-    `${deviceCount} device${deviceCount === 1 ? "" : "s"} (${role}, profile ${boardProfile}${boardProfile === "v1" ? `, ${rounds ?? 32} rounds` : ""}) ${what}; ` +
+    `${deviceCount} device${deviceCount === 1 ? "" : "s"} (${role}, profile ${boardProfile}${boardProfile === "v1" ? `, ${rounds ?? 32} rounds` : ""}${speed === "instant" ? "" : `, ${speed} speed`}) ${what}; ` +
       `app ${flags.get("app") ?? DEFAULT_APP_PATH}; ${duration ? `ends after ${duration} s or on Ctrl-C` : count ? "ends when every device is done, or on Ctrl-C" : "Ctrl-C ends the run"}`,
   );
 
@@ -183,6 +191,7 @@ async function main(flags: Flags): Promise<number> {
           app: { path: app },
           library: { path: library },
           config: configFor(i),
+          deviceSpeed: speed,
         }),
       );
     } catch (error) {

@@ -2,6 +2,7 @@
 // its own event loop, Storage, net, Wifi and crypto. See docs/ESPRUINO.md for what each part mirrors.
 import vm from "node:vm";
 import { DeviceConsole } from "./console.js";
+import type { DeviceSpeed } from "./device-speed.js";
 import type { DeviceCore, DeviceFailure, DeviceResource, FailureKind } from "./core.js";
 import { createAES, createCryptoModule } from "./crypto.js";
 import { deliverToProcess, describeThrown, type ErrorFlag, installEspruinoApi, type MemoryReport } from "./espruino-api.js";
@@ -49,6 +50,8 @@ export interface DeviceOptions {
   temperature?: PinOptions["temperature"];
   /** Longest a single run() of top-level code may take (default 10 s): a stuck loop fails the test, not CI. */
   runTimeoutMs?: number;
+  /** How long the device's work takes (device-speed.ts); default: no time at all. */
+  speed?: DeviceSpeed;
 }
 
 export interface Device {
@@ -108,7 +111,7 @@ export function createDevice(options: DeviceOptions = {}): Device {
     deliverUncaught: (error) => deliverToProcess(core, error),
     describeError: (error) => describeThrown(core, error),
     afterWork: () => watch?.check(false),
-  });
+  }, options.speed);
 
   const core: DeviceCore = {
     name,

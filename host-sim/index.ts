@@ -11,11 +11,13 @@
 //   device.stop();
 import { resolve } from "node:path";
 import type { Device } from "./device.js";
+import type { DeviceSpeed, DeviceSpeedName } from "./device-speed.js";
 import type { LibraryEvent } from "./library-events.js";
 import type { PinScript, PinWrite } from "./pins.js";
 import { type AppConfig, bootFirmware, DEFAULT_LIBRARY_PATH } from "./runner.js";
 
 export type { Device } from "./device.js";
+export type { DeviceSpeed, DeviceSpeedName } from "./device-speed.js";
 export type { LibraryCounts, LibraryEvent } from "./library-events.js";
 export type { PinScript, PinWrite } from "./pins.js";
 export type { AppConfig } from "./runner.js";
@@ -45,6 +47,9 @@ export interface StartOptions {
   v2Library?: string;
   /** The written-out cipher a v1 board is flashed with (default the package's dist/lwstcp-xtea.js); null: a board without it. */
   xteaLibrary?: string | null;
+  /** "esp32": ciphering and the library's path take the time an ESP32 would need (a projection: docs/PERFORMANCE.md), and timers wait while the device works; `speed` sets the figures. Default "instant". */
+  deviceSpeed?: DeviceSpeedName;
+  speed?: DeviceSpeed;
 }
 
 export interface SimulatedDevice {
@@ -89,6 +94,8 @@ export async function startDevice(options: StartOptions): Promise<SimulatedDevic
     xteaLibrary: options.xteaLibrary === null ? null : options.xteaLibrary ? { path: resolve(options.xteaLibrary) } : undefined,
     v2Library: options.v2Library ? { path: resolve(options.v2Library) } : undefined,
     config: options.config,
+    deviceSpeed: options.deviceSpeed,
+    speed: options.speed,
   });
   device.library.listen((event) => {
     events.push(event);

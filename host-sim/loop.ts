@@ -1,6 +1,9 @@
 // Espruino's single-threaded event loop as seen from JavaScript (ESPRUINO.md §2.4, §4):
 // numbered timers, an event queue that runs after the current code, "idle passes" in which each
 // socket moves at most one chunk, and uncaught errors that are printed while the loop goes on.
+// With a device speed (device-speed.ts) work is charged device CPU time, and the loop runs
+// nothing else (no pass, no timer) until that time has passed, as a busy interpreter would.
+import type { DeviceSpeed } from "./device-speed.js";
 
 /** A callback that ran on the device and threw. */
 export interface UncaughtRecord {
@@ -16,6 +19,9 @@ interface TimerEntry {
   callback: Function;
   args: unknown[];
   ms: number;
+  fire: () => void;
+  /** Set while the timer waits for a busy device to be free. */
+  late?: NodeJS.Timeout;
 }
 
 /** Runs once per idle pass; returns true while it still has work for later passes. */
@@ -36,10 +42,40 @@ export class EventLoop {
   private readonly timers = new Map<number, TimerEntry>();
   private queue: Array<() => void> = [];
   private readonly passHooks = new Set<PassHook>();
-  private passScheduled: NodeJS.Immediate | undefined;
+  private passScheduled: { cancel(): void; delayed: boolean } | undefined;
+  private inPass = false;
+  private passWanted = false;
   private stopped = false;
+  /** Device CPU time charged and not yet spent, and when the device is next free (Date.now()). */
+  private owedMs = 0;
+  private busyUntil = 0;
 
-  constructor(private readonly host: LoopHost) {}
+  constructor(
+    private readonly host: LoopHost,
+    private readonly speed?: DeviceSpeed,
+  ) {}
+
+  /** What `bytes` bytes through a socket cost the device: its cipher's blocks and the path around them. */
+  chargeBytes(bytes: number): void {
+    if (this.speed && bytes > 0) this.owedMs += this.speed.msPerEvent + Math.ceil(bytes / 8) * this.speed.msPerBlock;
+  }
+
+  /** Milliseconds until the device has spent the CPU time charged so far (0: free). */
+  busyForMs(): number {
+    return Math.max(0, this.busyUntil - Date.now());
+  }
+
+  /** Turns the charges of the work just done into time the device is busy, and holds the next pass until then. */
+  private settle(): void {
+    if (this.owedMs <= 0) return;
+    this.busyUntil = Math.max(this.busyUntil, Date.now()) + this.owedMs;
+    this.owedMs = 0;
+    if (this.passScheduled && !this.passScheduled.delayed) {
+      this.passScheduled.cancel();
+      this.passScheduled = undefined;
+      this.requestPass();
+    }
+  }
 
   get isStopped(): boolean {
     return this.stopped;
@@ -86,12 +122,25 @@ export class EventLoop {
 
   requestPass(): void {
     if (this.stopped || this.passScheduled) return;
-    this.passScheduled = setImmediate(() => this.runPass());
+    if (this.inPass) {
+      this.passWanted = true;
+      return;
+    }
+    const wait = this.busyForMs();
+    if (wait > 0) {
+      const handle = setTimeout(() => this.runPass(), wait);
+      this.passScheduled = { cancel: () => clearTimeout(handle), delayed: true };
+    } else {
+      const handle = setImmediate(() => this.runPass());
+      this.passScheduled = { cancel: () => clearImmediate(handle), delayed: false };
+    }
   }
 
   private runPass(): void {
     this.passScheduled = undefined;
     if (this.stopped) return;
+    this.inPass = true;
+    this.passWanted = false;
     const jobs = this.queue;
     this.queue = [];
     for (const job of jobs) {
@@ -101,8 +150,10 @@ export class EventLoop {
     for (const hook of [...this.passHooks]) {
       if (!this.stopped && hook()) more = true;
     }
+    this.inPass = false;
     this.host.afterWork();
-    if (more) this.requestPass();
+    this.settle();
+    if (more || this.passWanted) this.requestPass();
   }
 
   setTimer(callback: Function, ms: unknown, args: unknown[], interval: boolean): number {
@@ -110,13 +161,23 @@ export class EventLoop {
     const delay = Math.max(0, Number(ms) || 0);
     const fire = () => {
       const entry = this.timers.get(id);
-      if (!entry) return;
+      if (!entry || entry.late) return;
+      const wait = this.busyForMs();
+      if (wait > 0) {
+        // The device is still working: the timer runs once when it is free.
+        entry.late = setTimeout(() => {
+          entry.late = undefined;
+          fire();
+        }, wait);
+        return;
+      }
       if (!entry.interval) this.timers.delete(id);
       this.invoke(entry.callback, undefined, entry.args);
       this.host.afterWork();
+      this.settle();
     };
     const handle = interval ? setInterval(fire, Math.max(1, delay)) : setTimeout(fire, delay);
-    this.timers.set(id, { handle, interval, callback, args, ms: delay });
+    this.timers.set(id, { handle, interval, callback, args, ms: delay, fire });
     return id;
   }
 
@@ -124,34 +185,34 @@ export class EventLoop {
   clearTimer(id: unknown): boolean {
     const entry = this.timers.get(Number(id));
     if (!entry) return false;
-    clearTimeout(entry.handle);
+    this.cancel(entry);
     this.timers.delete(Number(id));
     return true;
   }
 
   clearAllTimers(): void {
-    for (const entry of this.timers.values()) clearTimeout(entry.handle);
+    for (const entry of this.timers.values()) this.cancel(entry);
     this.timers.clear();
+  }
+
+  private cancel(entry: TimerEntry): void {
+    clearTimeout(entry.handle);
+    if (entry.late) clearTimeout(entry.late);
   }
 
   changeInterval(id: unknown, ms: unknown): void {
     const entry = this.timers.get(Number(id));
     if (!entry || !entry.interval) return;
     clearInterval(entry.handle);
-    const key = Number(id);
     const delay = Math.max(1, Number(ms) || 0);
     entry.ms = delay;
-    entry.handle = setInterval(() => {
-      if (!this.timers.has(key)) return;
-      this.invoke(entry.callback, undefined, entry.args);
-      this.host.afterWork();
-    }, delay);
+    entry.handle = setInterval(entry.fire, delay);
   }
 
   stop(): void {
     this.stopped = true;
     this.clearAllTimers();
-    if (this.passScheduled) clearImmediate(this.passScheduled);
+    this.passScheduled?.cancel();
     this.passScheduled = undefined;
     this.queue = [];
     this.passHooks.clear();

@@ -197,6 +197,7 @@ class SimSocket implements DeviceResource {
     if (bytes.length > 0) {
       this.tx.push(bytes);
       this.txBytes += bytes.length;
+      this.core.loop.chargeBytes(bytes.length);
     }
     this.drainPending = true;
     this.core.loop.requestPass();
@@ -248,6 +249,7 @@ class SimSocket implements DeviceResource {
     }
     if (this.rxBytes > 0 && listenersOf(this.jsObject, "data").length > 0) {
       const chunk = this.takeReceived(CHUNK_SIZE);
+      this.core.loop.chargeBytes(chunk.length);
       fireEvent(this.core, this.jsObject, "data", [Buffer.from(chunk).toString("latin1")]);
     } else if (this.peerEnded && (this.rxBytes === 0 || listenersOf(this.jsObject, "data").length === 0)) {
       // The peer closed: data → end → close, and Espruino closes its own side at once (no half-open).

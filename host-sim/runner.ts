@@ -4,6 +4,7 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { createDevice, type Device, type DeviceOptions } from "./device.js";
+import { type DeviceSpeedName, deviceSpeed } from "./device-speed.js";
 import { PACKAGE_ROOT } from "./fresh-bundles.js";
 import { assertRunsOnEspruino } from "./static-check.js";
 
@@ -58,6 +59,8 @@ export interface FirmwareOptions extends DeviceOptions {
   config?: FirmwareConfig | AppConfig;
   /** Refuse bundles the static checker rejects (default true). */
   staticCheck?: boolean;
+  /** "esp32": the device's work takes the time an ESP32 flashed like this would need (a projection, device-speed.ts); `speed` sets the figures instead. Default "instant". */
+  deviceSpeed?: DeviceSpeedName;
 }
 
 function readBundle(input: BundleInput): { source: string; filename: string } {
@@ -101,7 +104,9 @@ export async function bootFirmware(options: FirmwareOptions): Promise<Device> {
     options.config && typeof options.config.ssid === "string"
       ? { ssid: options.config.ssid, password: String(options.config.password ?? ""), ...options.wifi }
       : options.wifi;
-  const device = createDevice({ ...options, storage, wifi });
+  const profile = options.config?.profile === "v2" ? "v2" : "v1";
+  const speed = options.speed ?? deviceSpeed(options.deviceSpeed ?? "instant", { profile, writtenOutCipher: xteaLibrary !== undefined });
+  const device = createDevice({ ...options, storage, wifi, speed });
   device.run(app.source, app.filename);
   return device;
 }
