@@ -32,7 +32,7 @@ describe("firmware end to end: bundles on simulated ESP32s against the desktop p
     await device.waitForConsole(/FizzBuzz done: 100 replies, 0 wrong/, 60000);
     assert.ok(device.consoleLines.includes("lwstcp: -> 3 Fizz"));
     assert.ok(device.consoleLines.includes("lwstcp: <- 200 Buzz"));
-    await new Promise((r) => setTimeout(r, 300));
+    await until(() => server.events().some((e) => e.event === "session-ended"), { timeoutMs: 5000, what: () => server.out() });
     const ended = server.events().filter((e) => e.event === "session-ended");
     assert.deepEqual(
       ended.map((e) => e.reason),
