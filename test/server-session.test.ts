@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { ERR_SEND_QUEUE_FULL, type HandshakeResult, type LightweightSecureServer, type Session } from "../server/index.js";
-import { delay, FAST, newClient, next, rawClient, startServer, until, within } from "./helpers/server.js";
+import { delay, FAST, KEPT_ALIVE, newClient, next, rawClient, startServer, until, within } from "./helpers/server.js";
 
 describe("server sessions", () => {
   let server: LightweightSecureServer;
@@ -14,14 +14,14 @@ describe("server sessions", () => {
   });
 
   it("keeps an idle session alive past the inactivity timeout with keep-alives", async () => {
-    server = await startServer(FAST);
+    server = await startServer(KEPT_ALIVE);
     const opened = next<[Session]>(server, "session");
-    const client = newClient(server, FAST);
+    const client = newClient(server, KEPT_ALIVE);
     assert.equal((await client.connectToServer()).success, true);
     const [session] = await opened;
     let endedReason = "";
     session.on("ended", (reason: string) => (endedReason = reason));
-    await delay(FAST.inactivityTimeoutMs * 3); // nobody sends a message
+    await delay(KEPT_ALIVE.inactivityTimeoutMs * 2); // nobody sends a message
     assert.equal(endedReason, "");
     assert.equal(session.isActive, true);
     assert.equal(client.isConnected, true);

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { getProfile, type LightweightSecureServer, type Session, setProfile } from "../server/index.js";
 import { testBytes } from "./helpers/seed.js";
-import { delay, FAST, newClient, next, startServer, until, within } from "./helpers/server.js";
+import { delay, FAST, KEPT_ALIVE, newClient, next, startServer, until, within } from "./helpers/server.js";
 
 const V2 = { profile: "v2" as const };
 
@@ -49,14 +49,14 @@ describe("profile v2 end to end over real sockets: desktop server <-> desktop cl
   });
 
   it("keep-alive records hold an idle session open past the inactivity timeout on both sides", async () => {
-    server = await startServer({ ...V2, ...FAST });
+    server = await startServer({ ...V2, ...KEPT_ALIVE });
     const ended: string[] = [];
     server.on("session", (s: Session) => s.on("ended", (reason: string) => ended.push(reason)));
-    const client = newClient(server, { ...V2, ...FAST });
+    const client = newClient(server, { ...V2, ...KEPT_ALIVE });
     const disconnected: string[] = [];
     client.on("disconnected", (reason: string) => disconnected.push(reason));
     assert.equal((await within(client.connectToServer(), 5000, "handshake")).success, true);
-    await delay(FAST.inactivityTimeoutMs * 3);
+    await delay(KEPT_ALIVE.inactivityTimeoutMs * 2);
     assert.equal(client.isConnected, true);
     assert.deepEqual([ended, disconnected], [[], []]);
     await client.disconnect();

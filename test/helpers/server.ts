@@ -16,6 +16,8 @@ export const OTHER_KEY_HEX = seededBytes("server-helpers OTHER_KEY_HEX", 32).toS
 
 /** Short timings so the suite stays fast: keep-alive 50 ms, inactivity 300 ms, handshake 300 ms. */
 export const FAST = { keepAliveIntervalMs: 50, inactivityTimeoutMs: 300, handshakeTimeoutMs: 300 };
+/** For tests that a session must survive: keep-alive 100 ms against 1 s, so a stall of the test process under 900 ms cannot end it. */
+export const KEPT_ALIVE = { keepAliveIntervalMs: 100, inactivityTimeoutMs: 1000, handshakeTimeoutMs: 1000 };
 
 export async function startServer(options: ServerOptions = {}): Promise<LightweightSecureServer> {
   const server = new LightweightSecureServer(0, { host: "127.0.0.1", key: KEY_HEX, ...options });
