@@ -31,7 +31,7 @@ const INSTRUCTIONS = {
  * interpreter scaled by CoreMark per core, ESP32 (994 for two cores at 240 MHz) against this
  * machine's (docs/PERFORMANCE.md says how each was measured).
  */
-export const ESP32_INSTRUCTIONS_PER_MS = 330_000;
+export const ESP32_INSTRUCTIONS_PER_MS = 163_000;
 
 /**
  * The speed of a board flashed for this profile. Profile v2 ciphers with the interpreter's native

@@ -20,8 +20,8 @@ interface TimerEntry {
   args: unknown[];
   ms: number;
   fire: () => void;
-  /** Set while the timer waits for a busy device to be free. */
-  late?: NodeJS.Timeout;
+  /** Came due while the device was busy: it runs first when the device is free. */
+  late: boolean;
 }
 
 /** Runs once per idle pass; returns true while it still has work for later passes. */
@@ -49,6 +49,8 @@ export class EventLoop {
   /** Device CPU time charged and not yet spent, and when the device is next free (Date.now()). */
   private owedMs = 0;
   private busyUntil = 0;
+  /** Timers that came due while the device was busy, in the order they did. */
+  private lateTimers: Array<{ id: number; entry: TimerEntry }> = [];
 
   constructor(
     private readonly host: LoopHost,
@@ -58,6 +60,16 @@ export class EventLoop {
   /** What `bytes` bytes through a socket cost the device: its cipher's blocks and the path around them. */
   chargeBytes(bytes: number): void {
     if (this.speed && bytes > 0) this.owedMs += this.speed.msPerEvent + Math.ceil(bytes / 8) * this.speed.msPerBlock;
+  }
+
+  /** Whether work costs device time here (a device speed was given). */
+  get chargesTime(): boolean {
+    return this.speed !== undefined;
+  }
+
+  /** Work was charged and its time is not spent yet. */
+  busy(): boolean {
+    return this.owedMs > 0 || this.busyUntil > Date.now();
   }
 
   /** Milliseconds until the device has spent the CPU time charged so far (0: free). */
@@ -139,6 +151,16 @@ export class EventLoop {
   private runPass(): void {
     this.passScheduled = undefined;
     if (this.stopped) return;
+    // Overdue timers run as soon as the device is free, before what arrived meanwhile.
+    while (this.lateTimers.length > 0) {
+      const { id, entry } = this.lateTimers.shift() as { id: number; entry: TimerEntry };
+      entry.late = false;
+      this.runTimer(id, entry);
+      if (this.busy()) {
+        this.requestPass();
+        return;
+      }
+    }
     this.inPass = true;
     this.passWanted = false;
     const jobs = this.queue;
@@ -162,23 +184,25 @@ export class EventLoop {
     const fire = () => {
       const entry = this.timers.get(id);
       if (!entry || entry.late) return;
-      const wait = this.busyForMs();
-      if (wait > 0) {
-        // The device is still working: the timer runs once when it is free.
-        entry.late = setTimeout(() => {
-          entry.late = undefined;
-          fire();
-        }, wait);
+      if (this.busy()) {
+        // The device is still working: the timer runs once, when it is free.
+        entry.late = true;
+        this.lateTimers.push({ id, entry });
+        this.requestPass();
         return;
       }
-      if (!entry.interval) this.timers.delete(id);
-      this.invoke(entry.callback, undefined, entry.args);
-      this.host.afterWork();
-      this.settle();
+      this.runTimer(id, entry);
     };
     const handle = interval ? setInterval(fire, Math.max(1, delay)) : setTimeout(fire, delay);
-    this.timers.set(id, { handle, interval, callback, args, ms: delay, fire });
+    this.timers.set(id, { handle, interval, callback, args, ms: delay, fire, late: false });
     return id;
+  }
+
+  private runTimer(id: number, entry: TimerEntry): void {
+    if (!entry.interval) this.timers.delete(id);
+    this.invoke(entry.callback, undefined, entry.args);
+    this.host.afterWork();
+    this.settle();
   }
 
   /** Returns false when no timer has this id (Espruino ignores unknown ids). */
@@ -197,7 +221,7 @@ export class EventLoop {
 
   private cancel(entry: TimerEntry): void {
     clearTimeout(entry.handle);
-    if (entry.late) clearTimeout(entry.late);
+    if (entry.late) this.lateTimers = this.lateTimers.filter((late) => late.entry !== entry);
   }
 
   changeInterval(id: unknown, ms: unknown): void {

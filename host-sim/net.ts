@@ -143,6 +143,8 @@ class SimSocket implements DeviceResource {
   private state: SocketState = "open";
   private rx: Uint8Array[] = [];
   private rxBytes = 0;
+  /** Bytes of the next chunk whose device time is already charged (a device speed). */
+  private rxCharged = 0;
   private tx: Uint8Array[] = [];
   private txBytes = 0;
   private drainPending = true; // Espruino fires one 'drain' after connecting when nothing is queued
@@ -248,8 +250,14 @@ class SimSocket implements DeviceResource {
       return false;
     }
     if (this.rxBytes > 0 && listenersOf(this.jsObject, "data").length > 0) {
-      const chunk = this.takeReceived(CHUNK_SIZE);
-      this.core.loop.chargeBytes(chunk.length);
+      if (this.rxCharged === 0 && this.core.loop.chargesTime) {
+        // With a device speed the device works on the chunk before its handler has it.
+        this.rxCharged = Math.min(CHUNK_SIZE, this.rxBytes);
+        this.core.loop.chargeBytes(this.rxCharged);
+        return true;
+      }
+      const chunk = this.takeReceived(this.rxCharged || CHUNK_SIZE);
+      this.rxCharged = 0;
       fireEvent(this.core, this.jsObject, "data", [Buffer.from(chunk).toString("latin1")]);
     } else if (this.peerEnded && (this.rxBytes === 0 || listenersOf(this.jsObject, "data").length === 0)) {
       // The peer closed: data → end → close, and Espruino closes its own side at once (no half-open).
@@ -261,6 +269,8 @@ class SimSocket implements DeviceResource {
     }
     if ((this.state as SocketState) === "closed") return false; // a listener may have ended it
     if (this.txBytes > 0) {
+      // Still working (a device speed): what it wrote goes out once that time is spent.
+      if (this.core.loop.busy()) return true;
       const head = this.tx[0];
       const chunk = head.subarray(0, CHUNK_SIZE);
       if (chunk.length === head.length) this.tx.shift();
@@ -295,6 +305,7 @@ class SimSocket implements DeviceResource {
     this.frozen = true;
     this.rx = [];
     this.rxBytes = 0;
+    this.rxCharged = 0;
     this.failure = { code: SOCKET_ERR_RESET, message: "network link lost" };
     this.core.loop.requestPass();
   }
