@@ -102,7 +102,7 @@ const LINUX_BLOCK = 27;
  */
 export function memoryTable({ interpreter: i, simulator: s, interpreterInline: ii, simulatorInline: si }) {
   const steps = [
-    ["library loaded, idle (Storage module)", "loaded", "boot", "code"],
+    ["library loaded, idle (Storage module)", "loaded", "boot", "objects"],
     ["one session, idle", "session", "loaded", "objects"],
     ["peak while a 4,096-byte message is delivered", "peak-4096", "session", "bytes"],
     ["peak while a 65,528-byte message is delivered", "peak-65528", "session", "bytes"],
@@ -119,7 +119,7 @@ export function memoryTable({ interpreter: i, simulator: s, interpreterInline: i
     const scaled = kind === "bytes" ? Math.round((ds * ESP32_BLOCK) / LINUX_BLOCK) : ds;
     const ratio = scaled === 0 ? (di === 0 ? "equal (0)" : "—") : (di / scaled).toFixed(2);
     rows.push(
-      `| ${label} | ${i[name]} | ${s[name]} | ${di} | ${ds} | ${kind === "bytes" ? scaled : ""} | ${kind === "code" ? ratio + " (code: see below)" : ratio} |`,
+      `| ${label} | ${i[name]} | ${s[name]} | ${di} | ${ds} | ${kind === "bytes" ? scaled : ""} | ${ratio} |`,
     );
   }
   rows.push(

@@ -133,6 +133,8 @@ export function createDevice(options: DeviceOptions = {}): Device {
 
   const modulesLoaded: unknown[] = [];
   const library = new LibraryRecorder();
+  // A message is opened in one go once it is whole (3 bytes of header with it): the device is busy that long.
+  if (options.speed) library.listen((event) => event.type === "message-received" && loop.charge(0, Math.ceil((event.bytes + 3) / 8)));
   const memory = new MemoryEstimator(
     core,
     () => storage.executedSources,

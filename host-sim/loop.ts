@@ -57,9 +57,9 @@ export class EventLoop {
     private readonly speed?: DeviceSpeed,
   ) {}
 
-  /** What `bytes` bytes through a socket cost the device: its cipher's blocks and the path around them. */
-  chargeBytes(bytes: number): void {
-    if (this.speed && bytes > 0) this.owedMs += this.speed.msPerEvent + Math.ceil(bytes / 8) * this.speed.msPerBlock;
+  /** Device time for `events` passes through the library's path and `blocks` cipher blocks. */
+  charge(events: number, blocks: number): void {
+    if (this.speed) this.owedMs += events * this.speed.msPerEvent + blocks * this.speed.msPerBlock;
   }
 
   /** Whether work costs device time here (a device speed was given). */

@@ -10,8 +10,9 @@
 //   - strings: 1 JsVar up to 4 chars, else a flat string of ⌈len/14⌉+1 JsVars;
 //     property names longer than 4 chars pay the same string cost;
 //   - typed arrays: 1 for the view plus their ArrayBuffer once (1 + a flat string of its bytes);
-//   - functions: 2 (function + scope) plus their source text, unless that text was run from a
-//     Storage file (code executed from flash stays in flash on the device);
+//   - functions: the function, its code's name and its code (the source text, or one var when
+//     that text was run from a Storage file: code executed from flash stays in flash on the
+//     device), one name per parameter, and their enclosing scopes' chain (scopeChainJsVars);
 //   - the variables a device function's closures hold, read through the V8 inspector (JS cannot
 //     see a closure's scope): each scope is priced as an object of its variables, once however
 //     many functions share it (scopes with the same variable names are priced once, their values
@@ -239,6 +240,7 @@ export class MemoryEstimator {
           reading = { scopes, walk };
           this.scopeReadings.set(obj as Function, reading);
         }
+        total += scopeChainJsVars(reading.scopes.length);
         for (const scope of reading.scopes) {
           if (!scopesSeen.has(scope.key)) {
             scopesSeen.add(scope.key);
@@ -261,7 +263,10 @@ export class MemoryEstimator {
         }
         const d = Object.getOwnPropertyDescriptor(obj, name);
         if (disguise && d?.get && disguise.hidden.has(d.get)) continue;
-        total += /^\d+$/.test(name) ? 1 : stringJsVars(name.length);
+        // V8 gives sloppy functions own "arguments" and "caller" (the calls under way, whose
+        // values Espruino holds in their scopes); an Espruino function has no such properties.
+        const v8Only = typeof obj === "function" && (name === "arguments" || name === "caller");
+        if (!v8Only) total += /^\d+$/.test(name) ? 1 : stringJsVars(name.length);
         if (!d) continue;
         if ("value" in d) {
           // The arguments objects of the calls under way (a callback inside the library's
@@ -303,11 +308,22 @@ export class MemoryEstimator {
       source = "";
     }
     const native = source.endsWith("{ [native code] }");
-    const inFlash = native || this.flashSources().some((text) => text.includes(source));
-    const cost = 2 + (inFlash ? 0 : stringJsVars(source.length));
+    const inFlash = !native && this.flashSources().some((text) => text.includes(source));
+    // The function, its code's name and the code (one var pointing into flash, or the text),
+    // one name per parameter.
+    const cost = native ? 2 : 2 + (inFlash ? 1 : stringJsVars(source.length)) + fn.length;
     this.functionCost.set(fn, cost);
     return cost;
   }
+}
+
+/**
+ * What a function holds to reach its enclosing scopes: nothing at top level, a name pointing at
+ * the one scope, or a name, an array and one entry per scope (measured on the interpreter with
+ * trace(): jsparse.c keeps the whole chain with each function).
+ */
+function scopeChainJsVars(scopes: number): number {
+  return scopes === 0 ? 0 : scopes === 1 ? 1 : 2 + scopes;
 }
 
 function isObjectLike(value: unknown): boolean {

@@ -199,7 +199,8 @@ class SimSocket implements DeviceResource {
     if (bytes.length > 0) {
       this.tx.push(bytes);
       this.txBytes += bytes.length;
-      this.core.loop.chargeBytes(bytes.length);
+      // Sealed before it was written: its blocks and the send path.
+      this.core.loop.charge(1, Math.ceil(bytes.length / 8));
     }
     this.drainPending = true;
     this.core.loop.requestPass();
@@ -251,9 +252,10 @@ class SimSocket implements DeviceResource {
     }
     if (this.rxBytes > 0 && listenersOf(this.jsObject, "data").length > 0) {
       if (this.rxCharged === 0 && this.core.loop.chargesTime) {
-        // With a device speed the device works on the chunk before its handler has it.
+        // With a device speed the chunk's handler and framing take their time first; the blocks
+        // are charged when the library opens a whole message (device.ts).
         this.rxCharged = Math.min(CHUNK_SIZE, this.rxBytes);
-        this.core.loop.chargeBytes(this.rxCharged);
+        this.core.loop.charge(1, 0);
         return true;
       }
       const chunk = this.takeReceived(this.rxCharged || CHUNK_SIZE);

@@ -197,12 +197,24 @@ require("Wifi").connect(cfg.ssid, { password: cfg.password }, function (err) {
     );
   });
 
+  it("--device-speed esp32: says so, and the game plays the same with the device's time charged (test/sim-device-speed.test.ts shows the delays)", async () => {
+    const { port } = await npmStart(procs);
+    const run = sim(procs, ["--port", String(port), "--count", "3", "--device-speed", "esp32"]);
+    assert.equal(await run.exit, 0, run.out());
+    assert.match(run.out(), /profile v1, 32 rounds, esp32 speed\) connecting to/);
+    assert.match(run.out(), /^\[dev1\] lwstcp: FizzBuzz done: 3 replies, 0 wrong$/m);
+  });
+
   it("bad flags: one line naming the problem, exit 2; --help lists --role and --app", async () => {
     const bad = startNode(SIM_CLI, ["--role", "echo-server"]);
     procs.push(bad);
     assert.equal(await bad.exit, 2);
     assert.equal(bad.out().trim().split("\n").length, 1, bad.out());
     assert.match(bad.out(), /^lwstcp-sim: --role must be one of client, server, got 'echo-server' \(see --help\)$/m);
+    const speed = startNode(SIM_CLI, ["--device-speed", "fast"]);
+    procs.push(speed);
+    assert.equal(await speed.exit, 2);
+    assert.match(speed.out(), /^lwstcp-sim: --device-speed must be one of instant, esp32, got 'fast' \(see --help\)$/m);
     const port = startNode(SIM_CLI, ["--port", "70000"]);
     procs.push(port);
     assert.equal(await port.exit, 2);
