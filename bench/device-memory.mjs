@@ -118,9 +118,7 @@ export function memoryTable({ interpreter: i, simulator: s, interpreterInline: i
     const ds = s[name] - s[from];
     const scaled = kind === "bytes" ? Math.round((ds * ESP32_BLOCK) / LINUX_BLOCK) : ds;
     const ratio = scaled === 0 ? (di === 0 ? "equal (0)" : "—") : (di / scaled).toFixed(2);
-    rows.push(
-      `| ${label} | ${i[name]} | ${s[name]} | ${di} | ${ds} | ${kind === "bytes" ? scaled : ""} | ${ratio} |`,
-    );
+    rows.push(`| ${label} | ${i[name]} | ${s[name]} | ${di} | ${ds} | ${kind === "bytes" ? scaled : ""} | ${ratio} |`);
   }
   rows.push(
     `| library inlined in the app (code in RAM on both): loaded | ${ii.loaded} | ${si.loaded} | ${ii.loaded - ii.boot} | ${si.loaded - si.boot} | | ${((ii.loaded - ii.boot) / (si.loaded - si.boot)).toFixed(2)} |`,

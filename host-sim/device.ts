@@ -2,9 +2,9 @@
 // its own event loop, Storage, net, Wifi and crypto. See docs/ESPRUINO.md for what each part mirrors.
 import vm from "node:vm";
 import { DeviceConsole } from "./console.js";
-import type { DeviceSpeed } from "./device-speed.js";
 import type { DeviceCore, DeviceFailure, DeviceResource, FailureKind } from "./core.js";
 import { createAES, createCryptoModule } from "./crypto.js";
+import type { DeviceSpeed } from "./device-speed.js";
 import { deliverToProcess, describeThrown, type ErrorFlag, installEspruinoApi, type MemoryReport } from "./espruino-api.js";
 import { installEvents } from "./events.js";
 import { defineGlobal, shapeBuiltins } from "./globals.js";
@@ -106,12 +106,15 @@ export function createDevice(options: DeviceOptions = {}): Device {
   let wifiConnected = () => false;
   // Made once the estimator exists; work before that (there is none) is not checked.
   let watch: MemoryWatch | undefined;
-  const loop: EventLoop = new EventLoop({
-    print,
-    deliverUncaught: (error) => deliverToProcess(core, error),
-    describeError: (error) => describeThrown(core, error),
-    afterWork: () => watch?.check(false),
-  }, options.speed);
+  const loop: EventLoop = new EventLoop(
+    {
+      print,
+      deliverUncaught: (error) => deliverToProcess(core, error),
+      describeError: (error) => describeThrown(core, error),
+      afterWork: () => watch?.check(false),
+    },
+    options.speed,
+  );
 
   const core: DeviceCore = {
     name,

@@ -306,7 +306,11 @@ describe("reliability: the firmware bundle on the simulated device", function ()
         await device.waitForConsole(`P${i} ended local-disconnect`, 8000);
         // The server has the Disconnect once the device's socket went out, a pass before it is released.
         await until(() => server.sessionCount === 0, { timeoutMs: 3000, what: `the server to see Disconnect ${i}` });
-        if (i > 1) await until(() => device.memory().usage < idle[0] + 10, { timeoutMs: 2000, what: () => `JsVars back to ${idle[0]} after cycle ${i}: ${device.memory().usage}` });
+        if (i > 1)
+          await until(() => device.memory().usage < idle[0] + 10, {
+            timeoutMs: 2000,
+            what: () => `JsVars back to ${idle[0]} after cycle ${i}: ${device.memory().usage}`,
+          });
         else await new Promise((resolve) => setTimeout(resolve, 20));
         idle.push(device.memory().usage);
       }
