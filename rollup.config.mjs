@@ -19,10 +19,12 @@ const boardFacts = Object.fromEntries(boards.map((b) => [b.board, { rngRegister:
 /**
  * Swaps a core module for its device-tuned twin in the firmware bundles: the XTEA block
  * routines tuned for V8 (firmware/core/xtea-blocks.ts) become the Espruino form
- * (xtea-blocks-device.ts). Same output; test/core-xtea-device.test.ts holds both to the vectors.
+ * (xtea-blocks-device.ts; same output, test/core-xtea-device.test.ts holds both to the
+ * vectors), and the core's string inputs, which only Node callers use, drop out (inputs.ts).
  */
 const deviceForms = [
   { importer: "/firmware/core/", source: "./xtea-blocks.js", replacement: new URL("./firmware/core/xtea-blocks-device.ts", import.meta.url).pathname },
+  { importer: "/firmware/core/", source: "./inputs.js", replacement: new URL("./firmware/core/inputs-device.ts", import.meta.url).pathname },
 ];
 
 /**

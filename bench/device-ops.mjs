@@ -316,7 +316,8 @@ function hasShift4(node) {
  * The bundle's encrypt and decrypt entry points (minified names). The cipher is recognised by
  * shape: a function with a `<< 4` round whose accumulating assignments are `+=` (encrypt) and
  * `-=` (decrypt). Either two functions of 4 parameters, one per direction, or one function
- * serving both (a 5th parameter: decrypt?) called by two 4-parameter wrappers.
+ * serving both (a 5th parameter: decrypt?) called, directly or through a dispatcher, by two
+ * 4-parameter wrappers.
  */
 export function findBundleCipher(evaluator) {
   const found = {};
@@ -334,13 +335,24 @@ export function findBundleCipher(evaluator) {
   }
   if (found.core) {
     const core = found.core;
-    // The wrappers: 4 parameters, one statement calling the core with a constant last argument.
+    // The core, or a 5-parameter dispatcher in front of it (lwstcp-xtea first, then the loop).
+    const entries = new Set([core]);
+    for (const { node: fn } of evaluator.declared) {
+      if (fn.params.length !== 5 || fn === core) continue;
+      simple(fn, {
+        CallExpression(c) {
+          if (c.callee.type === "Identifier" && evaluator.sibling(fn, c.callee.name) === core) entries.add(fn);
+        },
+      });
+    }
+    found.dispatchers = [...entries].filter((fn) => fn !== core);
+    // The wrappers: 4 parameters, one statement calling an entry with a constant last argument.
     for (const { node: fn } of evaluator.declared) {
       const body = fn.body.body;
       if (fn.params.length !== 4 || body.length !== 1 || body[0].type !== "ExpressionStatement") continue;
       const call = body[0].expression;
       if (call.type !== "CallExpression" || call.callee.type !== "Identifier" || call.arguments.length !== 5) continue;
-      if (evaluator.sibling(fn, call.callee.name) !== core) continue;
+      if (!entries.has(evaluator.sibling(fn, call.callee.name))) continue;
       const flag = call.arguments[4];
       const decrypt = flag.type === "UnaryExpression" && flag.operator === "!" ? !flag.argument.value : Boolean(flag.value);
       found[decrypt ? "decrypt" : "encrypt"] = fn;
@@ -505,7 +517,8 @@ export async function measureDeviceOps({ bundlePath = new URL("dist/lwstcp.js", 
   const bundle = readFileSync(bundlePath, "latin1");
   const ev = new CountingEvaluator(bundle);
   const names = findBundleCipher(ev);
-  for (const name of moduleVariables(ev.ast, [names.encrypt, names.decrypt, names.core].filter(Boolean))) ev.global.vars.set(name, undefined);
+  for (const name of moduleVariables(ev.ast, [names.encrypt, names.decrypt, names.core, ...(names.dispatchers || [])].filter(Boolean)))
+    ev.global.vars.set(name, undefined);
   // The bundle's functions take a schedule object; find its (mangled) property by trying each
   // name the function reads from its first parameter.
   const wordsProp = scheduleProperty([names.core || names.encrypt]);

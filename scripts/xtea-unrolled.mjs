@@ -13,9 +13,11 @@
 // it stays in flash on an ESP32 (a module's function code is a native string there) and out of
 // the library's byte budget.
 //
-// The ranges go through a 256-byte buffer with a Uint32Array view on it, so the view is always
-// aligned (V8, which runs the simulator, refuses an unaligned one) and always flat in the heap
-// (a long message's buffer may be a chain of blocks, where every element access walks it).
+// A range of up to 256 bytes (a short message, a handshake packet) is ciphered in place through
+// a Uint32Array view of it, which saves two copies a call. A longer one goes through a 256-byte
+// buffer with a view on it, which is always flat in the heap (a long message's buffer may be a
+// chain of blocks, where every element access walks it); so does a short one at an offset V8,
+// which runs the simulator, cannot view (it refuses an unaligned Uint32Array).
 //
 // Values are never wrapped inside a block: they stay exact integers far below 2^53, shifts and
 // xors read them modulo 2^32 and the Uint32Array stores wrap them (docs/ESPRUINO.md §3).
@@ -67,12 +69,31 @@ function wordsFunction(name, rounds) {
 export function unrolledXteaSource() {
   return `var segment = new Uint8Array(${SEGMENT_BYTES});
 var segmentWords = new Uint32Array(segment.buffer);
+// Espruino views words at any byte offset; V8 (the simulator) only at a multiple of 4.
+var anyOffset = (function () {
+  try {
+    return new Uint32Array(segment.buffer, 1, 1).length === 1;
+  } catch (e) {
+    return false;
+  }
+})();
 
 ${wordsFunction("encryptWords", encryptRounds())}
 ${wordsFunction("decryptWords", decryptRounds())}
 export var unrolledRounds = ${UNROLLED_ROUNDS};
 
 export function cipher(words, buf, offset, length, decrypt) {
+  // A short range is ciphered where it lies, through a view of its words: no copy in or out.
+  if (length <= ${SEGMENT_BYTES} && (anyOffset || ((buf.byteOffset + offset) & 3) === 0)) {
+    var view = new Uint32Array(buf.buffer, buf.byteOffset + offset, length >> 2);
+    if (decrypt) /*#__NOINLINE__*/ decryptWords(0, 0, words, view, 0, length >> 2);
+    else /*#__NOINLINE__*/ encryptWords(0, 0, words, view, 0, length >> 2);
+    return;
+  }
+  /*#__NOINLINE__*/ cipherSegments(words, buf, offset, length, decrypt);
+}
+
+function cipherSegments(words, buf, offset, length, decrypt) {
   for (var at = offset, end = offset + length; at < end; at += ${SEGMENT_BYTES}) {
     var count = Math.min(${SEGMENT_BYTES}, end - at);
     segment.set(buf.subarray(at, at + count));

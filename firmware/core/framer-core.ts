@@ -10,6 +10,7 @@
 
 import { copyBytes } from "./bytes.js";
 import { REASON_BAD_SIZE, REASON_PROFILE_MISMATCH, REASON_UNKNOWN_TYPE, REASON_WRONG_TYPE } from "./constants.js";
+import { TAKES_STRINGS } from "./inputs.js";
 
 /** Initial payload capacity of a session's receive buffer. */
 export const DEFAULT_FRAMER_CAPACITY = 264;
@@ -59,11 +60,11 @@ export function setUpFramer(f: FramerCore, capacity: number, expected: number | 
 /** Hands over the next chunk. The previous chunk must have been used up (next() returned 0 or -1). */
 function feed(this: FramerCore, chunk: Uint8Array | string): void {
   if (this.pos < this.end && !this.error) throw new Error("framer: feed() before the previous chunk was used up");
-  if (typeof chunk === "string") {
+  if (TAKES_STRINGS && typeof chunk === "string") {
     this.text = chunk;
     this.bytes = null;
   } else {
-    this.bytes = chunk;
+    this.bytes = chunk as Uint8Array;
     this.text = null;
   }
   this.pos = 0;
@@ -80,8 +81,8 @@ function take(this: FramerCore): void {
   let at = base + this.have;
   let from = this.pos;
   const stop = from + count;
-  if (this.bytes) {
-    copyBytes(this.bytes, from, packet, at, count);
+  if (!TAKES_STRINGS || this.bytes) {
+    copyBytes(this.bytes as Uint8Array, from, packet, at, count);
     at += count;
     from = stop;
   } else {

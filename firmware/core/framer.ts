@@ -53,10 +53,9 @@ export class Framer {
   next(): number {
     if (this.error) return -1;
     if (this.have === 0) {
-      // Lengths, not identity: Espruino's === on two typed arrays joins both into strings and
-      // compares those (docs/PERFORMANCE.md). A grown buffer is always longer than the small
-      // one, and the handshake's shorter.
-      if (this.packet.length !== this.small.length) this.packet = this.small;
+      // Assigned, not compared: Espruino's === on two typed arrays joins both into strings
+      // (docs/PERFORMANCE.md), and even a length compare costs more than the assignment.
+      this.packet = this.small;
       if (this.pos === this.end) return 0;
       // A message whose header is in the chunk is taken in one copy: on Espruino each take()
       // costs as much as ciphering a tenth of a block. The header is read again from the

@@ -26,6 +26,7 @@ import {
   REASON_LOCAL_DISCONNECT,
   REASON_PEER_CLOSED,
 } from "./constants.js";
+import { OWNS_CHUNKS } from "./inputs.js";
 import { validateHandshakeTimeout, validateKeepAlive } from "./keys.js";
 
 export const ROLE_SERVER = 0;
@@ -136,6 +137,11 @@ export interface Lifecycle<
   handshakePacket(packet: Uint8Array, size: number): void;
   /** A whole packet of the open session. */
   sessionPacket(packet: Uint8Array, size: number): void;
+  /**
+   * On the device (inputs.ts): handles a chunk that is exactly one whole packet of the open
+   * session where it lies, without the framer; false when the chunk is not such a packet.
+   */
+  openInPlace?(chunk: Uint8Array | string): boolean;
   /** Sends `out`'s first `size` bytes and notes the time. */
   write(size: number): void;
   /** Sends the profile's Keep-Alive, or its Disconnect when `closing`, and notes the time. */
@@ -185,6 +191,9 @@ function start(this: Lifecycle): void {
 /** Feeds bytes received from the socket (a Uint8Array, or a binary string on Espruino). */
 function receive(this: Lifecycle, chunk: Uint8Array | string): void {
   if (this.state === STATE_CLOSED) return;
+  // Asked from here, not by wrapping receive: on the 2v29 interpreter a receive that wrapped
+  // this one kept every closed connection's socket alive (seen: 357 JsVars a reconnect).
+  if (OWNS_CHUNKS && this.openInPlace && this.openInPlace(chunk)) return;
   const framer = this.framer;
   framer.feed(chunk);
   for (;;) {

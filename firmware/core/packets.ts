@@ -59,8 +59,16 @@ export function validateMessageLength(length: number): void {
  */
 export function sealMessage(buf: Uint8Array, at: number, length: number, key: KeySchedule, random: RandomFill): number {
   validateMessageLength(length);
+  checkCapacity(buf, at, messagePacketSize(length));
+  return sealCheckedMessage(buf, at, length, key, random);
+}
+
+/**
+ * sealMessage for a caller that has checked the length and the buffer's room itself (the
+ * connection's send): on Espruino the two checks again would cost a fifteenth of a block.
+ */
+export function sealCheckedMessage(buf: Uint8Array, at: number, length: number, key: KeySchedule, random: RandomFill): number {
   const body = paddedLength(length);
-  checkCapacity(buf, at, MESSAGE_HEADER_SIZE + body);
   buf[at] = TYPE_MESSAGE;
   buf[at + 1] = length >>> 8;
   buf[at + 2] = length;

@@ -69,10 +69,14 @@ function cipherBlocks(schedule: KeySchedule, buf: Uint8Array, offset: number, le
   if (length % BLOCK_SIZE !== 0 || offset < 0 || offset + length > buf.length) {
     throw new Error("XTEA needs whole 8-byte blocks inside the buffer, got offset " + offset + ", length " + length);
   }
-  if (unrolled && schedule.words.length === 2 * unrolled.unrolledRounds) {
-    unrolled.cipher(schedule.words, buf, offset, length, decrypt);
-    return;
-  }
+  if (unrolled && schedule.words.length === 2 * unrolled.unrolledRounds) unrolled.cipher(schedule.words, buf, offset, length, decrypt);
+  // Its own function: skipping the loop's text and declaring its variables cost Espruino a
+  // tenth of a block on every call lwstcp-xtea serves.
+  /*#__NOINLINE__*/ else loopCipher(schedule, buf, offset, length, decrypt);
+}
+
+/** The library's own cipher (no lwstcp-xtea, or another number of rounds); the range is checked. */
+function loopCipher(schedule: KeySchedule, buf: Uint8Array, offset: number, length: number, decrypt: boolean): void {
   const end = offset + length;
   // The in-place loop first: Espruino finds a local by scanning the function's variables in the
   // order they were made (terser declares them in source order), so the loop's come first.
@@ -110,7 +114,7 @@ function cipherBlocks(schedule: KeySchedule, buf: Uint8Array, offset: number, le
   for (let at = offset; at < end; at += 512) {
     const count = Math.min(512, end - at);
     segment.set(buf.subarray(at, at + count));
-    cipherBlocks(schedule, segment, 0, count, decrypt);
+    loopCipher(schedule, segment, 0, count, decrypt);
     buf.set(segment.subarray(0, count), at);
   }
 }

@@ -5,8 +5,8 @@
 export const JSVAR_BUDGET = {
   /**
    * require("lwstcp") and setHandshakeKey, over the interpreter's start-up usage, with lwstcp-xtea
-   * in Storage as a v1 board is flashed. Simulated 1,328 (the real Linux build: 1,494; most of
-   * it is what each of the library's 113 functions holds: code, parameter names, scope chain).
+   * in Storage as a v1 board is flashed. Simulated 1,356 (the real Linux build: 1,523; most of
+   * it is what each of the library's hundred-odd functions holds: code, parameter names, scope chain).
    */
   libraryLoaded: 1400,
   /** One client session after its handshake, idle, over the loaded library (simulated 687, measured 522). */

@@ -95,10 +95,9 @@ export class FramerV2 {
   /** Size of the next whole packet (> 0), 0 when more bytes are needed, -1 when the stream is broken. */
   next(): number {
     if (this.error) return -1;
-    // Lengths, not the arrays: Espruino compares two typed arrays by joining each into text
-    // (docs/ESPRUINO.md). A grown buffer is longer than the one it grew from, and the handshake
-    // buffers are shorter than any session buffer, so the lengths differ whenever the buffers do.
-    if (this.have === 0 && this.packet.length !== this.small.length) this.packet = this.small;
+    // Assigned, never compared: Espruino compares two typed arrays by joining each into text
+    // (docs/ESPRUINO.md), and the assignment is cheaper than even a length compare.
+    if (this.have === 0) this.packet = this.small;
     for (;;) {
       if (this.have < this.need) {
         this.take();
