@@ -157,7 +157,13 @@ session.sendMessage(message);
 var wire = queue[0][1], clientSocket = queue[0][0]; queue = [];
 if (wire.length > 536) { print("message larger than one chunk"); quit(); }
 var n = ${messages};
-if ("${direction}" === "send") {
+if ("${direction}" === "handshake") {
+  // Each cycle: Disconnect, then a whole handshake, both sides in this interpreter.
+  var handshakes = 0;
+  client.setOnHandshakeSuccess(function () { handshakes++; });
+  for (var h = 0; h < n; h++) { client.disconnect(); pump(); client.connectToServer(); pump(); }
+  received = handshakes;
+} else if ("${direction}" === "send") {
   clientSocket.write = function () { return true; };
   for (var i = 0; i < n; i++) client.sendMessage(message);
 } else {
@@ -169,6 +175,22 @@ print("result " + received + "," + n);
 // argument clears every timer.
 clearInterval();
 quit();`;
+}
+
+/**
+ * Instructions of one handshake, client and server together (with the Disconnect that ends the
+ * session before it): 20 cipher blocks, 10 a side.
+ */
+export async function countHandshakeInstructions() {
+  const dir = mkdtempSync(join(tmpdir(), "lwstcp-instructions-"));
+  try {
+    const one = await count(dir, pathScript(16, 1, "handshake"));
+    const many = await count(dir, pathScript(16, 9, "handshake"));
+    if (one.result !== "1,1" || many.result !== "9,9") throw new Error(`handshakes: ${one.result} / ${many.result}`);
+    return Math.round((many.instructions - one.instructions) / 8);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Instructions per message of the device client's send and receive, for each size (one chunk at most). */
@@ -218,4 +240,9 @@ if (process.argv[1] && process.argv[1].endsWith("device-instructions.mjs")) {
     };
   }
   console.table(rows);
+  const handshake = await countHandshakeInstructions();
+  const cipherWork = 10 * (forms["lwstcp-xtea"].perBlock + forms["lwstcp-xtea, decrypting"].perBlock);
+  console.table({
+    "handshake, both sides": { instructions: handshake, "÷ its 20 cipher blocks": +(handshake / cipherWork).toFixed(2) },
+  });
 }

@@ -20,7 +20,7 @@ import { readFileSync } from "node:fs";
 import { cachedModules, flashedV1Storage, runEspruino } from "../build/test/helpers/espruino-process.js";
 import { freePort } from "../build/test/helpers/host-sim.js";
 import { DEMO_KEY_HEX, startLwstcpServer } from "../build/test/helpers/processes.js";
-import { canCountInstructions, countCipherInstructions, countPathInstructions, KEY_WORDS } from "./device-instructions.mjs";
+import { canCountInstructions, countCipherInstructions, countHandshakeInstructions, countPathInstructions, KEY_WORDS } from "./device-instructions.mjs";
 import { measureDeviceMemory } from "./device-memory.mjs";
 import { bundleCipherScript } from "./device-ops.mjs";
 
@@ -246,6 +246,18 @@ export async function benchDeviceInterpreter({ quick = false } = {}) {
         });
       }
     }
+    const handshake = await countHandshakeInstructions();
+    const cipherWork = 10 * (counted["lwstcp-xtea"].perBlock + counted["lwstcp-xtea, decrypting"].perBlock);
+    rows.push({
+      name: "Device handshake, both sides with the Disconnect before it: instructions (callgrind, in-memory socket)",
+      unit: "instructions",
+      ours: handshake,
+      baseline: cipherWork,
+      baselineName: "its 20 blocks through lwstcp-xtea, same run",
+      ratio: +(cipherWork / handshake).toFixed(2),
+      target: +(1 / 1.5).toFixed(2),
+      note: "ratio = cipher work ÷ handshake; target ≥ 0.67 is “within 1.5× of its cipher work”; deterministic",
+    });
   }
   for (const size of MESSAGE_SIZES) {
     const blocks = Math.ceil(size / 8);
