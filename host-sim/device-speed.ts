@@ -19,11 +19,11 @@ export type DeviceSpeedName = (typeof DEVICE_SPEED_NAMES)[number];
 /** Instructions of the Linux build per block and per message (counted, 2026-12-03). */
 const INSTRUCTIONS = {
   /** `lwstcp-xtea`, encrypting and decrypting about alike. */
-  writtenOutBlock: 967_000,
+  writtenOutBlock: 963_000,
   /** The library's own loop (a board without `lwstcp-xtea`). */
-  loopBlock: 1_406_000,
+  loopBlock: 1_399_000,
   /** A 16-byte message's send and receive, less their cipher blocks: the path's fixed part. */
-  messagePath: 985_000,
+  messagePath: 600_000,
 };
 
 /**
