@@ -80,6 +80,7 @@ const INTERNAL_PROPERTIES = [
   "prepareSend",
   "handshakePacket",
   "sessionPacket",
+  "openInPlace",
   "finish",
   "at",
   "capacity",

@@ -1,6 +1,7 @@
 // A simulated ESP32 running Espruino 2v29: one node:vm context holding only Espruino's globals, with
 // its own event loop, Storage, net, Wifi and crypto. See docs/ESPRUINO.md for what each part mirrors.
 import vm from "node:vm";
+import { BLOCK_SIZE, MESSAGE_HEADER_SIZE } from "../firmware/core/constants.js";
 import { DeviceConsole } from "./console.js";
 import type { DeviceCore, DeviceFailure, DeviceResource, FailureKind } from "./core.js";
 import { createAES, createCryptoModule } from "./crypto.js";
@@ -137,7 +138,8 @@ export function createDevice(options: DeviceOptions = {}): Device {
   const modulesLoaded: unknown[] = [];
   const library = new LibraryRecorder();
   // A message is opened in one go once it is whole (3 bytes of header with it): the device is busy that long.
-  if (options.speed) library.listen((event) => event.type === "message-received" && loop.charge(0, Math.ceil((event.bytes + 3) / 8)));
+  if (options.speed)
+    library.listen((event) => event.type === "message-received" && loop.charge(0, Math.ceil((event.bytes + MESSAGE_HEADER_SIZE) / BLOCK_SIZE)));
   const memory = new MemoryEstimator(
     core,
     () => storage.executedSources,

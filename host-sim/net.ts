@@ -4,6 +4,7 @@
 // returns false, then `drain`; data → end → close when the peer closes, with our side closing at once.
 import net from "node:net";
 import { Worker } from "node:worker_threads";
+import { BLOCK_SIZE } from "../firmware/core/constants.js";
 import type { DeviceCore, DeviceResource } from "./core.js";
 import { fireEvent, listenersOf } from "./events.js";
 import { stringJsVars } from "./memory.js";
@@ -200,7 +201,7 @@ class SimSocket implements DeviceResource {
       this.tx.push(bytes);
       this.txBytes += bytes.length;
       // Sealed before it was written: its blocks and the send path.
-      this.core.loop.charge(1, Math.ceil(bytes.length / 8));
+      this.core.loop.charge(1, Math.ceil(bytes.length / BLOCK_SIZE));
     }
     this.drainPending = true;
     this.core.loop.requestPass();

@@ -104,7 +104,7 @@ export async function bootFirmware(options: FirmwareOptions): Promise<Device> {
     options.config && typeof options.config.ssid === "string"
       ? { ssid: options.config.ssid, password: String(options.config.password ?? ""), ...options.wifi }
       : options.wifi;
-  const profile = options.config?.profile === "v2" ? "v2" : "v1";
+  const profile = flashed.name === V2_LIBRARY_STORAGE_NAME ? "v2" : "v1";
   const speed = options.speed ?? deviceSpeed(options.deviceSpeed ?? "instant", { profile, writtenOutCipher: xteaLibrary !== undefined });
   const device = createDevice({ ...options, storage, wifi, speed });
   device.run(app.source, app.filename);

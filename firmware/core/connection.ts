@@ -162,10 +162,11 @@ installLifecycle(Connection.prototype);
  */
 function openInPlace(this: Connection, input: Uint8Array | string): boolean {
   const f = this.framer;
+  // Installed on the device only, whose transport hands bytes (inputs.ts).
   const chunk = input as Uint8Array;
-  if (this.state === STATE_OPEN && (!TAKES_STRINGS || typeof input !== "string") && chunk[0] === TYPE_MESSAGE && !f.have && f.pos === f.end && !f.error) {
+  if (this.state === STATE_OPEN && chunk[0] === TYPE_MESSAGE && !f.have && f.pos === f.end && !f.error) {
     const length = (chunk[1] << 8) | chunk[2];
-    // The size written out (terser inlines paddedLength): one call fewer.
+    // messagePacketSize written out (terser inlines paddedLength, not it): one call fewer.
     if (length && length <= MAX_MESSAGE_LENGTH && chunk.length === MESSAGE_HEADER_SIZE + paddedLength(length)) {
       this.lastReceived = this.options.clock();
       // sessionPacket's message branch, without its TYPE dispatch.
